@@ -1,0 +1,598 @@
+//! The event bus between services: durable events, request/reply, and durable consumers.
+//!
+//! [`EventBus`] is what services code against. [`NatsBus`] is the production implementation
+//! on NATS JetStream; [`InProcessBus`] serves the same contract inside one process for the
+//! embedded mode. Events are published with their `event_id` as `Nats-Msg-Id`, so a
+//! re-publish after a crash is dropped by JetStream's duplicate window; consumers must still
+//! be idempotent (see [`crate::outbox::mark_processed`]) because a redelivery after an ack
+//! was lost is not a duplicate to JetStream.
+//!
+//! Request subjects live under `rpc.` so that they never fall into the event stream, whose
+//! subjects are `<domain>.<event>` for the domains in [`EVENT_DOMAINS`].
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::{StreamExt, future::BoxFuture};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// The domains whose events the stream keeps: `orders.created`, `payments.succeeded`, ...
+pub const EVENT_DOMAINS: &[&str] = &["orders", "payments", "products", "users"];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BusError {
+    #[error("the event bus is unavailable: {0}")]
+    Unavailable(String),
+    #[error("no service answered on {0}")]
+    NoResponders(String),
+    #[error("the request on {0} timed out")]
+    Timeout(String),
+    #[error("a message could not be decoded: {0}")]
+    Decode(String),
+}
+
+impl From<BusError> for crate::ApiError {
+    fn from(err: BusError) -> Self {
+        match err {
+            BusError::Decode(detail) => crate::ApiError::internal(detail),
+            other => {
+                tracing::warn!(error = %other, "bus call failed");
+                crate::ApiError::unavailable("a service this operation depends on is unavailable; try again shortly")
+            }
+        }
+    }
+}
+
+/// One event handed to a consumer.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The subject without the bus prefix, e.g. `payments.succeeded`.
+    pub subject: String,
+    pub payload: Bytes,
+    /// 1 on first delivery, more on redelivery.
+    pub attempt: u64,
+}
+
+/// Why a consumer could not handle an event now; it is delivered again later.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandlerError(pub String);
+
+pub type EventHandler = Arc<dyn Fn(Delivery) -> BoxFuture<'static, Result<(), HandlerError>> + Send + Sync>;
+pub type RequestHandler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Bytes> + Send + Sync>;
+
+/// A durable consumer: its name (shared by all replicas, so each event goes to one of them)
+/// and the subjects it reads.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    pub durable: String,
+    pub subjects: Vec<String>,
+}
+
+/// A background task of the bus (a consumer or a responder); stops when dropped.
+#[derive(Debug)]
+pub struct Worker(JoinHandle<()>);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    /// Publishes an event durably; returns once the bus has stored it.
+    async fn publish(&self, subject: &str, event_id: Uuid, payload: Bytes) -> Result<(), BusError>;
+    /// Sends a request and waits at most `timeout` for the reply.
+    async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> Result<Bytes, BusError>;
+    /// Answers requests on `subject`; replicas share the load.
+    async fn serve(&self, subject: &str, handler: RequestHandler) -> Result<Worker, BusError>;
+    /// Runs `handler` for every event on the spec's subjects, at least once each, redelivering
+    /// (with a growing delay) while the handler fails.
+    async fn consume(&self, spec: ConsumerSpec, handler: EventHandler) -> Result<Worker, BusError>;
+    /// Whether the bus is reachable now (readiness).
+    async fn ping(&self) -> Result<(), BusError>;
+    /// `"nats"` or `"in-process"`, for start-up logs.
+    fn kind(&self) -> &'static str;
+}
+
+/// Sends `req` as JSON and decodes the JSON reply.
+pub async fn request_json<Req, Resp>(
+    bus: &dyn EventBus,
+    subject: &str,
+    req: &Req,
+    timeout: Duration,
+) -> Result<Resp, BusError>
+where
+    Req: Serialize + ?Sized,
+    Resp: DeserializeOwned,
+{
+    let payload = serde_json::to_vec(req).map_err(|e| BusError::Decode(e.to_string()))?;
+    let reply = bus.request(subject, payload.into(), timeout).await?;
+    serde_json::from_slice(&reply).map_err(|e| BusError::Decode(e.to_string()))
+}
+
+/// Wraps a typed async function as a [`RequestHandler`] speaking JSON. A request that does
+/// not decode is answered with `on_bad_request`'s reply.
+pub fn json_handler<Req, Resp, F, Fut>(f: F, on_bad_request: fn(String) -> Resp) -> RequestHandler
+where
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize + Send + 'static,
+    F: Fn(Req) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Resp> + Send + 'static,
+{
+    let f = Arc::new(f);
+    Arc::new(move |payload: Bytes| {
+        let f = f.clone();
+        Box::pin(async move {
+            let resp = match serde_json::from_slice::<Req>(&payload) {
+                Ok(req) => f(req).await,
+                Err(e) => on_bad_request(e.to_string()),
+            };
+            serde_json::to_vec(&resp).map(Bytes::from).unwrap_or_default()
+        })
+    })
+}
+
+/// Redelivery delay after the `attempt`-th failure: 1 s doubling up to a minute.
+fn redelivery_delay(attempt: u64) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(Duration::from_secs(60))
+}
+
+/// NATS subject matching with `*` (one token) and `>` (the rest).
+pub fn subject_matches(pattern: &str, subject: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut s = subject.split('.');
+    loop {
+        match (p.next(), s.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// NATS JetStream
+
+/// The production bus.
+#[derive(Clone)]
+pub struct NatsBus {
+    client: async_nats::Client,
+    js: async_nats::jetstream::Context,
+    prefix: String,
+    stream: String,
+}
+
+impl std::fmt::Debug for NatsBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsBus").field("prefix", &self.prefix).field("stream", &self.stream).finish()
+    }
+}
+
+impl NatsBus {
+    /// How long JetStream keeps duplicates of a `Nats-Msg-Id` in mind.
+    pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
+
+    /// Connects and makes sure the event stream exists. `prefix` ("" in production) namespaces
+    /// subjects and the stream, so tests can share one server without seeing each other.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, BusError> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .connect(url)
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        // `retry_on_initial_connect` returns before the first connection; wait for it briefly
+        // so start-up fails loudly when NATS is not there at all.
+        let bus = Self::with_client(client, prefix);
+        tokio::time::timeout(Duration::from_secs(5), bus.client.flush())
+            .await
+            .map_err(|_| BusError::Unavailable(format!("cannot reach NATS at {url}")))?
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        bus.ensure_stream().await?;
+        Ok(bus)
+    }
+
+    fn with_client(client: async_nats::Client, prefix: &str) -> Self {
+        let mut js = async_nats::jetstream::new(client.clone());
+        js.set_timeout(Duration::from_secs(5));
+        let stream = if prefix.is_empty() {
+            "EVENTS".to_owned()
+        } else {
+            format!("{}_EVENTS", prefix.to_ascii_uppercase().replace('-', "_"))
+        };
+        Self { client, js, prefix: prefix.to_owned(), stream }
+    }
+
+    fn full(&self, subject: &str) -> String {
+        if self.prefix.is_empty() { subject.to_owned() } else { format!("{}.{subject}", self.prefix) }
+    }
+
+    fn strip<'a>(&self, subject: &'a str) -> &'a str {
+        if self.prefix.is_empty() {
+            subject
+        } else {
+            subject.strip_prefix(&self.prefix).and_then(|s| s.strip_prefix('.')).unwrap_or(subject)
+        }
+    }
+
+    pub fn stream_name(&self) -> &str {
+        &self.stream
+    }
+
+    async fn ensure_stream(&self) -> Result<(), BusError> {
+        use async_nats::jetstream::stream;
+        let subjects = EVENT_DOMAINS.iter().map(|d| self.full(&format!("{d}.>"))).collect();
+        self.js
+            .get_or_create_stream(stream::Config {
+                name: self.stream.clone(),
+                subjects,
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                max_age: Duration::from_secs(14 * 86_400),
+                duplicate_window: Self::DUPLICATE_WINDOW,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Removes the stream and its consumers (tests clean up after themselves with it).
+    pub async fn delete_stream(&self) -> Result<(), BusError> {
+        self.js.delete_stream(&self.stream).await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn run_consumer(
+        js: async_nats::jetstream::Context,
+        stream: String,
+        bus: NatsBus,
+        spec: ConsumerSpec,
+        handler: EventHandler,
+    ) {
+        use async_nats::jetstream::{AckKind, consumer::pull};
+        loop {
+            let consumer = async {
+                let s = js.get_stream(&stream).await.map_err(|e| e.to_string())?;
+                s.get_or_create_consumer::<pull::Config>(
+                    &spec.durable,
+                    pull::Config {
+                        durable_name: Some(spec.durable.clone()),
+                        filter_subjects: spec.subjects.iter().map(|s| bus.full(s)).collect(),
+                        ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                        ack_wait: Duration::from_secs(30),
+                        max_deliver: -1,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())
+            }
+            .await;
+            let consumer = match consumer {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(durable = %spec.durable, error = %e, "consumer not ready; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let mut messages = match consumer.messages().await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(durable = %spec.durable, error = %e, "cannot pull messages; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            while let Some(next) = messages.next().await {
+                let msg = match next {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(durable = %spec.durable, error = %e, "pull failed");
+                        break;
+                    }
+                };
+                let attempt = msg.info().map(|i| u64::try_from(i.delivered).unwrap_or(1)).unwrap_or(1);
+                let delivery = Delivery {
+                    subject: bus.strip(msg.subject.as_str()).to_owned(),
+                    payload: msg.payload.clone(),
+                    attempt,
+                };
+                let outcome = handler(delivery).await;
+                let ack = match outcome {
+                    // Double ack: the server confirms, so a lost ack does not look like success.
+                    Ok(()) => msg.double_ack().await,
+                    Err(e) => {
+                        tracing::warn!(durable = %spec.durable, attempt, error = %e, "event handling failed; will retry");
+                        msg.ack_with(AckKind::Nak(Some(redelivery_delay(attempt)))).await
+                    }
+                };
+                if let Err(e) = ack {
+                    tracing::warn!(durable = %spec.durable, error = %e, "ack failed; the event will be redelivered");
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+#[async_trait]
+impl EventBus for NatsBus {
+    async fn publish(&self, subject: &str, event_id: Uuid, payload: Bytes) -> Result<(), BusError> {
+        use async_nats::jetstream::message::PublishMessage;
+        let ack = self
+            .js
+            .send_publish(self.full(subject), PublishMessage::build().payload(payload).message_id(event_id.to_string()))
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        ack.await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> Result<Bytes, BusError> {
+        use async_nats::RequestErrorKind as K;
+        let full = self.full(subject);
+        match tokio::time::timeout(timeout, self.client.request(full, payload)).await {
+            Err(_) => Err(BusError::Timeout(subject.to_owned())),
+            Ok(Ok(msg)) => Ok(msg.payload),
+            Ok(Err(e)) => Err(match e.kind() {
+                K::NoResponders => BusError::NoResponders(subject.to_owned()),
+                K::TimedOut => BusError::Timeout(subject.to_owned()),
+                _ => BusError::Unavailable(e.to_string()),
+            }),
+        }
+    }
+
+    async fn serve(&self, subject: &str, handler: RequestHandler) -> Result<Worker, BusError> {
+        let full = self.full(subject);
+        let mut sub = self
+            .client
+            .queue_subscribe(full.clone(), full)
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        // Make sure the server knows the subscription before anyone relies on it.
+        self.client.flush().await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let client = self.client.clone();
+        Ok(Worker(tokio::spawn(async move {
+            while let Some(msg) = sub.next().await {
+                let Some(reply) = msg.reply.clone() else { continue };
+                let handler = handler.clone();
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let answer = handler(msg.payload).await;
+                    if let Err(e) = client.publish(reply, answer).await {
+                        tracing::warn!(error = %e, "could not send a reply");
+                    }
+                });
+            }
+        })))
+    }
+
+    async fn consume(&self, spec: ConsumerSpec, handler: EventHandler) -> Result<Worker, BusError> {
+        let task = Self::run_consumer(self.js.clone(), self.stream.clone(), self.clone(), spec, handler);
+        Ok(Worker(tokio::spawn(task)))
+    }
+
+    async fn ping(&self) -> Result<(), BusError> {
+        match tokio::time::timeout(Duration::from_secs(2), self.client.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(BusError::Unavailable(e.to_string())),
+            Err(_) => Err(BusError::Unavailable("NATS did not answer".into())),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        "nats"
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// In-process
+
+#[derive(Default)]
+struct InProcState {
+    log: Vec<(String, Bytes)>,
+    seen: HashSet<Uuid>,
+    /// Next log index per durable consumer name, shared by all its workers.
+    offsets: HashMap<String, usize>,
+    responders: HashMap<String, RequestHandler>,
+}
+
+/// The embedded-mode bus: an append-only log in memory with the same delivery guarantees
+/// as the NATS bus for one process (at-least-once, duplicates by event id dropped).
+#[derive(Clone, Default)]
+pub struct InProcessBus {
+    state: Arc<Mutex<InProcState>>,
+    appended: Arc<tokio::sync::Notify>,
+}
+
+impl InProcessBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, InProcState> {
+        // A poisoned lock only means a handler panicked mid-update of plain data; keep going.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Claims the next event for `spec`, if any.
+    fn claim(&self, spec: &ConsumerSpec) -> Option<(String, Bytes)> {
+        let mut st = self.lock();
+        let start = *st.offsets.get(&spec.durable).unwrap_or(&0);
+        let found = st.log[start..]
+            .iter()
+            .position(|(subject, _)| spec.subjects.iter().any(|p| subject_matches(p, subject)))
+            .map(|i| start + i);
+        match found {
+            Some(i) => {
+                st.offsets.insert(spec.durable.clone(), i + 1);
+                Some(st.log[i].clone())
+            }
+            None => {
+                let len = st.log.len();
+                st.offsets.insert(spec.durable.clone(), len);
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventBus for InProcessBus {
+    async fn publish(&self, subject: &str, event_id: Uuid, payload: Bytes) -> Result<(), BusError> {
+        {
+            let mut st = self.lock();
+            if !st.seen.insert(event_id) {
+                return Ok(());
+            }
+            st.log.push((subject.to_owned(), payload));
+        }
+        self.appended.notify_waiters();
+        Ok(())
+    }
+
+    async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> Result<Bytes, BusError> {
+        let handler = self.lock().responders.get(subject).cloned();
+        let handler = handler.ok_or_else(|| BusError::NoResponders(subject.to_owned()))?;
+        tokio::time::timeout(timeout, handler(payload)).await.map_err(|_| BusError::Timeout(subject.to_owned()))
+    }
+
+    async fn serve(&self, subject: &str, handler: RequestHandler) -> Result<Worker, BusError> {
+        self.lock().responders.insert(subject.to_owned(), handler);
+        struct Unregister(InProcessBus, String);
+        impl Drop for Unregister {
+            fn drop(&mut self) {
+                self.0.lock().responders.remove(&self.1);
+            }
+        }
+        // The responder lives as long as its worker: aborting the task drops the guard, even
+        // when the task was never polled.
+        let guard = Unregister(self.clone(), subject.to_owned());
+        Ok(Worker(tokio::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        })))
+    }
+
+    async fn consume(&self, spec: ConsumerSpec, handler: EventHandler) -> Result<Worker, BusError> {
+        let bus = self.clone();
+        Ok(Worker(tokio::spawn(async move {
+            loop {
+                // Register interest before looking, so an append between the look and the
+                // wait is not missed.
+                let notified = bus.appended.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                while let Some((subject, payload)) = bus.claim(&spec) {
+                    let mut attempt = 1;
+                    loop {
+                        let delivery = Delivery { subject: subject.clone(), payload: payload.clone(), attempt };
+                        match handler(delivery).await {
+                            Ok(()) => break,
+                            Err(e) => {
+                                tracing::warn!(durable = %spec.durable, attempt, error = %e, "event handling failed; will retry");
+                                tokio::time::sleep(redelivery_delay(attempt)).await;
+                                attempt += 1;
+                            }
+                        }
+                    }
+                }
+                notified.await;
+            }
+        })))
+    }
+
+    async fn ping(&self) -> Result<(), BusError> {
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "in-process"
+    }
+}
+
+/// Connects to NATS when configured, otherwise returns the in-process bus.
+pub async fn connect(config: &crate::config::BusConfig) -> Result<Arc<dyn EventBus>, BusError> {
+    Ok(match &config.nats_url {
+        Some(url) => Arc::new(NatsBus::connect(url, &config.prefix).await?),
+        None => Arc::new(InProcessBus::new()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn wildcards() {
+        assert!(subject_matches("orders.>", "orders.created"));
+        assert!(subject_matches("orders.*", "orders.created"));
+        assert!(!subject_matches("orders.*", "orders.created.v2"));
+        assert!(subject_matches("orders.created", "orders.created"));
+        assert!(!subject_matches("orders.>", "orders"));
+        assert!(!subject_matches("payments.succeeded", "payments.failed"));
+    }
+
+    #[tokio::test]
+    async fn in_process_dedups_and_shares_durable_offsets() {
+        let bus = InProcessBus::new();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        let handler: EventHandler = Arc::new(move |_d| {
+            let c = counter.clone();
+            Box::pin(async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            })
+        });
+        let spec = ConsumerSpec { durable: "orders-payments".into(), subjects: vec!["payments.succeeded".into()] };
+        let _a = bus.consume(spec.clone(), handler.clone()).await.unwrap();
+        let _b = bus.consume(spec, handler).await.unwrap();
+        let id = Uuid::now_v7();
+        bus.publish("payments.succeeded", id, Bytes::from_static(b"{}")).await.unwrap();
+        bus.publish("payments.succeeded", id, Bytes::from_static(b"{}")).await.unwrap();
+        bus.publish("payments.failed", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
+        bus.publish("payments.succeeded", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while seen.load(Ordering::SeqCst) < 2 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn in_process_request_reply() {
+        let bus = InProcessBus::new();
+        let err = bus.request("rpc.x", Bytes::new(), Duration::from_millis(50)).await.unwrap_err();
+        assert_eq!(err, BusError::NoResponders("rpc.x".into()));
+        let worker = bus
+            .serve("rpc.x", json_handler(|n: u32| async move { n * 2 }, |_| 0u32))
+            .await
+            .unwrap();
+        let doubled: u32 = request_json(&bus, "rpc.x", &21u32, Duration::from_secs(1)).await.unwrap();
+        assert_eq!(doubled, 42);
+        drop(worker);
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(bus.request("rpc.x", Bytes::new(), Duration::from_millis(50)).await.is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! Liveness, readiness and metrics endpoints, and serving a service's HTTP router.
+//!
+//! `GET /health` answers as long as the process serves HTTP; `GET /ready` asks each
+//! [`ReadinessCheck`] (database, bus, ...) and answers 503 naming the failing ones, so an
+//! orchestrator stops routing to a replica that lost its store. `GET /metrics` renders the
+//! service's Prometheus registry.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use prometheus_client::registry::Registry;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// One dependency whose health decides readiness.
+#[async_trait]
+pub trait ReadinessCheck: Send + Sync {
+    fn name(&self) -> &str;
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// The relational store answers a trivial query.
+pub struct DatabaseCheck(pub sea_orm::DatabaseConnection);
+
+#[async_trait]
+impl ReadinessCheck for DatabaseCheck {
+    fn name(&self) -> &str {
+        "database"
+    }
+    async fn check(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|_| "unreachable".to_owned())
+    }
+}
+
+/// The event bus is connected.
+pub struct BusCheck(pub Arc<dyn crate::bus::EventBus>);
+
+#[async_trait]
+impl ReadinessCheck for BusCheck {
+    fn name(&self) -> &str {
+        "bus"
+    }
+    async fn check(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|_| "unreachable".to_owned())
+    }
+}
+
+#[derive(Clone)]
+struct Probes {
+    checks: Arc<Vec<Arc<dyn ReadinessCheck>>>,
+    registry: Arc<Registry>,
+}
+
+/// `/health`, `/ready` and `/metrics`, to be merged into a service's router.
+pub fn routes(checks: Vec<Arc<dyn ReadinessCheck>>, registry: Arc<Registry>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(Probes { checks: Arc::new(checks), registry })
+}
+
+async fn ready(State(p): State<Probes>) -> impl IntoResponse {
+    let results = futures::future::join_all(p.checks.iter().map(|c| async move {
+        let outcome = tokio::time::timeout(Duration::from_secs(2), c.check()).await.unwrap_or(Err("timeout".into()));
+        (c.name().to_owned(), outcome)
+    }))
+    .await;
+    let ok = results.iter().all(|(_, r)| r.is_ok());
+    let detail: serde_json::Map<String, serde_json::Value> = results
+        .into_iter()
+        .map(|(name, r)| (name, json!(r.err().unwrap_or_else(|| "ok".into()))))
+        .collect();
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "status": if ok { "ready" } else { "not ready" }, "checks": detail })))
+}
+
+async fn metrics(State(p): State<Probes>) -> impl IntoResponse {
+    let mut body = String::new();
+    match prometheus_client::encoding::text::encode(&mut body, &p.registry) {
+        Ok(()) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// A service listening on a port, stopped by cancelling `shutdown`.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves `router` until `shutdown`.
+pub async fn serve(addr: SocketAddr, router: Router, shutdown: CancellationToken) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+    });
+    Ok(RunningServer { addr, shutdown, task })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, for binaries.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,179 @@
+//! Test support shared by the services' integration tests (feature `testing`).
+//!
+//! Each test gets its own PostgreSQL database, its own NATS stream and subject prefix, and
+//! its own signing key, so tests run in parallel and leave nothing behind: the database and
+//! the stream are dropped when their guard is. Missing services make the test fail with a
+//! message saying what to start; they are never skipped.
+
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::{ConnectionTrait, Database};
+use uuid::Uuid;
+
+use crate::{
+    auth::{JwksVerifier, Role, SigningKey, TokenPolicy, jwks_of, new_claims},
+    bus::NatsBus,
+};
+
+/// The server tests create databases on (`TEST_POSTGRES_URL`, default the local server).
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn nats_url() -> String {
+    std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// A short random name usable as a database name or subject prefix.
+pub fn unique_name(kind: &str) -> String {
+    format!("{kind}_{}", &Uuid::new_v4().simple().to_string()[..16])
+}
+
+/// A fresh PostgreSQL database, dropped with the guard.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn postgres() -> Self {
+        let admin = postgres_admin_url();
+        let name = unique_name("test");
+        let conn = Database::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is required for this test ({admin}): {e}"));
+        conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
+        let _ = conn.close().await;
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        Self { url: format!("{base}/{name}"), name }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin = postgres_admin_url();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread with
+        // a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                if let Ok(conn) = Database::connect(&admin).await {
+                    let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A NATS bus on its own prefix and stream, deleted with the guard.
+pub struct TestBus {
+    pub bus: Arc<NatsBus>,
+    pub prefix: String,
+}
+
+impl TestBus {
+    pub async fn nats() -> Self {
+        let prefix = unique_name("t");
+        let url = nats_url();
+        let bus = NatsBus::connect(&url, &prefix)
+            .await
+            .unwrap_or_else(|e| panic!("NATS with JetStream is required for this test ({url}): {e}"));
+        Self { bus: Arc::new(bus), prefix }
+    }
+}
+
+impl Drop for TestBus {
+    fn drop(&mut self) {
+        let prefix = self.prefix.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                if let Ok(bus) = tokio::time::timeout(Duration::from_secs(5), NatsBus::connect(&nats_url(), &prefix)).await {
+                    if let Ok(bus) = bus {
+                        let _ = bus.delete_stream().await;
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A signing key and a verifier that trusts it, for tests that need callers.
+pub struct TestKeys {
+    pub key: SigningKey,
+    pub verifier: Arc<JwksVerifier>,
+    pub policy: TokenPolicy,
+}
+
+impl Default for TestKeys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestKeys {
+    pub fn new() -> Self {
+        let key = SigningKey::generate();
+        let policy = TokenPolicy::default();
+        let jwks = jwks_of([&key]).expect("a generated key has a JWK");
+        Self { verifier: Arc::new(JwksVerifier::from_jwks(&jwks, policy.clone())), key, policy }
+    }
+
+    /// A valid access token for `user_id` with `role`.
+    pub fn token(&self, user_id: Uuid, role: Role) -> String {
+        self.key.sign(&new_claims(&self.policy, user_id, role, Duration::from_secs(900))).expect("signing works")
+    }
+
+    /// `Authorization` header value for `user_id` with `role`.
+    pub fn bearer(&self, user_id: Uuid, role: Role) -> String {
+        format!("Bearer {}", self.token(user_id, role))
+    }
+}
+
+/// Compares a schema file with what the code prints. Set `UPDATE_SCHEMA=1` to rewrite it.
+pub fn check_schema_file(path: &std::path::Path, actual: &str) {
+    if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
+        std::fs::write(path, actual).expect("schema file writable");
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{} differs from the schema the code prints; run the tests with UPDATE_SCHEMA=1 to rewrite it and commit the result",
+        path.display()
+    );
+}
+
+/// A small GraphQL-over-HTTP client for tests.
+#[derive(Clone)]
+pub struct GraphqlClient {
+    pub http: reqwest::Client,
+    pub url: String,
+}
+
+impl GraphqlClient {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { http: reqwest::Client::new(), url: url.into() }
+    }
+
+    /// Posts an operation and returns the whole JSON response.
+    pub async fn post(&self, query: &str, variables: serde_json::Value, bearer: Option<&str>) -> serde_json::Value {
+        let mut req = self.http.post(&self.url).json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(b) = bearer {
+            req = req.header("authorization", b);
+        }
+        let resp = req.send().await.expect("the service answers");
+        resp.json().await.expect("the response is JSON")
+    }
+}
+
+/// The `extensions.code` of the first error of a GraphQL response.
+pub fn first_error_code(resp: &serde_json::Value) -> Option<&str> {
+    resp["errors"][0]["extensions"]["code"].as_str()
+}
