@@ -185,7 +185,7 @@ enum KeySource {
     /// Fixed keys (tests, or a service that holds the keys itself).
     Static,
     /// A JWKS URL, fetched lazily and again when an unknown `kid` shows up.
-    Remote { url: String, http: reqwest::Client, last_fetch: Mutex<Option<Instant>> },
+    Remote { url: String, http: reqwest::Client, last_fetch: Mutex<Option<Instant>>, cooldown: Duration },
 }
 
 /// Verifies access tokens against a set of public keys.
@@ -203,7 +203,7 @@ impl fmt::Debug for JwksVerifier {
 }
 
 impl JwksVerifier {
-    /// The shortest time between two JWKS fetches triggered by unknown `kid`s.
+    /// The default shortest time between two JWKS fetches triggered by unknown `kid`s.
     pub const REFRESH_COOLDOWN: Duration = Duration::from_secs(10);
 
     /// Verifies against keys fetched from `url` (the users service's `/.well-known/jwks.json`).
@@ -215,8 +215,21 @@ impl JwksVerifier {
         Self {
             policy,
             keys: RwLock::new(HashMap::new()),
-            source: KeySource::Remote { url: url.into(), http, last_fetch: Mutex::new(None) },
+            source: KeySource::Remote {
+                url: url.into(),
+                http,
+                last_fetch: Mutex::new(None),
+                cooldown: Self::REFRESH_COOLDOWN,
+            },
         }
+    }
+
+    /// Changes the shortest time between two fetches of a remote JWKS.
+    pub fn with_refresh_cooldown(mut self, cooldown: Duration) -> Self {
+        if let KeySource::Remote { cooldown: c, .. } = &mut self.source {
+            *c = cooldown;
+        }
+        self
     }
 
     /// Verifies against a fixed key set.
@@ -261,7 +274,7 @@ impl JwksVerifier {
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
-        let KeySource::Remote { url, http, last_fetch } = &self.source else {
+        let KeySource::Remote { url, http, last_fetch, cooldown } = &self.source else {
             return Err(AuthError::UnknownKey);
         };
         let mut last = last_fetch.lock().await;
@@ -270,7 +283,7 @@ impl JwksVerifier {
             return Ok(key);
         }
         let have_keys = self.keys.read().map(|k| !k.is_empty()).unwrap_or(false);
-        if have_keys && last.is_some_and(|t| t.elapsed() < Self::REFRESH_COOLDOWN) {
+        if have_keys && last.is_some_and(|t| t.elapsed() < *cooldown) {
             return Err(AuthError::UnknownKey);
         }
         let fetched = async {

@@ -270,7 +270,14 @@ impl NatsBus {
                     &spec.durable,
                     pull::Config {
                         durable_name: Some(spec.durable.clone()),
-                        filter_subjects: spec.subjects.iter().map(|s| bus.full(s)).collect(),
+                        // NATS servers before 2.10 ignore `filter_subjects`; a single subject
+                        // goes in the field every server understands.
+                        filter_subject: if spec.subjects.len() == 1 { bus.full(&spec.subjects[0]) } else { String::new() },
+                        filter_subjects: if spec.subjects.len() == 1 {
+                            Vec::new()
+                        } else {
+                            spec.subjects.iter().map(|s| bus.full(s)).collect()
+                        },
                         ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
                         ack_wait: Duration::from_secs(30),
                         max_deliver: -1,
@@ -306,11 +313,15 @@ impl NatsBus {
                     }
                 };
                 let attempt = msg.info().map(|i| u64::try_from(i.delivered).unwrap_or(1)).unwrap_or(1);
-                let delivery = Delivery {
-                    subject: bus.strip(msg.subject.as_str()).to_owned(),
-                    payload: msg.payload.clone(),
-                    attempt,
-                };
+                let subject = bus.strip(msg.subject.as_str()).to_owned();
+                // Belt and braces for servers that cannot filter on several subjects.
+                if !spec.subjects.iter().any(|p| subject_matches(p, &subject)) {
+                    if let Err(e) = msg.ack().await {
+                        tracing::warn!(durable = %spec.durable, error = %e, "ack of a skipped event failed");
+                    }
+                    continue;
+                }
+                let delivery = Delivery { subject, payload: msg.payload.clone(), attempt };
                 let outcome = handler(delivery).await;
                 let ack = match outcome {
                     // Double ack: the server confirms, so a lost ack does not look like success.
