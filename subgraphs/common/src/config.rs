@@ -43,15 +43,24 @@ impl fmt::Display for Secret {
 }
 
 /// Reads variables from the process environment, or from a fixed list in tests.
+///
+/// It remembers every name it was asked for ([`Env::names_read`]), so a test can check a
+/// deployment file against what a service's configuration really reads.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     overrides: Option<Vec<(String, String)>>,
+    read: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl Env {
     /// The real process environment.
     pub fn process() -> Self {
-        Self { overrides: None }
+        Self::default()
+    }
+
+    /// Every variable name looked up so far, sorted.
+    pub fn names_read(&self) -> Vec<String> {
+        self.read.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// A fixed environment, so tests do not touch global process state.
@@ -61,11 +70,17 @@ impl Env {
         K: Into<String>,
         V: Into<String>,
     {
-        Self { overrides: Some(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()) }
+        Self {
+            overrides: Some(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()),
+            read: Default::default(),
+        }
     }
 
     /// The raw value; an empty value counts as unset, as compose files often leave them so.
     pub fn get(&self, name: &str) -> Option<String> {
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(name.to_owned());
+        }
         let value = match &self.overrides {
             Some(pairs) => pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
             None => std::env::var(name).ok(),
@@ -240,6 +255,7 @@ mod tests {
         assert!(env.bool_or("ON", false).unwrap());
         assert_eq!(env.required("EMPTY").unwrap_err(), ConfigError::Missing("EMPTY".into()));
         assert!(env.duration_or("ON", Duration::ZERO).is_err());
+        assert_eq!(env.names_read(), ["EMPTY", "ON", "PORT", "TTL"]);
     }
 
     #[test]
