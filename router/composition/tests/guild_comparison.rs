@@ -1,0 +1,259 @@
+//! Compares this crate's composition with The Guild's `@theguild/federation-composition`
+//! (run through node, see `tests/guild/`): on the fixture subgraphs, on the project's own
+//! subgraphs once their SDL is exported to `schema/`, on every feature case of the
+//! directive tests, and on every invalid case of the error tests (both must reject them).
+//!
+//! The comparison is semantic (see `common::semantic`). Differences by design:
+//! - descriptions and the order of definitions are not compared;
+//! - the definitions of the spec directives and scalars are not compared, only their use;
+//! - an `@external` field of an `@interfaceObject` keeps its `@join__field`s here, where the
+//!   reference drops them (see `interface_object_external_field_keeps_its_join_field` in
+//!   `directives.rs`), so that case is not in the shared list;
+//! - the reference throws on a renamed root type referenced by a field, so the shared
+//!   renamed-root case does not reference it (`subgraph.rs` tests the renaming).
+//! - a `@key` selecting a list is rejected here, as federation specifies, and accepted by
+//!   the reference (see `key_selecting_a_list_is_rejected` in `errors.rs`).
+//!
+//! The reference needs `npm ci` in `router/composition/tests/guild`; without node or the
+//! package these tests fail rather than pass silently.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use composition::{SubgraphSdl, compose};
+
+/// The reference composition's answer.
+enum Reference {
+    Supergraph(String),
+    Errors(Vec<(Option<String>, String)>),
+}
+
+fn subgraphs_json(subgraphs: &[SubgraphSdl]) -> serde_json::Value {
+    serde_json::Value::Array(
+        subgraphs
+            .iter()
+            .map(|s| serde_json::json!({ "name": s.name, "url": s.url, "sdl": s.sdl }))
+            .collect(),
+    )
+}
+
+/// Runs `compose.mjs` with `input` on stdin and returns its JSON answer.
+fn run_node(input: &serde_json::Value) -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guild");
+    assert!(
+        dir.join("node_modules/@theguild/federation-composition")
+            .is_dir(),
+        "the reference composition is not installed: run `npm ci` in router/composition/tests/guild"
+    );
+    let mut child = Command::new("node")
+        .arg("compose.mjs")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run node (is Node.js installed?): {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.to_string().as_bytes())
+        .expect("write subgraphs to node");
+    let output = child.wait_with_output().expect("node runs");
+    assert!(
+        output.status.success(),
+        "compose.mjs failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("compose.mjs prints JSON")
+}
+
+fn parse_answer(answer: &serde_json::Value) -> Reference {
+    if let Some(sdl) = answer.get("supergraphSdl").and_then(|s| s.as_str()) {
+        return Reference::Supergraph(sdl.to_owned());
+    }
+    let errors = answer
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .expect("compose.mjs prints a supergraph or errors")
+        .iter()
+        .map(|e| {
+            (
+                e.get("code").and_then(|c| c.as_str()).map(str::to_owned),
+                e.get("message")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    Reference::Errors(errors)
+}
+
+fn reference(subgraphs: &[SubgraphSdl]) -> Reference {
+    parse_answer(&run_node(&subgraphs_json(subgraphs)))
+}
+
+/// Composes with both and asserts the supergraphs agree.
+fn assert_same_supergraph(subgraphs: &[SubgraphSdl]) {
+    let ours = compose(subgraphs).unwrap_or_else(|e| panic!("our composition failed:\n{e}"));
+    let theirs = match reference(subgraphs) {
+        Reference::Supergraph(sdl) => sdl,
+        Reference::Errors(errors) => panic!("the reference composition failed: {errors:#?}"),
+    };
+    if let Some(diff) = difference(&ours.sdl, &theirs) {
+        panic!("{diff}");
+    }
+}
+
+/// The semantic difference of two supergraphs, if any, printed for a failure message.
+fn difference(ours: &str, theirs: &str) -> Option<String> {
+    let ours_facts = common::semantic::facts(ours);
+    let theirs_facts = common::semantic::facts(theirs);
+    let only_ours: Vec<&str> = ours_facts
+        .difference(&theirs_facts)
+        .map(String::as_str)
+        .collect();
+    let only_theirs: Vec<&str> = theirs_facts
+        .difference(&ours_facts)
+        .map(String::as_str)
+        .collect();
+    if only_ours.is_empty() && only_theirs.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the supergraphs differ\nonly in ours:\n  {}\nonly in the reference:\n  {}",
+        only_ours.join("\n  "),
+        only_theirs.join("\n  ")
+    ))
+}
+
+#[test]
+fn fixtures_match_reference() {
+    assert_same_supergraph(&common::fixtures());
+}
+
+/// The project's subgraphs: whichever of them are exported to `schema/` are composed
+/// together (a subset composes too, since each declares the entities it references).
+/// Until none is exported this compares the fixtures alone, so it always checks something.
+#[test]
+fn project_subgraphs_match_reference() {
+    let subgraphs = common::real_subgraphs();
+    let subgraphs = if subgraphs.is_empty() {
+        common::fixtures()
+    } else {
+        subgraphs
+    };
+    assert_same_supergraph(&subgraphs);
+}
+
+/// Guards the comparison itself: a dropped or altered directive must show up.
+#[test]
+fn semantic_comparison_sees_differences() {
+    let ours = compose(&common::fixtures()).unwrap_or_else(|e| panic!("{e}"));
+    let facts = common::semantic::facts(&ours.sdl);
+    assert!(facts.len() > 200, "suspiciously few facts: {}", facts.len());
+    let altered = ours.sdl.replacen(
+        "@join__field(graph: INVENTORY, override: \"catalog\")",
+        "@join__field(graph: INVENTORY)",
+        1,
+    );
+    assert_ne!(
+        altered, ours.sdl,
+        "the fixture supergraph has the override this test alters"
+    );
+    assert_ne!(common::semantic::facts(&altered), facts);
+    let reordered = ours.sdl.replacen(
+        "requires: \"weight price { amount currencyCode }\"",
+        "requires: \"weight  price{amount currencyCode}\"",
+        1,
+    );
+    assert_ne!(reordered, ours.sdl);
+    assert_eq!(
+        common::semantic::facts(&reordered),
+        facts,
+        "field-set whitespace is not significant"
+    );
+}
+
+/// Every invalid composition of the error tests is rejected by the reference too.
+#[test]
+fn invalid_cases_are_rejected_by_the_reference_too() {
+    let cases = common::cases::invalid();
+    let batch: Vec<Vec<SubgraphSdl>> = cases
+        .iter()
+        .map(|case| {
+            case.subgraphs
+                .iter()
+                .map(|(name, sdl)| {
+                    SubgraphSdl::new(*name, format!("http://{name}.example/graphql"), sdl.clone())
+                })
+                .collect()
+        })
+        .collect();
+    let answers = run_node(
+        &serde_json::json!({ "batch": batch.iter().map(|s| subgraphs_json(s)).collect::<Vec<_>>() }),
+    );
+    let answers = answers.as_array().expect("a list of answers");
+    assert_eq!(answers.len(), cases.len());
+    let mut accepted = Vec::new();
+    for ((case, subgraphs), answer) in cases.iter().zip(&batch).zip(answers) {
+        assert!(
+            compose(subgraphs).is_err(),
+            "case \"{}\" composes here",
+            case.name
+        );
+        if !matches!(parse_answer(answer), Reference::Errors(_)) {
+            accepted.push(case.name);
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "the reference composes cases this crate rejects: {accepted:#?}"
+    );
+}
+
+/// Every valid composition of the directive tests matches the reference.
+#[test]
+fn feature_cases_match_reference() {
+    let cases = common::valid::valid();
+    let batch: Vec<Vec<SubgraphSdl>> = cases
+        .iter()
+        .map(|(_, list)| {
+            list.iter()
+                .map(|(name, sdl)| {
+                    SubgraphSdl::new(*name, format!("http://{name}.example/graphql"), sdl.clone())
+                })
+                .collect()
+        })
+        .collect();
+    let answers = run_node(
+        &serde_json::json!({ "batch": batch.iter().map(|s| subgraphs_json(s)).collect::<Vec<_>>() }),
+    );
+    let answers = answers.as_array().expect("a list of answers");
+    assert_eq!(answers.len(), cases.len());
+    let mut failures = Vec::new();
+    for (((name, _), subgraphs), answer) in cases.iter().zip(&batch).zip(answers) {
+        let ours = match compose(subgraphs) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{name}: ours failed: {e}"));
+                continue;
+            }
+        };
+        match parse_answer(answer) {
+            Reference::Supergraph(theirs) => {
+                if let Some(diff) = difference(&ours.sdl, &theirs) {
+                    failures.push(format!("{name}: {diff}"));
+                }
+            }
+            Reference::Errors(errors) => {
+                failures.push(format!("{name}: the reference failed: {errors:?}"))
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
