@@ -374,8 +374,14 @@ impl EventBus for NatsBus {
             .queue_subscribe(full.clone(), full)
             .await
             .map_err(|e| BusError::Unavailable(e.to_string()))?;
-        // Make sure the server knows the subscription before anyone relies on it.
-        self.client.flush().await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        // Make sure the server knows the subscription before anyone relies on it. While NATS
+        // is down the client re-subscribes on reconnect by itself, so a service may start
+        // (and recover) without waiting for the broker.
+        match tokio::time::timeout(Duration::from_secs(2), self.client.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(subject, error = %e, "responder registered while NATS is unreachable"),
+            Err(_) => tracing::warn!(subject, "responder registered while NATS is unreachable"),
+        }
         let client = self.client.clone();
         Ok(Worker(tokio::spawn(async move {
             while let Some(msg) = sub.next().await {

@@ -1,0 +1,231 @@
+//! docker-compose.yml cannot run here (no container engine), so this test holds it to the
+//! code instead: every variable a subgraph's configuration reads is set, every variable set
+//! is read (no stale or misspelt names), every service accepts its environment, ports
+//! agree everywhere they appear, every healthcheck path answers on the real service, every
+//! dependency waits for health, images are pinned, and only the router and the payments
+//! webhook are published.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::config::Env;
+use serde_yaml_ng::Value;
+use support::project_dir;
+
+const APP_SERVICES: &[&str] = &["users", "products", "orders", "payments", "router"];
+
+/// `.env.example` as the values compose substitutes for `${VAR}`.
+/// The signing key is the one value `.env.example` cannot hold a usable example of; a fresh
+/// key stands in for what an operator generates.
+fn dotenv() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(project_dir().join(".env.example")).expect(".env.example exists");
+    let mut vars: BTreeMap<String, String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+        .collect();
+    assert!(vars.contains_key("JWT_SIGNING_KEYS"), ".env.example documents JWT_SIGNING_KEYS");
+    vars.insert("JWT_SIGNING_KEYS".into(), common::auth::SigningKey::generate().to_pem());
+    vars
+}
+
+fn substitute(value: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').map(|e| start + e).expect("closed ${...}");
+        let name = &rest[start + 2..end];
+        let value = vars.get(name).unwrap_or_else(|| panic!("${{{name}}} is used but .env.example does not document it"));
+        out.push_str(value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn compose() -> Value {
+    let text = std::fs::read_to_string(project_dir().join("docker-compose.yml")).expect("docker-compose.yml exists");
+    serde_yaml_ng::from_str(&text).expect("docker-compose.yml is YAML")
+}
+
+fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
+    compose.get("services").and_then(|s| s.get(name)).unwrap_or_else(|| panic!("service {name} is defined"))
+}
+
+fn environment(compose: &Value, name: &str) -> BTreeMap<String, String> {
+    let vars = dotenv();
+    let env = service(compose, name).get("environment").and_then(Value::as_mapping).expect("environment map");
+    env.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => String::new(),
+                other => panic!("{name}: unexpected value {other:?}"),
+            };
+            (k.as_str().expect("string key").to_owned(), substitute(&v, &vars))
+        })
+        .collect()
+}
+
+fn port_of(addr_or_url: &str) -> u16 {
+    let after_host = addr_or_url.rsplit_once(':').expect("has a port").1;
+    after_host.split(['/', '?']).next().unwrap_or_default().parse().expect("numeric port")
+}
+
+fn healthcheck_url(compose: &Value, name: &str) -> String {
+    let test = service(compose, name)
+        .get("healthcheck")
+        .and_then(|h| h.get("test"))
+        .and_then(Value::as_sequence)
+        .unwrap_or_else(|| panic!("{name} has a healthcheck"));
+    test.iter()
+        .filter_map(Value::as_str)
+        .find(|a| a.starts_with("http://"))
+        .unwrap_or_else(|| panic!("{name}'s healthcheck calls an http URL"))
+        .to_owned()
+}
+
+/// Lets the router's configuration read from a recording [`Env`].
+struct RouterEnv<'a>(&'a Env);
+
+impl router::config::Env for RouterEnv<'_> {
+    fn var(&self, key: &str) -> Option<String> {
+        self.0.get(key)
+    }
+}
+
+fn assert_all_read_are_set(name: &str, env: &Env, set: &BTreeMap<String, String>) {
+    let missing: Vec<String> = env.names_read().into_iter().filter(|n| !set.contains_key(n)).collect();
+    assert!(missing.is_empty(), "{name} reads {missing:?}, which docker-compose.yml does not set");
+}
+
+#[test]
+fn every_variable_a_service_reads_is_set_and_valid() {
+    let compose = compose();
+    for &name in APP_SERVICES {
+        let vars = environment(&compose, name);
+        let env = Env::from_pairs(vars.clone());
+        match name {
+            "users" => drop(users::config::Config::from_env(&env).expect("users accepts its compose environment")),
+            "products" => drop(products::config::Config::from_env(&env).expect("products accepts its compose environment")),
+            "orders" => drop(orders::config::Config::from_env(&env).expect("orders accepts its compose environment")),
+            "payments" => drop(payments::config::Config::from_env(&env).expect("payments accepts its compose environment")),
+            "router" => drop(router::RouterConfig::load(None, &RouterEnv(&env)).expect("the router accepts its compose environment")),
+            _ => unreachable!(),
+        }
+        // The router's many tuning knobs have defaults in its own typed config (file or
+        // built-in); the subgraphs are configured by the environment alone, so for them every
+        // variable read must be set explicitly.
+        if name != "router" {
+            assert_all_read_are_set(name, &env, &vars);
+        }
+        let unused: Vec<&String> = vars.keys().filter(|k| !env.names_read().contains(k)).collect();
+        assert!(unused.is_empty(), "{name}: docker-compose.yml sets {unused:?}, which the service never reads");
+    }
+}
+
+#[test]
+fn ports_agree_and_only_the_edge_is_published() {
+    let compose = compose();
+    let listen = |name: &str, var: &str| port_of(&environment(&compose, name)[var]);
+    let ports: BTreeMap<&str, u16> = [
+        ("users", listen("users", "USERS_ADDR")),
+        ("products", listen("products", "PRODUCTS_ADDR")),
+        ("orders", listen("orders", "ORDERS_ADDR")),
+        ("payments", listen("payments", "PAYMENTS_ADDR")),
+        ("router", listen("router", "ROUTER_LISTEN_ADDR")),
+    ]
+    .into();
+    for (name, port) in &ports {
+        assert_eq!(port_of(&healthcheck_url(&compose, name)), *port, "{name}'s healthcheck port");
+    }
+    let router = environment(&compose, "router");
+    for pair in router["ROUTER_SUBGRAPH_URLS"].split(',') {
+        let (name, url) = pair.split_once('=').expect("name=url");
+        assert!(url.starts_with(&format!("http://{name}:")), "{pair} uses the service's host name");
+        assert_eq!(port_of(url), ports[name], "the router reaches {name} on its port");
+    }
+    assert_eq!(port_of(&router["ROUTER_JWKS_URL"]), ports["users"]);
+    for name in ["products", "orders", "payments"] {
+        let jwks = &environment(&compose, name)["JWKS_URL"];
+        assert!(jwks.starts_with("http://users:"), "{name} fetches keys from users");
+        assert_eq!(port_of(jwks), ports["users"]);
+    }
+
+    let services = compose.get("services").and_then(Value::as_mapping).expect("services");
+    let published: BTreeMap<String, Vec<String>> = services
+        .iter()
+        .filter_map(|(k, v)| {
+            let ports = v.get("ports")?.as_sequence()?;
+            Some((k.as_str()?.to_owned(), ports.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect()))
+        })
+        .collect();
+    assert_eq!(
+        published,
+        BTreeMap::from([
+            ("payments".to_owned(), vec![format!("{0}:{0}", ports["payments"])]),
+            ("router".to_owned(), vec![format!("{0}:{0}", ports["router"])]),
+        ])
+    );
+}
+
+#[test]
+fn dependencies_wait_for_health_and_images_are_pinned() {
+    let compose = compose();
+    let services = compose.get("services").and_then(Value::as_mapping).expect("services");
+    let names: BTreeSet<&str> = services.keys().filter_map(Value::as_str).collect();
+    for (name, svc) in services {
+        let name = name.as_str().expect("name");
+        assert!(svc.get("healthcheck").is_some(), "{name} has a healthcheck");
+        let image = svc.get("image").and_then(Value::as_str).expect("image");
+        if APP_SERVICES.contains(&name) {
+            assert_eq!(image, "commerce:latest", "{name} runs the image built from the Dockerfile");
+            assert!(svc.get("build").is_some(), "{name} can build the image");
+        } else {
+            let tag = image.split_once(':').map(|(_, t)| t).unwrap_or("");
+            assert!(!tag.is_empty() && tag != "latest" && tag.contains('.'), "{name} pins a version: {image}");
+        }
+        if let Some(deps) = svc.get("depends_on").and_then(Value::as_mapping) {
+            for (dep, cond) in deps {
+                let dep = dep.as_str().expect("dep");
+                assert!(names.contains(dep), "{name} depends on a defined service {dep}");
+                assert_eq!(cond.get("condition").and_then(Value::as_str), Some("service_healthy"), "{name} -> {dep}");
+            }
+        }
+    }
+    let dockerfile = std::fs::read_to_string(project_dir().join("Dockerfile")).expect("Dockerfile");
+    for name in APP_SERVICES {
+        let command = service(&compose, name).get("command").and_then(Value::as_sequence).expect("command");
+        let binary = command[0].as_str().expect("binary");
+        assert!(dockerfile.contains(&format!("target/release/{binary}")), "the image contains {binary}");
+    }
+}
+
+#[tokio::test]
+async fn every_healthcheck_path_answers_on_the_real_services() {
+    let compose = compose();
+    let data = tempfile::tempdir().unwrap();
+    let env = Env::from_pairs([("DATA_DIR", data.path().to_string_lossy().into_owned())]);
+    let options = stack::Options { demo: false, project_dir: project_dir(), ephemeral_ports: true };
+    let stack = stack::start(&env, &options).await.expect("the embedded stack starts");
+    let urls = stack.urls();
+    for (name, addr) in [
+        ("users", urls.users),
+        ("products", urls.products),
+        ("orders", urls.orders),
+        ("payments", urls.payments),
+        ("router", urls.router),
+    ] {
+        let url = healthcheck_url(&compose, name);
+        let path = &url[url.find(&format!(":{}", port_of(&url))).expect("port in url") + port_of(&url).to_string().len() + 1..];
+        let resp = reqwest::get(format!("http://{addr}{path}")).await.expect("the service answers");
+        assert_eq!(resp.status(), 200, "{name} {path}");
+    }
+    stack.stop().await;
+}

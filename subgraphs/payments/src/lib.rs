@@ -1,0 +1,182 @@
+//! The payments service: Stripe Checkout for orders, the Stripe webhook, and refunds.
+//!
+//! A customer's `startCheckout` asks the orders service what the order costs and opens a
+//! checkout session with the configured [`provider`] (Stripe, or the built-in
+//! [`sandbox`]). Stripe reports the outcome to `POST /webhooks/stripe` ([`webhook`]), which
+//! moves the payment and writes `payments.succeeded` / `payments.failed` to the outbox in
+//! the same transaction; the outbox relay publishes them to the bus, and orders marks the
+//! order paid. Payments that orders cannot take are refunded ([`refunds`]).
+//!
+//! [`start`] runs the whole service (migrations, HTTP server, outbox relay, consumers) with
+//! the bus and token verifier injected, which is how the binary, the embedded mode and the
+//! integration tests all start it.
+
+pub mod checkout;
+pub mod config;
+mod db;
+pub mod graphql;
+pub mod orders;
+pub mod payment;
+pub mod provider;
+pub mod refunds;
+pub mod sandbox;
+pub mod stripe_client;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod webhook;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use common::{
+    auth::JwksVerifier,
+    bus::{EventBus, Worker},
+    config::Secret,
+    health::{BusCheck, DatabaseCheck, ReadinessCheck, RunningServer},
+    outbox::OutboxRelay,
+};
+use prometheus_client::{
+    metrics::{counter::Counter, family::Family},
+    registry::Registry,
+};
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait as _;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Config, ProviderConfig};
+
+use crate::{provider::PaymentProvider, sandbox::SandboxProvider, stripe_client::StripeProvider};
+
+/// What every request handler shares.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub bus: Arc<dyn EventBus>,
+    pub provider: Arc<dyn PaymentProvider>,
+    pub relay: OutboxRelay,
+    pub webhook_secrets: Vec<Secret>,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub public_url: String,
+    pub orders_timeout: Duration,
+    pub metrics: Metrics,
+}
+
+/// Counters exported on `/metrics`.
+#[derive(Clone, Default)]
+pub struct Metrics {
+    webhook_events: Family<Vec<(String, String)>, Counter>,
+}
+
+impl Metrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register("payments_webhook_events", "Stripe webhook events handled, by outcome", self.webhook_events.clone());
+    }
+
+    pub fn webhook_outcome(&self, outcome: webhook::Outcome) {
+        self.webhook_events.get_or_create(&vec![("outcome".to_owned(), outcome.as_str().to_owned())]).inc();
+    }
+}
+
+/// What the service gets from whoever starts it.
+#[derive(Clone)]
+pub struct Deps {
+    pub bus: Arc<dyn EventBus>,
+    pub verifier: Arc<JwksVerifier>,
+}
+
+/// A started service.
+pub struct RunningService {
+    pub addr: SocketAddr,
+    /// The provider in use (the sandbox unless Stripe keys are configured).
+    pub provider: payment::PaymentProviderKind,
+    /// SQL statements run since start (metrics, and tests of batching).
+    pub statements: common::db::StatementCounter,
+    server: RunningServer,
+    shutdown: CancellationToken,
+    relay: tokio::task::JoinHandle<()>,
+    _consumers: Vec<Worker>,
+}
+
+impl RunningService {
+    /// Stops taking requests, lets in-flight ones finish, and flushes the outbox once more.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.server.stop().await;
+        let _ = self.relay.await;
+    }
+}
+
+/// Connects to the database, migrates it, and serves until [`RunningService::stop`].
+pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
+    let (db, statements) = common::db::connect(&config.database).await.context("connecting to the payments database")?;
+    payments_migration::Migrator::up(&db, None).await.context("migrating the payments database")?;
+
+    // Bind first: with port 0 the public URL of the sandbox pages is only known now.
+    let listener = tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+
+    let (provider, webhook_secrets): (Arc<dyn PaymentProvider>, Vec<Secret>) = match &config.provider {
+        ProviderConfig::Stripe { secret_key, api_base } => {
+            let provider = StripeProvider::new(secret_key.expose(), api_base.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            (Arc::new(provider), config.webhook_secrets.clone())
+        }
+        ProviderConfig::Sandbox => {
+            let mut secrets = config.webhook_secrets.clone();
+            if secrets.is_empty() {
+                secrets.push(Secret::new(format!("whsec_sandbox_{}", hex::encode(rand::random::<[u8; 32]>()))));
+            }
+            tracing::warn!("no STRIPE_SECRET_KEY: using the sandbox payment provider; no real money moves");
+            (Arc::new(SandboxProvider::new(public_url.clone())), secrets)
+        }
+    };
+    let provider_kind = provider.kind();
+
+    let relay = OutboxRelay::new(db.clone(), deps.bus.clone());
+    let metrics = Metrics::default();
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let state = Arc::new(AppState {
+        db: db.clone(),
+        bus: deps.bus.clone(),
+        provider,
+        relay: relay.clone(),
+        webhook_secrets,
+        success_url: config.success_url.clone().unwrap_or_else(|| format!("{public_url}/sandbox/return?outcome=success")),
+        cancel_url: config.cancel_url.clone().unwrap_or_else(|| format!("{public_url}/sandbox/return?outcome=cancel")),
+        public_url,
+        orders_timeout: config.orders_timeout,
+        metrics,
+    });
+
+    let shutdown = CancellationToken::new();
+    let relay_task = relay.spawn(shutdown.child_token());
+    let consumer = refunds::spawn_conflict_consumer(state.clone()).await.context("subscribing to payment conflicts")?;
+
+    let checks: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
+    let mut router = common::graphql::routes(graphql::schema(state.clone()), deps.verifier.clone())
+        .merge(common::health::routes(checks, Arc::new(registry)))
+        .merge(webhook::routes(state.clone()));
+    if provider_kind == payment::PaymentProviderKind::Sandbox {
+        router = router.merge(sandbox::routes(state.clone()));
+    }
+
+    let server_token = shutdown.child_token();
+    let token = server_token.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+    });
+    tracing::info!(%addr, provider = provider_kind.as_str(), bus = deps.bus.kind(), "payments listening");
+    Ok(RunningService {
+        addr,
+        provider: provider_kind,
+        statements,
+        server: RunningServer { addr, shutdown: server_token, task },
+        shutdown,
+        relay: relay_task,
+        _consumers: vec![consumer],
+    })
+}
