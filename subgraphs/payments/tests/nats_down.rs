@@ -5,57 +5,16 @@ mod support;
 
 use std::{sync::Arc, time::Duration};
 
-use common::bus::{EventBus, NatsBus};
+use common::{
+    bus::{EventBus, NatsBus},
+    testing::NatsServer,
+};
 use support::*;
-use tokio::process::{Child, Command};
 use uuid::Uuid;
-
-struct OwnNats {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-impl OwnNats {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut nats = Self { port, dir: tempfile::tempdir().unwrap(), child: None };
-        nats.spawn().await;
-        nats
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
-    async fn spawn(&mut self) {
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(self.dir.path())
-            .kill_on_drop(true)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("nats-server must be on PATH for this test");
-        self.child = Some(child);
-        let addr = format!("127.0.0.1:{}", self.port);
-        eventually("own nats-server listening", || {
-            let addr = addr.clone();
-            async move { tokio::net::TcpStream::connect(addr).await.is_ok() }
-        })
-        .await;
-    }
-
-    async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.expect("stop own nats-server");
-        }
-    }
-}
 
 #[tokio::test]
 async fn the_webhook_commits_while_nats_is_down_and_the_event_goes_out_when_it_returns() {
-    let mut nats = OwnNats::start().await;
+    let mut nats = NatsServer::start().await;
     let bus: Arc<dyn EventBus> = Arc::new(NatsBus::connect(&nats.url(), "down").await.expect("own NATS reachable"));
     let app = spawn_app_with(Options { bus: Some(bus.clone()), ..Options::default() }).await;
     let user = Uuid::now_v7();
@@ -71,7 +30,7 @@ async fn the_webhook_commits_while_nats_is_down_and_the_event_goes_out_when_it_r
     assert_eq!(app.payment_status(payment_id).await, "SUCCEEDED");
     assert_eq!(app.outbox_pending().await, 1, "the event waits in the outbox");
 
-    nats.spawn().await;
+    nats.resume().await;
     let observed = Observed::start(bus.as_ref(), &["payments.succeeded"]).await;
     eventually("payments.succeeded delivered after NATS returned", || async {
         !observed.on("payments.succeeded").is_empty()
