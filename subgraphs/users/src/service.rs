@@ -1,0 +1,131 @@
+//! Wiring: opening the store, loading the keys, building the schema and serving HTTP.
+//!
+//! The HTTP surface is `POST|GET /graphql`, `GET /.well-known/jwks.json` (the public keys
+//! every other service verifies access tokens with), and `/health`, `/ready`, `/metrics`.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
+use common::{
+    auth::JwksVerifier,
+    health::{ReadinessCheck, RunningServer},
+};
+use jsonwebtoken::jwk::JwkSet;
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    accounts::{Accounts, AdminOutcome},
+    config::{BootstrapAdmin, Config, StoreConfig},
+    graphql,
+    keys::KeyRing,
+    metrics::AuthMetrics,
+    passwords::PasswordHasher,
+    sessions::Sessions,
+    store::{UserStore, file::FileStore, mongo::{MongoCheck, MongoStore}},
+};
+
+/// What a caller may hand in instead of letting the service create it.
+#[derive(Default)]
+pub struct Deps {
+    /// The registry `/metrics` renders (a fresh one when `None`).
+    pub registry: Option<Registry>,
+}
+
+/// An opened store, with the MongoDB handle kept when there is one (readiness, tests).
+pub struct OpenStore {
+    pub store: Arc<dyn UserStore>,
+    pub mongo: Option<MongoStore>,
+}
+
+pub async fn open_store(config: &StoreConfig) -> anyhow::Result<OpenStore> {
+    Ok(match config {
+        StoreConfig::Mongo { url, database } => {
+            let mongo = MongoStore::connect(url.expose(), database).await.context("connecting to MongoDB")?;
+            OpenStore { store: Arc::new(mongo.clone()), mongo: Some(mongo) }
+        }
+        StoreConfig::Embedded { dir } => {
+            let file = FileStore::open(dir).await.context("opening the embedded user store")?;
+            tracing::info!(dir = %dir.display(), "using the embedded user store");
+            OpenStore { store: Arc::new(file), mongo: None }
+        }
+    })
+}
+
+/// Creates or promotes an admin; shared by `create-admin` and start-up.
+pub async fn ensure_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> anyhow::Result<AdminOutcome> {
+    let outcome = accounts
+        .ensure_admin(&admin.email, &admin.name, admin.password.expose())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the admin {}: {e}", admin.email))?;
+    tracing::info!(email = %admin.email, ?outcome, "admin ensured");
+    Ok(outcome)
+}
+
+/// A running users service.
+pub struct RunningService {
+    pub addr: SocketAddr,
+    server: RunningServer,
+    mongo: Option<MongoStore>,
+    keys: KeyRing,
+}
+
+impl RunningService {
+    /// Stops accepting connections, lets in-flight requests finish, and waits.
+    pub async fn stop(self) {
+        self.server.stop().await;
+    }
+
+    /// The MongoDB store, when the service runs on one.
+    pub fn mongo(&self) -> Option<&MongoStore> {
+        self.mongo.as_ref()
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+}
+
+/// Opens everything the configuration names, ensures the bootstrap admin, and serves.
+pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
+    let opened = open_store(&config.store).await?;
+    let keys = KeyRing::new(config.keys.load().context("loading the signing keys")?, config.token_policy.clone())
+        .context("building the key ring")?;
+    let hasher = PasswordHasher::new(config.hash_cost).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accounts = Accounts::new(opened.store.clone(), hasher, config.lockout);
+    if let Some(admin) = &config.bootstrap_admin {
+        ensure_admin(&accounts, admin).await?;
+    }
+    let sessions = Sessions::new(opened.store.clone(), keys.clone(), config.lifetimes);
+    let mut registry = deps.registry.unwrap_or_default();
+    let metrics = AuthMetrics::register(&mut registry);
+    let schema = graphql::schema(accounts, sessions, metrics);
+
+    let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
+    if let Some(mongo) = &opened.mongo {
+        checks.push(Arc::new(MongoCheck(mongo.clone())));
+    }
+    let router = router(schema, keys.verifier(), keys.jwks().clone())
+        .merge(common::health::routes(checks, Arc::new(registry)));
+    let server = common::health::serve(config.addr, router, CancellationToken::new())
+        .await
+        .with_context(|| format!("binding {}", config.addr))?;
+    tracing::info!(addr = %server.addr, kid = keys.current().kid(), "users service listening");
+    Ok(RunningService { addr: server.addr, server, mongo: opened.mongo, keys })
+}
+
+fn router(schema: graphql::UsersSchema, verifier: Arc<JwksVerifier>, jwks: JwkSet) -> Router {
+    let jwks = Arc::new(jwks);
+    common::graphql::routes(schema, verifier).route(
+        "/.well-known/jwks.json",
+        get(move || {
+            let jwks = jwks.clone();
+            async move {
+                // Short enough that a removed key stops being trusted soon after a restart;
+                // verifiers refetch on an unknown `kid` anyway.
+                ([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks.as_ref().clone())).into_response()
+            }
+        }),
+    )
+}

@@ -1,0 +1,115 @@
+//! Persistence of accounts and sessions behind one trait, with two implementations:
+//! [`mongo::MongoStore`] (production, shared by all replicas) and [`file::FileStore`]
+//! (embedded mode, one process, a JSON file in the data folder).
+//!
+//! The trait is shaped around the operations that must be atomic in the store itself
+//! rather than in the service: inserting a user (the unique email decides duplicates),
+//! counting a failed login, and consuming a refresh token exactly once.
+
+pub mod file;
+pub mod mongo;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use common::{ApiError, auth::Role};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: Uuid,
+    /// Normalised: trimmed and lower-cased.
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+    /// Failed logins since the last successful one.
+    pub failed_logins: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// One login's chain of refresh tokens; revoking it ends every token of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A refresh token as stored: only its SHA-256 hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshTokenRecord {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Set when the token was exchanged for a new one.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A page of users in id order (ids are UUID v7, so this is creation order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserPage {
+    /// Up to `limit` users with ids greater than `after`, ascending.
+    Forward { after: Option<Uuid>, limit: u64 },
+    /// Up to `limit` users with ids less than `before`, descending.
+    Backward { before: Option<Uuid>, limit: u64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an account with this email already exists")]
+    DuplicateEmail,
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::DuplicateEmail => ApiError::conflict("an account with this email already exists"),
+            StoreError::Backend(_) => ApiError::internal(err),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Checks the store answers (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Inserts a new account; [`StoreError::DuplicateEmail`] when the email is taken.
+    async fn insert_user(&self, user: &UserRecord) -> StoreResult<()>;
+    async fn user(&self, id: Uuid) -> StoreResult<Option<UserRecord>>;
+    /// The users among `ids` that exist, in one round trip.
+    async fn users(&self, ids: &[Uuid]) -> StoreResult<Vec<UserRecord>>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn set_role(&self, id: Uuid, role: Role) -> StoreResult<Option<UserRecord>>;
+    async fn set_password_hash(&self, id: Uuid, password_hash: &str) -> StoreResult<()>;
+    async fn list_users(&self, page: &UserPage) -> StoreResult<Vec<UserRecord>>;
+    async fn count_users(&self) -> StoreResult<u64>;
+
+    /// Counts one more failed login atomically and returns the new count.
+    async fn record_failed_login(&self, id: Uuid) -> StoreResult<u32>;
+    async fn lock_user(&self, id: Uuid, until: DateTime<Utc>) -> StoreResult<()>;
+    /// Resets the failure count and lifts any lock (a successful login).
+    async fn clear_failed_logins(&self, id: Uuid) -> StoreResult<()>;
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRecord>>;
+    async fn revoke_session(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
+    /// Marks the unexpired, unused token with `hash` as used and returns it, atomically:
+    /// of two concurrent calls with one hash, at most one gets `Some`.
+    async fn consume_refresh_token(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<RefreshTokenRecord>>;
+    async fn refresh_token(&self, hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
+}
