@@ -93,10 +93,8 @@ impl Drop for TestBus {
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async move {
-                if let Ok(bus) = tokio::time::timeout(Duration::from_secs(5), NatsBus::connect(&nats_url(), &prefix)).await {
-                    if let Ok(bus) = bus {
-                        let _ = bus.delete_stream().await;
-                    }
+                if let Ok(Ok(bus)) = tokio::time::timeout(Duration::from_secs(5), NatsBus::connect(&nats_url(), &prefix)).await {
+                    let _ = bus.delete_stream().await;
                 }
             });
         })

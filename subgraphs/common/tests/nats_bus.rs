@@ -19,7 +19,10 @@ use sea_orm::TransactionTrait;
 use sea_orm_migration::SchemaManager;
 use uuid::Uuid;
 
-fn recorder() -> (EventHandler, Arc<Mutex<Vec<(String, Bytes)>>>) {
+/// What a recording handler saw: (subject, payload) in arrival order.
+type Seen = Arc<Mutex<Vec<(String, Bytes)>>>;
+
+fn recorder() -> (EventHandler, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let handler: EventHandler = Arc::new(move |d| {
