@@ -1,0 +1,114 @@
+//! Starting and stopping the service: database and migrations, the price responder on the
+//! bus, and the HTTP server (GraphQL plus health, readiness and metrics).
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use common::{
+    auth::JwksVerifier,
+    bus::{EventBus, Worker},
+    config::DatabaseConfig,
+    db::StatementCounter,
+    health::{BusCheck, DatabaseCheck, ReadinessCheck, RunningServer},
+};
+use prometheus_client::{
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeMetric},
+    metrics::counter::ConstCounter,
+    registry::Registry,
+};
+use products_migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    catalog::Catalog,
+    config::Config,
+    pricing,
+    schema::{ProductsSchema, build_schema},
+};
+
+/// What the service gets from outside rather than building itself, so that the all-in-one
+/// launcher can share one in-process bus and tests can inject their own keys and bus.
+#[derive(Clone)]
+pub struct Deps {
+    pub bus: Arc<dyn EventBus>,
+    pub verifier: Arc<JwksVerifier>,
+}
+
+impl Deps {
+    /// The production dependencies: the configured bus and the users service's key set.
+    pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let bus = common::bus::connect(&config.bus).await.context("connecting to the event bus")?;
+        let verifier = Arc::new(JwksVerifier::remote(config.jwks_url.clone(), config.token_policy.clone()));
+        Ok(Self { bus, verifier })
+    }
+}
+
+/// A started service. Dropping it aborts the price responder; [`RunningService::stop`] also
+/// lets in-flight HTTP requests finish.
+pub struct RunningService {
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    /// Statements run on `db` since start-up (also exported as a metric).
+    pub statements: StatementCounter,
+    pub schema: ProductsSchema,
+    server: RunningServer,
+    _pricing: Worker,
+}
+
+impl RunningService {
+    /// Stops answering price requests, then drains and stops the HTTP server.
+    pub async fn stop(self) {
+        let Self { server, _pricing, db, .. } = self;
+        drop(_pricing);
+        server.stop().await;
+        if let Err(e) = db.close().await {
+            tracing::warn!(error = %e, "closing the database pool failed");
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn connect_and_migrate(config: &DatabaseConfig) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
+    let (db, statements) = common::db::connect(config).await.context("connecting to the database")?;
+    Migrator::up(&db, None).await.context("applying the database migrations")?;
+    Ok((db, statements))
+}
+
+/// Starts the service on `config.addr` (port 0 picks a free port, see `addr`).
+pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
+    let (db, statements) = connect_and_migrate(&config.database).await?;
+    let catalog = Catalog::new(db.clone());
+    let schema = build_schema(catalog.clone());
+    let pricing = pricing::serve(&deps.bus, catalog).await.context("serving price requests on the bus")?;
+
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(StatementMetric(statements.clone())));
+    let checks: Vec<Arc<dyn ReadinessCheck>> =
+        vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
+    let router = common::graphql::routes(schema.clone(), deps.verifier)
+        .merge(common::health::routes(checks, Arc::new(registry)));
+    let server = common::health::serve(config.addr, router, CancellationToken::new())
+        .await
+        .with_context(|| format!("listening on {}", config.addr))?;
+    tracing::info!(addr = %server.addr, bus = deps.bus.kind(), embedded = config.database.embedded, "products service started");
+    Ok(RunningService { addr: server.addr, db, statements, schema, server, _pricing: pricing })
+}
+
+/// Exports the statement counter as `products_db_statements_total`.
+#[derive(Debug)]
+struct StatementMetric(StatementCounter);
+
+impl Collector for StatementMetric {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counter = ConstCounter::new(self.0.get());
+        let metric = encoder.encode_descriptor(
+            "products_db_statements",
+            "SQL statements run against the products database",
+            None,
+            counter.metric_type(),
+        )?;
+        counter.encode(metric)
+    }
+}
