@@ -1,0 +1,57 @@
+//! The orders subgraph's GraphQL schema (Federation v2): `Order` and its lines, the
+//! `User.orders` connection contributed to the users service's `User`, `Product`
+//! references resolved by the router, and the order mutations.
+//!
+//! Resolvers stay thin: they authenticate, call the feature modules, and convert those
+//! modules' errors into client errors through each error's `From` impl.
+
+mod mutation;
+mod objects;
+mod query;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder, dataloader::DataLoader};
+use common::{ApiError, outbox::OutboxRelay};
+use sea_orm::DatabaseConnection;
+
+pub use mutation::Mutation;
+pub use objects::{Order, OrderConnection, OrderItem, Product, User};
+pub use query::Query;
+
+use crate::{
+    browsing::{ItemsLoader, OrderLoader},
+    metrics::Metrics,
+    ordering::PriceClient,
+};
+
+pub type OrdersSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// What resolvers need, shared by all requests.
+pub struct ApiState {
+    pub db: DatabaseConnection,
+    pub relay: OutboxRelay,
+    pub prices: PriceClient,
+    pub metrics: Metrics,
+}
+
+/// The schema's types and limits, without the runtime data (enough to print the SDL).
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    common::graphql::harden(Schema::build(Query, Mutation, EmptySubscription)).enable_federation()
+}
+
+/// The executable schema.
+pub fn schema(state: ApiState) -> OrdersSchema {
+    // The loaders do not cache (each load sees the current rows) but batch the loads made
+    // while one request resolves, which is what keeps a page of orders at two statements.
+    let items = DataLoader::new(ItemsLoader(state.db.clone()), tokio::spawn);
+    let orders = DataLoader::new(OrderLoader(state.db.clone()), tokio::spawn);
+    schema_builder().data(state).data(items).data(orders).finish()
+}
+
+/// The SDL written to `schema/orders.graphql`.
+pub fn sdl() -> String {
+    common::graphql::federation_sdl(&schema_builder().finish())
+}
+
+fn state<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a ApiState, ApiError> {
+    ctx.data::<ApiState>().map_err(|e| ApiError::internal(e.message))
+}

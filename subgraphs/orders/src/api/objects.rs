@@ -1,0 +1,263 @@
+//! The object types the orders subgraph serves.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{Context, ID, Object, SimpleObject, dataloader::DataLoader};
+use chrono::{DateTime, Utc};
+use common::{ApiError, Currency, Money, auth::auth_from_ctx, graphql::PageRequest};
+use uuid::Uuid;
+
+use crate::{
+    browsing::{self, ItemsLoader, OrderFilter, Page},
+    entities::{order, order_item},
+    lifecycle::OrderStatus,
+};
+
+/// A customer's order. Its lines and prices are fixed when it is placed.
+pub struct Order {
+    model: order::Model,
+    /// Lines loaded together with a whole page of orders; otherwise loaded on demand.
+    items: Option<Arc<Vec<order_item::Model>>>,
+}
+
+impl Order {
+    pub fn new(model: order::Model) -> Self {
+        Self { model, items: None }
+    }
+
+    fn currency(&self) -> Result<Currency, ApiError> {
+        Currency::parse(&self.model.currency).map_err(ApiError::internal)
+    }
+}
+
+/// A customer's order. Its lines and prices are fixed when it is placed.
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+
+    async fn status(&self) -> async_graphql::Result<OrderStatus> {
+        Ok(OrderStatus::of(&self.model).map_err(ApiError::from)?)
+    }
+
+    /// Who placed the order.
+    async fn customer(&self) -> User {
+        User { id: self.model.user_id }
+    }
+
+    /// The id of the customer who placed the order.
+    async fn user_id(&self) -> ID {
+        ID(self.model.user_id.to_string())
+    }
+
+    /// The lines, in the order the customer listed the products.
+    async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderItem>> {
+        let lines = match &self.items {
+            Some(lines) => lines.clone(),
+            None => {
+                let loader = ctx.data::<DataLoader<ItemsLoader>>().map_err(|e| ApiError::internal(e.message))?;
+                loader.load_one(self.model.id).await.map_err(ApiError::internal)?.unwrap_or_default()
+            }
+        };
+        let currency = self.currency()?;
+        Ok(lines.iter().map(|line| OrderItem { line: line.clone(), currency }).collect())
+    }
+
+    /// The number of units over all lines.
+    async fn item_count(&self) -> i32 {
+        self.model.item_count
+    }
+
+    /// The sum of the line totals.
+    async fn total(&self) -> async_graphql::Result<Money> {
+        Ok(Money::from_minor(self.model.total_minor, self.currency()?))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+
+    async fn paid_at(&self) -> Option<DateTime<Utc>> {
+        self.model.paid_at
+    }
+
+    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.model.cancelled_at
+    }
+
+    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.model.delivered_at
+    }
+}
+
+/// One line of an order, with the product's name and price as they were at purchase.
+pub struct OrderItem {
+    line: order_item::Model,
+    currency: Currency,
+}
+
+/// One line of an order, with the product's name and price as they were at purchase.
+#[Object]
+impl OrderItem {
+    /// The product as it is now (resolved by the products service).
+    async fn product(&self) -> Product {
+        Product { id: ID(self.line.product_id.to_string()) }
+    }
+
+    /// The product's name when the order was placed.
+    async fn product_name(&self) -> &str {
+        &self.line.product_name
+    }
+
+    /// The unit price when the order was placed.
+    async fn unit_price(&self) -> Money {
+        Money::from_minor(self.line.unit_price_minor, self.currency)
+    }
+
+    async fn quantity(&self) -> i32 {
+        self.line.quantity
+    }
+
+    /// `unitPrice` times `quantity`.
+    async fn line_total(&self) -> Money {
+        Money::from_minor(self.line.line_total_minor, self.currency)
+    }
+}
+
+/// A product of the catalog, owned by the products service; orders only refers to it.
+#[derive(SimpleObject)]
+#[graphql(unresolvable = "id")]
+pub struct Product {
+    pub id: ID,
+}
+
+/// An account, owned by the users service; orders adds the account's orders.
+pub struct User {
+    pub id: Uuid,
+}
+
+/// An account (owned by the users service); orders adds the account's orders.
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// This user's orders, newest first. Only the user themselves and admins may look.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<OrderStatus>,
+    ) -> async_graphql::Result<OrderConnection> {
+        let viewer = auth_from_ctx(ctx).require_user()?;
+        if !viewer.is_admin() && viewer.user_id != self.id {
+            return Err(ApiError::forbidden().into());
+        }
+        let request = PageRequest::new(first, after, last, before)?;
+        let filter = OrderFilter { user_id: Some(self.id), status };
+        OrderConnection::load(ctx, filter, &request).await
+    }
+}
+
+/// A page of orders (Relay connection).
+pub struct OrderConnection {
+    filter: OrderFilter,
+    page: Page,
+    /// The page's lines, when the query asks for them.
+    items: Option<HashMap<Uuid, Arc<Vec<order_item::Model>>>>,
+}
+
+impl OrderConnection {
+    pub async fn load(
+        ctx: &Context<'_>,
+        filter: OrderFilter,
+        request: &PageRequest,
+    ) -> async_graphql::Result<Self> {
+        let state = super::state(ctx)?;
+        let page = browsing::page(&state.db, &filter, request).await.map_err(ApiError::from)?;
+        // When the lines are wanted, load them for the whole page in one batch now rather
+        // than leaving it to the loader's timing window: a page costs two statements, always.
+        let wants_items = ctx.look_ahead().field("edges").field("node").field("items").exists();
+        let items = if wants_items && !page.orders.is_empty() {
+            let loader = ctx.data::<DataLoader<ItemsLoader>>().map_err(|e| ApiError::internal(e.message))?;
+            Some(loader.load_many(page.orders.iter().map(|o| o.id)).await.map_err(ApiError::internal)?)
+        } else {
+            None
+        };
+        Ok(Self { filter, page, items })
+    }
+}
+
+/// Where a page sits in its list (Relay). Each flag costs a statement only when the page
+/// query could not tell it (the side behind the cursor) and a client asks for it.
+pub struct PageInfo<'a> {
+    connection: &'a OrderConnection,
+}
+
+/// Where a page sits in its list (Relay).
+#[Object(shareable)]
+impl PageInfo<'_> {
+    async fn has_next_page(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let state = super::state(ctx)?;
+        let c = self.connection;
+        Ok(c.page.has_next_page(&state.db, &c.filter).await.map_err(ApiError::from)?)
+    }
+
+    async fn has_previous_page(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let state = super::state(ctx)?;
+        let c = self.connection;
+        Ok(c.page.has_previous_page(&state.db, &c.filter).await.map_err(ApiError::from)?)
+    }
+
+    async fn start_cursor(&self) -> Option<String> {
+        self.connection.page.orders.first().map(browsing::cursor_of)
+    }
+
+    async fn end_cursor(&self) -> Option<String> {
+        self.connection.page.orders.last().map(browsing::cursor_of)
+    }
+}
+
+/// An order in a connection, with the cursor to continue from it.
+#[derive(SimpleObject)]
+pub struct OrderEdge {
+    pub cursor: String,
+    pub node: Order,
+}
+
+/// A page of orders (Relay connection).
+#[Object]
+impl OrderConnection {
+    async fn edges(&self) -> Vec<OrderEdge> {
+        self.page
+            .orders
+            .iter()
+            .map(|o| OrderEdge {
+                cursor: browsing::cursor_of(o),
+                node: Order {
+                    model: o.clone(),
+                    items: self.items.as_ref().map(|lines| lines.get(&o.id).cloned().unwrap_or_default()),
+                },
+            })
+            .collect()
+    }
+
+    async fn page_info(&self) -> PageInfo<'_> {
+        PageInfo { connection: self }
+    }
+
+    /// How many orders match, over all pages (counted only when asked for).
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        let state = super::state(ctx)?;
+        Ok(browsing::count(&state.db, &self.filter).await.map_err(ApiError::from)?)
+    }
+}

@@ -1,0 +1,23 @@
+//! The orders subgraph: customers' orders with their price snapshots and status.
+//!
+//! - [`ordering`]: placing an order, priced by the products service over the bus.
+//! - [`lifecycle`]: the status machine every change goes through, with its events.
+//! - [`browsing`]: who sees which orders, lookups and pages.
+//! - [`payment_events`]: applying `payments.succeeded`, exactly once per event.
+//! - [`payable`]: answering payments' question about what an order costs.
+//! - [`api`]: the Federation v2 GraphQL schema.
+//! - [`service`]: start-up and graceful shutdown; [`config`]: settings.
+
+pub mod api;
+pub mod browsing;
+pub mod config;
+pub mod entities;
+pub mod lifecycle;
+pub mod metrics;
+pub mod ordering;
+pub mod payable;
+pub mod payment_events;
+pub mod service;
+
+pub use config::Config;
+pub use service::{Deps, RunningService, connect_and_migrate, start};

@@ -1,0 +1,9 @@
+//! The integration test cases, one module per feature.
+
+mod browsing;
+mod embedded;
+mod lifecycle;
+mod ordering;
+mod outbox;
+mod payments;
+mod with_products;
