@@ -1,0 +1,460 @@
+//! Response shaping: writes `data` exactly as the client's operation asks for it — field order of
+//! the operation, aliases, fragments resolved against each object's runtime type, `@skip` and
+//! `@include` — straight into JSON text, and applies GraphQL's null propagation: a null in a
+//! non-null position nulls the nearest nullable ancestor (the already-written bytes of that
+//! ancestor are cut off and replaced by `null`).
+
+use std::collections::HashMap;
+
+use graphql_tools::static_graphql::query::{
+    Directive, Document, Field, FragmentDefinition, Selection, SelectionSet, Value as AstValue,
+};
+use graphql_tools::static_graphql::schema::Type;
+use serde_json::{Map, Value};
+
+use crate::error::{GraphQLError, PathSegment, codes};
+use crate::schema::{SchemaIndex, TypeKind};
+
+/// A non-null position received null: the enclosing nullable position must become null.
+struct NullBubble;
+
+/// Fields of one selection grouped by response key, in order of first appearance.
+pub(crate) type GroupedFields<'d> = Vec<(&'d str, Vec<&'d Field>)>;
+
+/// The fragments of a document by name.
+pub(crate) fn fragments_of(document: &Document) -> HashMap<&str, &FragmentDefinition> {
+    document
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            graphql_tools::static_graphql::query::Definition::Fragment(f) => Some((f.name.as_str(), f)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `@skip`/`@include` keep a selection.
+pub(crate) fn is_included(directives: &[Directive], variables: &Map<String, Value>) -> bool {
+    for directive in directives {
+        let wanted = match directive.name.as_str() {
+            "skip" => false,
+            "include" => true,
+            _ => continue,
+        };
+        let condition = directive
+            .arguments
+            .iter()
+            .find(|(name, _)| name == "if")
+            .map(|(_, value)| match value {
+                AstValue::Boolean(b) => *b,
+                AstValue::Variable(name) => variables.get(name.as_str()).and_then(Value::as_bool).unwrap_or(false),
+                _ => false,
+            })
+            .unwrap_or(false);
+        if condition != wanted {
+            return false;
+        }
+    }
+    true
+}
+
+/// GraphQL's CollectFields for an object of type `object_type`.
+pub(crate) fn collect_fields<'d>(
+    schema: &SchemaIndex,
+    fragments: &HashMap<&str, &'d FragmentDefinition>,
+    variables: &Map<String, Value>,
+    object_type: &str,
+    selection_sets: &[&'d SelectionSet],
+) -> GroupedFields<'d> {
+    let mut grouped: GroupedFields<'d> = Vec::new();
+    let mut visited: Vec<&'d str> = Vec::new();
+    for selection_set in selection_sets {
+        collect_into(
+            schema,
+            fragments,
+            variables,
+            object_type,
+            selection_set,
+            &mut grouped,
+            &mut visited,
+        );
+    }
+    grouped
+}
+
+fn collect_into<'d>(
+    schema: &SchemaIndex,
+    fragments: &HashMap<&str, &'d FragmentDefinition>,
+    variables: &Map<String, Value>,
+    object_type: &str,
+    selection_set: &'d SelectionSet,
+    grouped: &mut GroupedFields<'d>,
+    visited: &mut Vec<&'d str>,
+) {
+    for item in &selection_set.items {
+        match item {
+            Selection::Field(field) => {
+                if !is_included(&field.directives, variables) {
+                    continue;
+                }
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                match grouped.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, fields)) => fields.push(field),
+                    None => grouped.push((key, vec![field])),
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                if !is_included(&fragment.directives, variables) {
+                    continue;
+                }
+                let applies = match &fragment.type_condition {
+                    Some(graphql_tools::static_graphql::query::TypeCondition::On(condition)) => {
+                        schema.type_applies(condition, object_type)
+                    }
+                    None => true,
+                };
+                if applies {
+                    collect_into(
+                        schema,
+                        fragments,
+                        variables,
+                        object_type,
+                        &fragment.selection_set,
+                        grouped,
+                        visited,
+                    );
+                }
+            }
+            Selection::FragmentSpread(spread) => {
+                if !is_included(&spread.directives, variables)
+                    || visited.contains(&spread.fragment_name.as_str())
+                {
+                    continue;
+                }
+                visited.push(&spread.fragment_name);
+                let Some(fragment) = fragments.get(spread.fragment_name.as_str()) else {
+                    continue;
+                };
+                let graphql_tools::static_graphql::query::TypeCondition::On(condition) =
+                    &fragment.type_condition;
+                if schema.type_applies(condition, object_type) {
+                    collect_into(
+                        schema,
+                        fragments,
+                        variables,
+                        object_type,
+                        &fragment.selection_set,
+                        grouped,
+                        visited,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Writes the response `data` for the operation's root selection.
+pub(crate) struct Projector<'a, 'd> {
+    schema: &'a SchemaIndex,
+    fragments: HashMap<&'d str, &'d FragmentDefinition>,
+    variables: &'a Map<String, Value>,
+    /// Paths already explained by an error (subgraph errors, failed fetches).
+    explained: &'a [Vec<PathSegment>],
+    out: Vec<u8>,
+    path: Vec<PathSegment>,
+    errors: Vec<GraphQLError>,
+}
+
+impl<'a, 'd> Projector<'a, 'd> {
+    pub(crate) fn new(
+        schema: &'a SchemaIndex,
+        document: &'d Document,
+        variables: &'a Map<String, Value>,
+        explained: &'a [Vec<PathSegment>],
+    ) -> Self {
+        Self {
+            schema,
+            fragments: fragments_of(document),
+            variables,
+            explained,
+            out: Vec::with_capacity(1024),
+            path: Vec::with_capacity(16),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Shapes `data` (the merged subgraph results) into JSON text; returns the text and the
+    /// errors for non-null violations that no earlier error explains.
+    pub(crate) fn project(
+        mut self,
+        data: &Value,
+        root_type: &str,
+        selection_set: &'d SelectionSet,
+    ) -> (String, Vec<GraphQLError>) {
+        let empty = Map::new();
+        let root = match data {
+            Value::Object(object) => object,
+            _ => &empty,
+        };
+        if self.object(root, root_type, &[selection_set]).is_err() {
+            self.out.clear();
+            self.out.extend_from_slice(b"null");
+        }
+        // Only JSON text produced by serde_json and literal punctuation was written.
+        let text = String::from_utf8(self.out).unwrap_or_else(|_| "null".to_owned());
+        (text, self.errors)
+    }
+
+    fn object(
+        &mut self,
+        object: &Map<String, Value>,
+        type_name: &str,
+        selection_sets: &[&'d SelectionSet],
+    ) -> Result<(), NullBubble> {
+        let fields = collect_fields(
+            self.schema,
+            &self.fragments,
+            self.variables,
+            type_name,
+            selection_sets,
+        );
+        self.out.push(b'{');
+        for (index, (key, fields)) in fields.iter().enumerate() {
+            if index > 0 {
+                self.out.push(b',');
+            }
+            write_string(&mut self.out, key);
+            self.out.push(b':');
+            let field = fields[0];
+            if field.name == "__typename" {
+                write_string(&mut self.out, type_name);
+                continue;
+            }
+            let Some(definition) = self.schema.field(type_name, &field.name) else {
+                // Validation guarantees the field exists; a stale schema must not panic.
+                self.out.extend_from_slice(b"null");
+                continue;
+            };
+            let value = object.get(*key).unwrap_or(&Value::Null);
+            let sub_selections: Vec<&'d SelectionSet> = if fields.len() == 1 {
+                vec![&field.selection_set]
+            } else {
+                fields.iter().map(|f| &f.selection_set).collect()
+            };
+            self.path.push(PathSegment::Key((*key).to_owned()));
+            let result = self.complete(
+                value,
+                &definition.field_type,
+                &sub_selections,
+                type_name,
+                &field.name,
+            );
+            self.path.pop();
+            result?;
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    /// Writes one value of type `ty`; `Ok(true)` when it wrote `null`.
+    fn complete(
+        &mut self,
+        value: &Value,
+        ty: &Type,
+        selection_sets: &[&'d SelectionSet],
+        parent_type: &str,
+        field_name: &str,
+    ) -> Result<bool, NullBubble> {
+        match ty {
+            Type::NonNullType(inner) => {
+                let start = self.out.len();
+                let wrote_null = self
+                    .complete(value, inner, selection_sets, parent_type, field_name)
+                    .unwrap_or(true);
+                if wrote_null {
+                    self.out.truncate(start);
+                    if value.is_null() {
+                        self.report_null(parent_type, field_name);
+                    }
+                    return Err(NullBubble);
+                }
+                Ok(false)
+            }
+            _ if value.is_null() => {
+                self.out.extend_from_slice(b"null");
+                Ok(true)
+            }
+            Type::ListType(inner) => {
+                let Value::Array(items) = value else {
+                    self.out.extend_from_slice(b"null");
+                    return Ok(true);
+                };
+                let start = self.out.len();
+                self.out.push(b'[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        self.out.push(b',');
+                    }
+                    self.path.push(PathSegment::Index(index));
+                    let result = self.complete(item, inner, selection_sets, parent_type, field_name);
+                    self.path.pop();
+                    if result.is_err() {
+                        self.out.truncate(start);
+                        self.out.extend_from_slice(b"null");
+                        return Ok(true);
+                    }
+                }
+                self.out.push(b']');
+                Ok(false)
+            }
+            Type::NamedType(name) => match self.schema.kind(name) {
+                Some(kind) if kind.is_composite() => {
+                    let Value::Object(object) = value else {
+                        self.out.extend_from_slice(b"null");
+                        return Ok(true);
+                    };
+                    let runtime_type = if kind == TypeKind::Object {
+                        name.as_str()
+                    } else {
+                        match object.get("__typename").and_then(Value::as_str) {
+                            Some(t) if self.schema.type_applies(name, t) => t,
+                            _ => {
+                                self.out.extend_from_slice(b"null");
+                                return Ok(true);
+                            }
+                        }
+                    };
+                    let start = self.out.len();
+                    if self.object(object, runtime_type, selection_sets).is_err() {
+                        self.out.truncate(start);
+                        self.out.extend_from_slice(b"null");
+                        return Ok(true);
+                    }
+                    Ok(false)
+                }
+                _ => {
+                    // Scalars and enums pass through as the subgraph serialised them.
+                    let _ = serde_json::to_writer(&mut self.out, value);
+                    Ok(false)
+                }
+            },
+        }
+    }
+
+    fn report_null(&mut self, parent_type: &str, field_name: &str) {
+        let explained = self.explained.iter().any(|known| {
+            let n = known.len().min(self.path.len());
+            known[..n] == self.path[..n]
+        });
+        if explained {
+            return;
+        }
+        self.errors.push(
+            GraphQLError::with_code(
+                format!("Cannot return null for non-nullable field {parent_type}.{field_name}."),
+                codes::NULL_VALUE_IN_NON_NULL_FIELD,
+            )
+            .at(self.path.clone()),
+        );
+    }
+}
+
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    let _ = serde_json::to_writer(out, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn schema() -> SchemaIndex {
+        let sdl = r#"
+            type Query { me: User, users: [User!]!, node: Node }
+            interface Node { id: ID! }
+            type User implements Node { id: ID!, name: String!, nick: String }
+            type Post implements Node { id: ID!, title: String }
+        "#;
+        let document = graphql_tools::parser::parse_schema::<String>(sdl)
+            .expect("schema parses")
+            .into_static();
+        SchemaIndex::new(Arc::new(document))
+    }
+
+    fn project(query: &str, data: Value, variables: Value) -> (String, Vec<GraphQLError>) {
+        let schema = schema();
+        let document = graphql_tools::parser::parse_query::<String>(query)
+            .expect("query parses")
+            .into_static();
+        let selection_set = document
+            .definitions
+            .iter()
+            .find_map(|d| match d {
+                graphql_tools::static_graphql::query::Definition::Operation(op) => {
+                    Some(crate::prepare::operation_parts(op).1)
+                }
+                _ => None,
+            })
+            .expect("operation");
+        let variables = variables.as_object().cloned().unwrap_or_default();
+        Projector::new(&schema, &document, &variables, &[]).project(&data, "Query", selection_set)
+    }
+
+    #[test]
+    fn writes_fields_in_operation_order_with_aliases() {
+        let (text, errors) = project(
+            "{ me { who: name id } }",
+            serde_json::json!({"me": {"id": "1", "who": "Ada", "extra": true}}),
+            Value::Null,
+        );
+        assert_eq!(text, r#"{"me":{"who":"Ada","id":"1"}}"#);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn null_in_non_null_field_nulls_the_nullable_parent() {
+        let (text, errors) = project(
+            "{ me { id name } }",
+            serde_json::json!({"me": {"id": "1", "name": null}}),
+            Value::Null,
+        );
+        assert_eq!(text, r#"{"me":null}"#);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "Cannot return null for non-nullable field User.name.");
+        assert_eq!(
+            errors[0].path,
+            Some(vec![PathSegment::Key("me".into()), PathSegment::Key("name".into())])
+        );
+    }
+
+    #[test]
+    fn null_bubbles_through_non_null_lists_to_data() {
+        let (text, _) = project(
+            "{ users { name } }",
+            serde_json::json!({"users": [{"name": "a"}, {"name": null}]}),
+            Value::Null,
+        );
+        assert_eq!(text, "null");
+    }
+
+    #[test]
+    fn fragments_on_abstract_types_use_the_runtime_type() {
+        let (text, _) = project(
+            "query($withNick: Boolean!) { node { __typename ... on User { name nick @include(if: $withNick) } ...P } }
+             fragment P on Post { title }",
+            serde_json::json!({"node": {"__typename": "Post", "title": "Hi"}}),
+            serde_json::json!({"withNick": false}),
+        );
+        assert_eq!(text, r#"{"node":{"__typename":"Post","title":"Hi"}}"#);
+    }
+
+    #[test]
+    fn skip_and_include_follow_variables() {
+        let (text, _) = project(
+            "query($s: Boolean!) { me { id @skip(if: $s) nick @include(if: true) } }",
+            serde_json::json!({"me": {"id": "1", "nick": "n"}}),
+            serde_json::json!({"s": true}),
+        );
+        assert_eq!(text, r#"{"me":{"nick":"n"}}"#);
+    }
+}

@@ -1,0 +1,199 @@
+//! Operations on the intermediate result tree: finding the objects a flatten path points at,
+//! reaching one of them again by its concrete path, merging subgraph results in, and applying
+//! the planner's input/output rewrites.
+
+use hive_router_query_planner::planner::plan_nodes::{
+    FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment,
+};
+use serde_json::Value;
+
+use crate::error::PathSegment;
+use crate::schema::SchemaIndex;
+
+/// Whether the object's `__typename` satisfies one of `types` (exactly or as an abstract type).
+pub(crate) fn typename_matches<'a>(
+    schema: &SchemaIndex,
+    object: &serde_json::Map<String, Value>,
+    mut types: impl Iterator<Item = &'a String>,
+) -> bool {
+    match object.get("__typename").and_then(Value::as_str) {
+        Some(typename) => types.any(|t| schema.type_applies(t, typename)),
+        // Without a typename there is nothing to discriminate on; the planner only emits type
+        // conditions where it also selected `__typename`.
+        None => false,
+    }
+}
+
+/// Receives each object a flatten path leads to, with its concrete path.
+pub(crate) type ObjectVisitor<'f, 'v> =
+    dyn FnMut(&[PathSegment], &'v serde_json::Map<String, Value>) + 'f;
+
+/// Calls `visit` with the concrete path and value of every object `segments` leads to.
+pub(crate) fn for_each_object<'v>(
+    schema: &SchemaIndex,
+    value: &'v Value,
+    segments: &[FlattenNodePathSegment],
+    current: &mut Vec<PathSegment>,
+    visit: &mut ObjectVisitor<'_, 'v>,
+) {
+    match (value, segments.split_first()) {
+        (Value::Array(items), first) if !matches!(first, Some((FlattenNodePathSegment::List, _))) => {
+            // Lists are implicit at the end of a path and tolerated where the path omits `@`.
+            for (index, item) in items.iter().enumerate() {
+                current.push(PathSegment::Index(index));
+                for_each_object(schema, item, segments, current, visit);
+                current.pop();
+            }
+        }
+        (Value::Object(object), None) => visit(current, object),
+        (_, None) => {}
+        (Value::Object(object), Some((FlattenNodePathSegment::Field(key), rest))) => {
+            if let Some(child) = object.get(key) {
+                current.push(PathSegment::Key(key.clone()));
+                for_each_object(schema, child, rest, current, visit);
+                current.pop();
+            }
+        }
+        (Value::Array(items), Some((FlattenNodePathSegment::List, rest))) => {
+            for (index, item) in items.iter().enumerate() {
+                current.push(PathSegment::Index(index));
+                for_each_object(schema, item, rest, current, visit);
+                current.pop();
+            }
+        }
+        (Value::Object(object), Some((FlattenNodePathSegment::TypeCondition(types), rest)))
+            if typename_matches(schema, object, types.iter()) =>
+        {
+            for_each_object(schema, value, rest, current, visit);
+        }
+        _ => {}
+    }
+}
+
+/// The value at a concrete path, for writing.
+pub(crate) fn get_mut<'v>(mut value: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
+    for segment in path {
+        value = match (value, segment) {
+            (Value::Object(object), PathSegment::Key(key)) => object.get_mut(key)?,
+            (Value::Array(items), PathSegment::Index(index)) => items.get_mut(*index)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// Merges `source` into `target`: objects key by key, equally long lists item by item.
+///
+/// A `null` never overwrites data another subgraph already delivered, and an existing
+/// `__typename` is kept: an `@interfaceObject` subgraph answers with the interface's name where
+/// the owning subgraph already gave the concrete type.
+pub(crate) fn deep_merge(target: &mut Value, source: Value) {
+    match (target, source) {
+        (Value::Object(target), Value::Object(source)) => {
+            for (key, value) in source {
+                match target.get_mut(&key) {
+                    Some(existing) => {
+                        if key == "__typename" && existing.is_string() {
+                            continue;
+                        }
+                        deep_merge(existing, value);
+                    }
+                    None => {
+                        target.insert(key, value);
+                    }
+                }
+            }
+        }
+        (Value::Array(target), Value::Array(source)) if target.len() == source.len() => {
+            for (existing, value) in target.iter_mut().zip(source) {
+                deep_merge(existing, value);
+            }
+        }
+        (_, Value::Null) => {}
+        (target, source) => *target = source,
+    }
+}
+
+/// Applies the planner's rewrites (set a value, rename a key) to `value`.
+pub(crate) fn apply_rewrites(schema: &SchemaIndex, value: &mut Value, rewrites: &[FetchRewrite]) {
+    for rewrite in rewrites {
+        let path = match rewrite {
+            FetchRewrite::ValueSetter(setter) => &setter.path,
+            FetchRewrite::KeyRenamer(renamer) => &renamer.path,
+        };
+        apply_rewrite(schema, value, path, rewrite);
+    }
+}
+
+fn apply_rewrite(
+    schema: &SchemaIndex,
+    value: &mut Value,
+    path: &[FetchNodePathSegment],
+    rewrite: &FetchRewrite,
+) {
+    if let Value::Array(items) = value {
+        for item in items {
+            apply_rewrite(schema, item, path, rewrite);
+        }
+        return;
+    }
+    let Value::Object(object) = value else {
+        return;
+    };
+    match path.split_first() {
+        Some((FetchNodePathSegment::TypenameEquals(types), rest))
+            if typename_matches(schema, object, types.iter()) =>
+        {
+            apply_rewrite(schema, value, rest, rewrite);
+        }
+        None | Some((FetchNodePathSegment::TypenameEquals(_), _)) => {}
+        Some((FetchNodePathSegment::Key(key), [])) => match rewrite {
+            FetchRewrite::ValueSetter(setter) => {
+                object.insert(key.clone(), Value::String(setter.set_value_to.clone()));
+            }
+            FetchRewrite::KeyRenamer(renamer) => {
+                if let Some(moved) = object.remove(key) {
+                    object.insert(renamer.rename_key_to.clone(), moved);
+                }
+            }
+        },
+        Some((FetchNodePathSegment::Key(key), rest)) => {
+            if let Some(child) = object.get_mut(key) {
+                apply_rewrite(schema, child, rest, rewrite);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_keeps_existing_data_against_null_and_typename() {
+        let mut target = json!({"__typename": "Book", "id": "1", "items": [{"a": 1}, {"a": 2}]});
+        deep_merge(
+            &mut target,
+            json!({"__typename": "Media", "id": null, "title": "T", "items": [{"b": 1}, {"b": 2}]}),
+        );
+        assert_eq!(
+            target,
+            json!({"__typename": "Book", "id": "1", "title": "T",
+                   "items": [{"a": 1, "b": 1}, {"a": 2, "b": 2}]})
+        );
+    }
+
+    #[test]
+    fn get_mut_follows_keys_and_indexes() {
+        let mut value = json!({"a": [{"b": 1}, {"b": 2}]});
+        let path = [
+            PathSegment::Key("a".into()),
+            PathSegment::Index(1),
+            PathSegment::Key("b".into()),
+        ];
+        *get_mut(&mut value, &path).expect("path exists") = json!(3);
+        assert_eq!(value, json!({"a": [{"b": 1}, {"b": 3}]}));
+        assert!(get_mut(&mut value, &[PathSegment::Index(0)]).is_none());
+    }
+}

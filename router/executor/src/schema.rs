@@ -1,0 +1,178 @@
+//! An index over the public (consumer) schema: the lookups that validation of variables, response
+//! shaping and introspection do on every request, answered from hash maps instead of scans.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use graphql_tools::static_graphql::schema::{
+    Definition, Document, Field, InputValue, TypeDefinition,
+};
+
+/// What kind of named type a name refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeKind {
+    Scalar,
+    Object,
+    Interface,
+    Union,
+    Enum,
+    InputObject,
+}
+
+impl TypeKind {
+    pub(crate) fn is_composite(self) -> bool {
+        matches!(self, TypeKind::Object | TypeKind::Interface | TypeKind::Union)
+    }
+}
+
+/// One named type of the public schema.
+pub(crate) struct TypeEntry {
+    pub(crate) kind: TypeKind,
+    /// Position of the definition in [`SchemaIndex::document`].
+    pub(crate) definition: usize,
+    /// Output fields by name (objects and interfaces), as positions in the definition's list.
+    fields: HashMap<String, usize>,
+    /// Concrete object types that can appear where this type is expected.
+    pub(crate) possible_types: HashSet<String>,
+}
+
+/// The public schema and fast lookups over it.
+pub(crate) struct SchemaIndex {
+    pub(crate) document: Arc<Document>,
+    types: HashMap<String, TypeEntry>,
+    pub(crate) query_type: String,
+    pub(crate) mutation_type: Option<String>,
+    pub(crate) subscription_type: Option<String>,
+}
+
+impl SchemaIndex {
+    pub(crate) fn new(document: Arc<Document>) -> Self {
+        let mut types: HashMap<String, TypeEntry> = HashMap::new();
+        let mut implementations: Vec<(String, String)> = Vec::new();
+        for (position, definition) in document.definitions.iter().enumerate() {
+            let Definition::TypeDefinition(type_definition) = definition else {
+                continue;
+            };
+            let (name, kind, fields) = match type_definition {
+                TypeDefinition::Scalar(t) => (&t.name, TypeKind::Scalar, None),
+                TypeDefinition::Object(t) => {
+                    for interface in &t.implements_interfaces {
+                        implementations.push((interface.clone(), t.name.clone()));
+                    }
+                    (&t.name, TypeKind::Object, Some(&t.fields))
+                }
+                TypeDefinition::Interface(t) => (&t.name, TypeKind::Interface, Some(&t.fields)),
+                TypeDefinition::Union(t) => (&t.name, TypeKind::Union, None),
+                TypeDefinition::Enum(t) => (&t.name, TypeKind::Enum, None),
+                TypeDefinition::InputObject(t) => (&t.name, TypeKind::InputObject, None),
+            };
+            let fields = fields
+                .map(|fields| {
+                    fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (f.name.clone(), i))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut possible_types = HashSet::new();
+            match type_definition {
+                TypeDefinition::Object(t) => {
+                    possible_types.insert(t.name.clone());
+                }
+                TypeDefinition::Union(t) => possible_types.extend(t.types.iter().cloned()),
+                _ => {}
+            }
+            types.insert(
+                name.clone(),
+                TypeEntry {
+                    kind,
+                    definition: position,
+                    fields,
+                    possible_types,
+                },
+            );
+        }
+        for (interface, object) in implementations {
+            if let Some(entry) = types.get_mut(&interface) {
+                entry.possible_types.insert(object);
+            }
+        }
+
+        let query_type = document
+            .query_type_name()
+            .cloned()
+            .unwrap_or_else(|| "Query".to_owned());
+        let mutation_type = document
+            .mutation_type_name()
+            .filter(|name| types.contains_key(*name))
+            .cloned();
+        let subscription_type = document
+            .subscription_type_name()
+            .filter(|name| types.contains_key(*name))
+            .cloned();
+        Self {
+            document,
+            types,
+            query_type,
+            mutation_type,
+            subscription_type,
+        }
+    }
+
+    pub(crate) fn entry(&self, name: &str) -> Option<&TypeEntry> {
+        self.types.get(name)
+    }
+
+    pub(crate) fn kind(&self, name: &str) -> Option<TypeKind> {
+        self.types.get(name).map(|e| e.kind)
+    }
+
+    pub(crate) fn definition(&self, name: &str) -> Option<&TypeDefinition> {
+        let entry = self.types.get(name)?;
+        match self.document.definitions.get(entry.definition) {
+            Some(Definition::TypeDefinition(definition)) => Some(definition),
+            _ => None,
+        }
+    }
+
+    /// The output field `field` of the object or interface `type_name`.
+    pub(crate) fn field(&self, type_name: &str, field: &str) -> Option<&Field> {
+        let entry = self.types.get(type_name)?;
+        let index = *entry.fields.get(field)?;
+        match self.document.definitions.get(entry.definition)? {
+            Definition::TypeDefinition(TypeDefinition::Object(t)) => t.fields.get(index),
+            Definition::TypeDefinition(TypeDefinition::Interface(t)) => t.fields.get(index),
+            _ => None,
+        }
+    }
+
+    /// Whether an object of type `object_type` satisfies the type condition `condition`.
+    pub(crate) fn type_applies(&self, condition: &str, object_type: &str) -> bool {
+        condition == object_type
+            || self
+                .types
+                .get(condition)
+                .is_some_and(|e| e.possible_types.contains(object_type))
+    }
+
+    /// The fields of an input object type.
+    pub(crate) fn input_fields(&self, name: &str) -> Option<&[InputValue]> {
+        match self.definition(name)? {
+            TypeDefinition::InputObject(t) => Some(&t.fields),
+            _ => None,
+        }
+    }
+
+    /// Whether `value` names a value of the enum `name`.
+    pub(crate) fn enum_has_value(&self, name: &str, value: &str) -> bool {
+        match self.definition(name) {
+            Some(TypeDefinition::Enum(t)) => t.values.iter().any(|v| v.name == value),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn types(&self) -> impl Iterator<Item = (&String, &TypeEntry)> {
+        self.types.iter()
+    }
+}

@@ -1,0 +1,99 @@
+//! `headers`: which client request headers reach the subgraphs, and under which names.
+//!
+//! `Authorization`, `x-request-id` and `traceparent` are always forwarded (the last two
+//! generated when absent); these rules add to them:
+//! - `allow`: client headers copied as they are;
+//! - `rename`: client header `from` copied as `to`;
+//! - `insert`: fixed headers set on every subgraph request (values are secrets: they are
+//!   often API keys, so they never appear in logs).
+//!
+//! Hop-by-hop and framing headers cannot be configured: forwarding them would corrupt the
+//! subgraph connection.
+//!
+//! Environment: `ROUTER_HEADERS_ALLOW` (comma-separated names).
+
+use std::collections::BTreeMap;
+
+use http::{HeaderName, HeaderValue};
+use serde::Deserialize;
+
+use super::{ConfigError, Env, Secret};
+
+/// Headers that describe the connection or the body framing, never a request's meaning.
+const FORBIDDEN: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "accept-encoding",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameRule {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadersConfig {
+    pub allow: Vec<String>,
+    pub rename: Vec<RenameRule>,
+    pub insert: BTreeMap<String, Secret>,
+}
+
+impl HeadersConfig {
+    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+        if let Some(list) = env.var("ROUTER_HEADERS_ALLOW") {
+            self.allow = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let names = self
+            .allow
+            .iter()
+            .map(|n| ("headers.allow", n))
+            .chain(
+                self.rename
+                    .iter()
+                    .flat_map(|r| [("headers.rename", &r.from), ("headers.rename", &r.to)]),
+            )
+            .chain(self.insert.keys().map(|n| ("headers.insert", n)));
+        for (key, name) in names {
+            let parsed = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ConfigError::invalid(key, format!("`{name}` is not a header name")))?;
+            if FORBIDDEN.contains(&parsed.as_str()) {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("`{name}` is a connection-level header and cannot be propagated"),
+                ));
+            }
+        }
+        for (name, value) in &self.insert {
+            // The value itself stays out of the message: it is a secret.
+            HeaderValue::from_str(value.expose()).map_err(|_| {
+                ConfigError::invalid(
+                    "headers.insert",
+                    format!("value for `{name}` is not a valid header value"),
+                )
+            })?;
+        }
+        Ok(())
+    }
+}

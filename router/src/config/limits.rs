@@ -1,0 +1,80 @@
+//! `limits`: request size and operation shape limits enforced before any planning.
+//!
+//! Environment: `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`, `ROUTER_MAX_ALIASES`,
+//! `ROUTER_MAX_ROOT_FIELDS`, `ROUTER_MAX_TOKENS`. A limit of 0 is refused: turning a
+//! limit off is done by raising it, so nobody disables one by accident with an empty value.
+
+use serde::Deserialize;
+
+use super::{ConfigError, Env, env_parse};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest accepted request body (POST) or query string (GET), in bytes.
+    pub max_body_bytes: usize,
+    /// Deepest field nesting, counting the root field as depth 1 and following fragments.
+    pub max_depth: usize,
+    /// Most aliases in the whole document.
+    pub max_aliases: usize,
+    /// Most fields selected at the root of the operation (after inlining fragments).
+    pub max_root_fields: usize,
+    /// Most lexical tokens in the document; checked before parsing.
+    pub max_tokens: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_depth: 12,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_tokens: 4_000,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+        if let Some(v) = env_parse(env, "ROUTER_MAX_BODY_BYTES")? {
+            self.max_body_bytes = v;
+        }
+        if let Some(v) = env_parse(env, "ROUTER_MAX_DEPTH")? {
+            self.max_depth = v;
+        }
+        if let Some(v) = env_parse(env, "ROUTER_MAX_ALIASES")? {
+            self.max_aliases = v;
+        }
+        if let Some(v) = env_parse(env, "ROUTER_MAX_ROOT_FIELDS")? {
+            self.max_root_fields = v;
+        }
+        if let Some(v) = env_parse(env, "ROUTER_MAX_TOKENS")? {
+            self.max_tokens = v;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let checks: [(&'static str, usize); 5] = [
+            ("limits.max_body_bytes", self.max_body_bytes),
+            ("limits.max_depth", self.max_depth),
+            ("limits.max_aliases", self.max_aliases),
+            ("limits.max_root_fields", self.max_root_fields),
+            ("limits.max_tokens", self.max_tokens),
+        ];
+        for (key, value) in checks {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be greater than 0"));
+            }
+        }
+        // graphql-parser recurses per nesting level; keep its stack use bounded.
+        if self.max_depth > 64 {
+            return Err(ConfigError::invalid(
+                "limits.max_depth",
+                "must be at most 64",
+            ));
+        }
+        Ok(())
+    }
+}

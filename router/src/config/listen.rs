@@ -1,0 +1,49 @@
+//! `listen`: where the router accepts client connections.
+//!
+//! Environment: `ROUTER_LISTEN_ADDR` (e.g. `0.0.0.0:4000`), `ROUTER_SHUTDOWN_GRACE_SECS`.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+use super::{ConfigError, Env, env_parse};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenConfig {
+    /// Socket address to bind; port 0 picks a free port (tests).
+    pub addr: SocketAddr,
+    /// How long in-flight requests may run after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+impl ListenConfig {
+    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+        if let Some(addr) = env_parse(env, "ROUTER_LISTEN_ADDR")? {
+            self.addr = addr;
+        }
+        if let Some(secs) = env_parse(env, "ROUTER_SHUTDOWN_GRACE_SECS")? {
+            self.shutdown_grace_secs = secs;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.shutdown_grace_secs > 300 {
+            return Err(ConfigError::invalid(
+                "listen.shutdown_grace_secs",
+                "must be at most 300 seconds",
+            ));
+        }
+        Ok(())
+    }
+}

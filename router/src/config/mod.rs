@@ -1,0 +1,370 @@
+//! Typed router configuration: a YAML file, then environment overrides, then validation.
+//!
+//! Every top-level key of the file has its own submodule that owns its defaults, its
+//! environment variables and its validation rules, so a reader looking for "what does
+//! `limits.max_depth` do" finds one file. Loading never prints secret values: types that
+//! hold them ([`Secret`]) redact themselves in `Debug` output, and the whole config is
+//! logged at start-up through `Debug`.
+//!
+//! Precedence, lowest first: built-in defaults (which depend on the [`Profile`]), the YAML
+//! file, environment variables (`ROUTER_*`, documented in each submodule).
+
+pub mod auth;
+pub mod cors;
+pub mod csrf;
+pub mod dedup;
+pub mod graphiql;
+pub mod headers;
+pub mod introspection;
+pub mod limits;
+pub mod listen;
+pub mod persisted;
+pub mod subgraphs;
+pub mod supergraph;
+pub mod telemetry;
+
+use std::{fmt, path::Path, str::FromStr};
+
+use serde::Deserialize;
+
+pub use self::{
+    auth::AuthConfig, cors::CorsConfig, csrf::CsrfConfig, dedup::DedupConfig,
+    graphiql::GraphiqlConfig, headers::HeadersConfig, introspection::IntrospectionConfig,
+    limits::LimitsConfig, listen::ListenConfig, persisted::PersistedConfig,
+    subgraphs::SubgraphsConfig, supergraph::SupergraphConfig, telemetry::TelemetryConfig,
+};
+
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_PATH_ENV: &str = "ROUTER_CONFIG";
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid YAML for the router: {source}")]
+    Parse {
+        path: String,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+    #[error("environment variable {var} has an invalid value: {reason}")]
+    Env { var: String, reason: String },
+    #[error("invalid configuration at `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(key: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            key,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Deployment profile; it only changes defaults, never explicit settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Developer machine: introspection and GraphiQL on.
+    #[default]
+    Dev,
+    /// Internet-facing: introspection off unless explicitly enabled.
+    Production,
+}
+
+impl FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "dev" | "development" => Ok(Self::Dev),
+            "prod" | "production" => Ok(Self::Production),
+            other => Err(format!(
+                "unknown profile `{other}` (expected dev or production)"
+            )),
+        }
+    }
+}
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is put on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+/// Reads environment variables; tests pass a map instead of mutating the process env.
+pub trait Env {
+    fn var(&self, key: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn var(&self, key: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+/// Parses an environment variable with `FromStr`, naming the variable on failure.
+pub(crate) fn env_parse<T>(env: &dyn Env, var: &str) -> Result<Option<T>, ConfigError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    match env.var(var) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| ConfigError::Env {
+                var: var.to_owned(),
+                reason: e.to_string(),
+            }),
+    }
+}
+
+/// Parses `true/false/1/0/on/off` from an environment variable.
+pub(crate) fn env_bool(env: &dyn Env, var: &str) -> Result<Option<bool>, ConfigError> {
+    match env.var(var) {
+        None => Ok(None),
+        Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "on" | "yes" => Ok(Some(true)),
+            "0" | "false" | "off" | "no" => Ok(Some(false)),
+            _ => Err(ConfigError::Env {
+                var: var.to_owned(),
+                reason: format!("`{raw}` is not a boolean"),
+            }),
+        },
+    }
+}
+
+/// The whole router configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouterConfig {
+    pub profile: Profile,
+    pub listen: ListenConfig,
+    pub supergraph: SupergraphConfig,
+    pub limits: LimitsConfig,
+    pub csrf: CsrfConfig,
+    pub cors: CorsConfig,
+    pub introspection: IntrospectionConfig,
+    pub auth: AuthConfig,
+    pub headers: HeadersConfig,
+    pub subgraphs: SubgraphsConfig,
+    pub dedup: DedupConfig,
+    pub persisted_operations: PersistedConfig,
+    pub graphiql: GraphiqlConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+impl RouterConfig {
+    /// Loads the file at `path` (or only defaults when `None`), applies the environment and
+    /// validates the result.
+    pub fn load(path: Option<&Path>, env: &dyn Env) -> Result<Self, ConfigError> {
+        let config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                Self::from_yaml(&text).map_err(|source| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    source,
+                })?
+            }
+            None => Self::default(),
+        };
+        config.finish(env)
+    }
+
+    /// Parses YAML text without applying the environment or validating.
+    pub fn from_yaml(text: &str) -> Result<Self, serde_yaml_ng::Error> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_yaml_ng::from_str(text)
+    }
+
+    /// Applies environment overrides and validates; the last step of [`RouterConfig::load`].
+    pub fn finish(mut self, env: &dyn Env) -> Result<Self, ConfigError> {
+        if let Some(profile) = env_parse::<Profile>(env, "ROUTER_PROFILE")? {
+            self.profile = profile;
+        }
+        self.listen.apply_env(env)?;
+        self.supergraph.apply_env(env)?;
+        self.limits.apply_env(env)?;
+        self.csrf.apply_env(env)?;
+        self.cors.apply_env(env)?;
+        self.introspection.apply_env(env)?;
+        self.auth.apply_env(env)?;
+        self.headers.apply_env(env)?;
+        self.subgraphs.apply_env(env)?;
+        self.dedup.apply_env(env)?;
+        self.persisted_operations.apply_env(env)?;
+        self.graphiql.apply_env(env)?;
+        self.telemetry.apply_env(env)?;
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Checks every section; the first problem found is reported.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen.validate()?;
+        self.supergraph.validate()?;
+        self.limits.validate()?;
+        self.csrf.validate()?;
+        self.cors.validate()?;
+        self.auth.validate()?;
+        self.headers.validate()?;
+        self.subgraphs.validate()?;
+        self.persisted_operations.validate()?;
+        self.telemetry.validate()?;
+        Ok(())
+    }
+
+    /// Whether introspection is answered, after applying the profile default.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.enabled_for(self.profile)
+    }
+
+    /// Whether GraphiQL is served, after applying the profile default.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.enabled_for(self.profile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_dev_defaults() {
+        let config = RouterConfig::from_yaml("")
+            .unwrap()
+            .finish(&[("UNRELATED", "1")])
+            .unwrap();
+        assert_eq!(config.profile, Profile::Dev);
+        assert!(config.introspection_enabled());
+        assert!(config.csrf.enabled);
+    }
+
+    #[test]
+    fn production_profile_turns_introspection_off_unless_explicit() {
+        let config = RouterConfig::from_yaml("profile: production\n")
+            .unwrap()
+            .finish(&[("UNRELATED", "1")])
+            .unwrap();
+        assert!(!config.introspection_enabled());
+
+        let config =
+            RouterConfig::from_yaml("profile: production\nintrospection:\n  enabled: true\n")
+                .unwrap()
+                .finish(&[("UNRELATED", "1")])
+                .unwrap();
+        assert!(config.introspection_enabled());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let config = RouterConfig::from_yaml("limits:\n  max_depth: 7\n")
+            .unwrap()
+            .finish(&[("ROUTER_MAX_DEPTH", "9"), ("ROUTER_PROFILE", "production")])
+            .unwrap();
+        assert_eq!(config.limits.max_depth, 9);
+        assert_eq!(config.profile, Profile::Production);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = RouterConfig::from_yaml("limitz: {}\n").unwrap_err();
+        assert!(err.to_string().contains("limitz"), "{err}");
+    }
+
+    #[test]
+    fn bad_environment_value_names_the_variable() {
+        let err = RouterConfig::default()
+            .finish(&[("ROUTER_MAX_DEPTH", "deep")])
+            .unwrap_err();
+        assert!(err.to_string().contains("ROUTER_MAX_DEPTH"), "{err}");
+    }
+
+    #[test]
+    fn shipped_example_configs_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let dev = RouterConfig::load(Some(&dir.join("dev.yaml")), &[("UNRELATED", "1")]).unwrap();
+        assert!(dev.introspection_enabled() && dev.graphiql_enabled());
+        let prod =
+            RouterConfig::load(Some(&dir.join("production.yaml")), &[("UNRELATED", "1")]).unwrap();
+        assert!(!prod.introspection_enabled() && !prod.graphiql_enabled());
+        assert_eq!(prod.limits.max_depth, 10);
+    }
+
+    #[test]
+    fn invalid_values_are_refused_at_load() {
+        let cases = [
+            ("limits:\n  max_depth: 0\n", "limits.max_depth"),
+            (
+                "cors:\n  allow_origins: [\"*\"]\n  allow_credentials: true\n",
+                "cors.allow_credentials",
+            ),
+            ("headers:\n  allow: [\"content-length\"]\n", "headers.allow"),
+            (
+                "persisted_operations:\n  mode: safelist\n",
+                "persisted_operations.manifest",
+            ),
+            ("auth:\n  jwks_url: ftp://x\n", "auth.jwks_url"),
+        ];
+        for (yaml, key) in cases {
+            let err = RouterConfig::from_yaml(yaml)
+                .unwrap()
+                .finish(&[("UNRELATED", "1")])
+                .unwrap_err();
+            assert!(err.to_string().contains(key), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config = RouterConfig::from_yaml("headers:\n  insert:\n    x-api-key: hunter2\n")
+            .unwrap()
+            .finish(&[("UNRELATED", "1")])
+            .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("x-api-key"), "{printed}");
+    }
+}

@@ -1,0 +1,113 @@
+//! The `router` binary: `serve` (default) or `compose`; see [`router::cli`].
+
+use std::{path::Path, process::ExitCode};
+
+use router::{
+    cli::{self, Command},
+    compose,
+    config::{CONFIG_PATH_ENV, ProcessEnv, RouterConfig},
+};
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(e) => {
+            eprintln!("{e}\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Command::Compose {
+            supergraph_config,
+            output,
+            check,
+        } => runtime.block_on(run_compose(&supergraph_config, &output, check)),
+        Command::Serve { config } => {
+            common::telemetry::init("router");
+            runtime.block_on(serve(config))
+        }
+    }
+}
+
+async fn run_compose(supergraph_config: &Path, output: &Path, check: bool) -> ExitCode {
+    let sdl = match compose::compose_file(supergraph_config).await {
+        Ok(sdl) => sdl,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if check {
+        return match compose::is_up_to_date(output, &sdl) {
+            Ok(true) => {
+                println!("{} is up to date", output.display());
+                ExitCode::SUCCESS
+            }
+            Ok(false) => {
+                eprintln!(
+                    "{} differs from the composed supergraph; run `router compose`",
+                    output.display()
+                );
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("cannot read {}: {e}", output.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match compose::write_supergraph(output, &sdl) {
+        Ok(()) => {
+            println!("wrote {}", output.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", output.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
+    let config_path = config_path.or_else(|| std::env::var_os(CONFIG_PATH_ENV).map(Into::into));
+    let config = match RouterConfig::load(config_path.as_deref(), &ProcessEnv) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration");
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(?config, "configuration loaded");
+    let running = match router::spawn(config).await {
+        Ok(running) => running,
+        Err(e) => {
+            // Composition conflicts span several lines; print them as they are.
+            eprintln!("router did not start: {e}");
+            tracing::error!(error = %e, "router did not start");
+            return ExitCode::FAILURE;
+        }
+    };
+    let token = running.shutdown_token();
+    tokio::spawn(async move {
+        common::health::shutdown_signal().await;
+        tracing::info!("shutdown requested; draining requests");
+        token.cancel();
+    });
+    running.wait().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,257 @@
+//! Header-propagation stage: the headers each subgraph request carries.
+//!
+//! Always forwarded: `Authorization` (already verified by the auth stage), `x-request-id`
+//! (the client's when it is sane, otherwise a fresh UUID) and W3C `traceparent` (the
+//! client's trace id with a new parent id for the router's hop, or a new trace), plus
+//! `tracestate` when the client's trace context is kept. Configured rules then add
+//! allowed, renamed and inserted headers.
+
+use http::{HeaderMap, HeaderName, HeaderValue, header};
+
+use crate::config::HeadersConfig;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+
+/// Why configured header rules are unusable (normally caught by config validation).
+#[derive(Debug, thiserror::Error)]
+pub enum HeaderRuleError {
+    #[error("`{0}` is not a valid header name")]
+    Name(String),
+    #[error("the value configured for `{0}` is not a valid header value")]
+    Value(String),
+}
+
+/// Compiled propagation rules.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderRules {
+    allow: Vec<HeaderName>,
+    rename: Vec<(HeaderName, HeaderName)>,
+    insert: Vec<(HeaderName, HeaderValue)>,
+}
+
+fn name(raw: &str) -> Result<HeaderName, HeaderRuleError> {
+    HeaderName::from_bytes(raw.as_bytes()).map_err(|_| HeaderRuleError::Name(raw.to_owned()))
+}
+
+impl HeaderRules {
+    pub fn from_config(config: &HeadersConfig) -> Result<Self, HeaderRuleError> {
+        let allow = config
+            .allow
+            .iter()
+            .map(|n| name(n))
+            .collect::<Result<_, _>>()?;
+        let rename = config
+            .rename
+            .iter()
+            .map(|r| Ok((name(&r.from)?, name(&r.to)?)))
+            .collect::<Result<_, HeaderRuleError>>()?;
+        let insert = config
+            .insert
+            .iter()
+            .map(|(n, v)| {
+                let mut value = HeaderValue::from_str(v.expose())
+                    .map_err(|_| HeaderRuleError::Value(n.clone()))?;
+                value.set_sensitive(true);
+                Ok((name(n)?, value))
+            })
+            .collect::<Result<_, HeaderRuleError>>()?;
+        Ok(Self {
+            allow,
+            rename,
+            insert,
+        })
+    }
+
+    /// Builds the subgraph request headers from the client's headers and the trace ids
+    /// chosen for this request.
+    pub fn forward(&self, incoming: &HeaderMap, trace: &TraceContext) -> HeaderMap {
+        let mut out = HeaderMap::new();
+        if let Some(auth) = incoming.get(header::AUTHORIZATION) {
+            out.insert(header::AUTHORIZATION, auth.clone());
+        }
+        out.insert(REQUEST_ID, trace.request_id.clone());
+        out.insert(TRACEPARENT, trace.traceparent.clone());
+        if let Some(state) = &trace.tracestate {
+            out.insert(TRACESTATE, state.clone());
+        }
+        for allowed in &self.allow {
+            for value in incoming.get_all(allowed) {
+                out.append(allowed.clone(), value.clone());
+            }
+        }
+        for (from, to) in &self.rename {
+            for value in incoming.get_all(from) {
+                out.append(to.clone(), value.clone());
+            }
+        }
+        for (n, v) in &self.insert {
+            out.insert(n.clone(), v.clone());
+        }
+        out
+    }
+}
+
+/// The request id and trace context of one client request.
+#[derive(Debug, Clone)]
+pub struct TraceContext {
+    pub request_id: HeaderValue,
+    pub traceparent: HeaderValue,
+    pub tracestate: Option<HeaderValue>,
+    /// The 32-hex-digit trace id, for logs.
+    pub trace_id: String,
+}
+
+impl TraceContext {
+    /// Takes the client's ids when they are well formed, generating what is missing.
+    pub fn from_headers(incoming: &HeaderMap) -> Self {
+        let request_id = incoming
+            .get(&REQUEST_ID)
+            .filter(|v| is_sane_request_id(v))
+            .cloned()
+            .unwrap_or_else(|| {
+                HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+                    .unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+            });
+        let parent = incoming
+            .get(&TRACEPARENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_traceparent);
+        let span_id = loop {
+            // An all-zero id is invalid in W3C trace context.
+            let id: u64 = rand::random();
+            if id != 0 {
+                break id;
+            }
+        };
+        let (trace_id, flags, keep_state) = match parent {
+            Some((trace_id, flags)) => (trace_id.to_owned(), flags.to_owned(), true),
+            None => {
+                let id = loop {
+                    let id: u128 = rand::random();
+                    if id != 0 {
+                        break id;
+                    }
+                };
+                (format!("{id:032x}"), "01".to_owned(), false)
+            }
+        };
+        let traceparent = HeaderValue::from_str(&format!("00-{trace_id}-{span_id:016x}-{flags}"))
+            .unwrap_or_else(|_| {
+                HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-01")
+            });
+        let tracestate = keep_state
+            .then(|| incoming.get(&TRACESTATE).cloned())
+            .flatten();
+        Self {
+            request_id,
+            traceparent,
+            tracestate,
+            trace_id,
+        }
+    }
+}
+
+fn is_sane_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// Returns the trace id and flags of a version-00 `traceparent`.
+fn parse_traceparent(value: &str) -> Option<(&str, &str)> {
+    let mut parts = value.trim().split('-');
+    let (version, trace_id, parent_id, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let valid = version == "00"
+        && parts.next().is_none()
+        && hex(trace_id, 32)
+        && hex(parent_id, 16)
+        && hex(flags, 2)
+        && trace_id.bytes().any(|b| b != b'0')
+        && parent_id.bytes().any(|b| b != b'0');
+    valid.then_some((trace_id, flags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Secret, headers::RenameRule};
+
+    #[test]
+    fn keeps_client_trace_id_with_a_new_parent() {
+        let mut incoming = HeaderMap::new();
+        incoming.insert(
+            TRACEPARENT,
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
+        );
+        incoming.insert(TRACESTATE, "vendor=1".parse().unwrap());
+        incoming.insert(REQUEST_ID, "req-1".parse().unwrap());
+        let trace = TraceContext::from_headers(&incoming);
+        let tp = trace.traceparent.to_str().unwrap();
+        assert!(
+            tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+            "{tp}"
+        );
+        assert!(!tp.contains("00f067aa0ba902b7"), "{tp}");
+        assert!(tp.ends_with("-01"));
+        assert_eq!(trace.request_id, "req-1");
+        assert_eq!(trace.tracestate.as_ref().unwrap(), "vendor=1");
+    }
+
+    #[test]
+    fn generates_ids_when_missing_or_invalid() {
+        let mut incoming = HeaderMap::new();
+        incoming.insert(
+            TRACEPARENT,
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
+        );
+        incoming.insert(TRACESTATE, "vendor=1".parse().unwrap());
+        let trace = TraceContext::from_headers(&incoming);
+        let tp = trace.traceparent.to_str().unwrap().to_owned();
+        assert!(parse_traceparent(&tp).is_some(), "{tp}");
+        assert!(!tp.contains("00000000000000000000000000000000"));
+        assert!(trace.tracestate.is_none());
+        assert_eq!(
+            uuid::Uuid::parse_str(trace.request_id.to_str().unwrap())
+                .unwrap()
+                .get_version_num(),
+            7
+        );
+    }
+
+    #[test]
+    fn applies_allow_rename_and_insert_rules() {
+        let config = HeadersConfig {
+            allow: vec!["x-tenant".into()],
+            rename: vec![RenameRule {
+                from: "x-client".into(),
+                to: "x-client-name".into(),
+            }],
+            insert: [("x-api-key".to_owned(), Secret::new("k"))]
+                .into_iter()
+                .collect(),
+        };
+        let rules = HeaderRules::from_config(&config).unwrap();
+        let mut incoming = HeaderMap::new();
+        incoming.insert("x-tenant", "t1".parse().unwrap());
+        incoming.insert("x-client", "web".parse().unwrap());
+        incoming.insert("cookie", "secret".parse().unwrap());
+        incoming.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        let out = rules.forward(&incoming, &TraceContext::from_headers(&incoming));
+        assert_eq!(out["x-tenant"], "t1");
+        assert_eq!(out["x-client-name"], "web");
+        assert_eq!(out["x-api-key"], "k");
+        assert_eq!(out[header::AUTHORIZATION], "Bearer abc");
+        assert!(out.get("cookie").is_none());
+        assert!(out.get("x-client").is_none());
+        assert!(out.contains_key(REQUEST_ID) && out.contains_key(TRACEPARENT));
+    }
+}

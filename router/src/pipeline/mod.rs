@@ -1,0 +1,251 @@
+//! The edge pipeline for `/graphql`: every client operation passes these stages, in
+//! this order, and the first one that refuses ends the request without calling any
+//! subgraph:
+//!
+//! 1. [`request`]: `Accept` negotiation, CSRF prevention, body size limit, request shape;
+//! 2. [`persisted`]: persisted-operation ids and the safelist;
+//! 3. [`tokens`]: the token limit, before parsing;
+//! 4. parse and validate (the executor, cached by query text), then GET-only-for-queries;
+//! 5. [`limits`]: depth, aliases and root fields; then the introspection switch;
+//! 6. [`auth`]: bearer token verification;
+//! 7. [`headers`]: the headers subgraphs receive;
+//! 8. [`execute`]: planning and execution.
+//!
+//! The codes of every refusal are listed in [`rejection`].
+
+pub mod auth;
+pub mod execute;
+pub mod headers;
+pub mod limits;
+pub mod persisted;
+pub mod rejection;
+pub mod request;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use executor::{OperationKind, RequestError};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use serde_json::Map;
+use tracing::Instrument;
+
+use self::{
+    headers::{REQUEST_ID, TraceContext},
+    rejection::{MediaType, Rejection},
+};
+use crate::{metrics::Outcome, state::AppState};
+
+/// What a finished request reports to metrics.
+struct Finished {
+    kind: &'static str,
+    outcome: Outcome,
+    response: Response,
+}
+
+/// `GET /graphql` and `POST /graphql`.
+pub async fn graphql(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let _in_flight = state.metrics.in_flight();
+    let trace = TraceContext::from_headers(&headers);
+    let span = tracing::debug_span!(
+        "graphql",
+        request_id = ?trace.request_id,
+        trace_id = %trace.trace_id,
+    );
+    let finished = match request::negotiate(&headers) {
+        Ok(media) => {
+            run(&state, media, &method, &uri, &headers, body, &trace)
+                .instrument(span)
+                .await
+        }
+        Err(rejection) => reject(&state, "unknown", MediaType::Json, rejection),
+    };
+    state.metrics.request(finished.kind, finished.outcome);
+    with_request_id(finished.response, &trace)
+}
+
+async fn run(
+    state: &AppState,
+    media: MediaType,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+    trace: &TraceContext,
+) -> Finished {
+    let config = &state.config;
+    let mut kind = "unknown";
+    macro_rules! refuse {
+        ($rejection:expr) => {
+            return reject(state, kind, media, $rejection)
+        };
+    }
+
+    if let Err(r) = request::check_csrf(&config.csrf, method, headers) {
+        refuse!(r);
+    }
+    let request = if *method == Method::GET {
+        request::decode_get(uri.query(), config.limits.max_body_bytes)
+    } else {
+        request::decode_post(headers, body, config.limits.max_body_bytes).await
+    };
+    let request = match request {
+        Ok(request) => request,
+        Err(r) => refuse!(r),
+    };
+    let query = match state.persisted.resolve(&request) {
+        Ok(query) => query,
+        Err(r) => refuse!(r),
+    };
+    if let Err(count) = tokens::count_tokens(&query, config.limits.max_tokens) {
+        tracing::debug!(count, "token limit exceeded");
+        refuse!(Rejection::MaxTokens {
+            max: config.limits.max_tokens
+        });
+    }
+    let Some(executor) = state.executor() else {
+        refuse!(Rejection::ServiceUnavailable);
+    };
+    let parsed = match executor.parse(&query, request.operation_name.as_deref()) {
+        Ok(parsed) => parsed,
+        Err(e) => return request_failed(state, kind, media, e),
+    };
+    kind = kind_label(parsed.kind());
+    if *method == Method::GET && parsed.kind() == OperationKind::Mutation {
+        refuse!(Rejection::MutationOverGet);
+    }
+    if let Err(r) = limits::measure(&parsed).check(&config.limits) {
+        refuse!(r);
+    }
+    if parsed.uses_introspection() && !state.introspection {
+        refuse!(Rejection::IntrospectionDisabled);
+    }
+    if let Err(r) = state.auth.authenticate(headers).await {
+        refuse!(r);
+    }
+    let prepared = match executor.plan(&parsed) {
+        Ok(prepared) => prepared,
+        Err(e) => return request_failed(state, kind, media, e),
+    };
+    let forward = state.header_rules.forward(headers, trace);
+    let variables = request.variables.unwrap_or_else(Map::new);
+    let response = executor.execute(&prepared, variables, forward).await;
+
+    state.metrics.dedup_hits(
+        response.stats.shared_execution,
+        u64::from(response.stats.deduplicated_fetches),
+    );
+    for error in &response.errors {
+        state.metrics.error(error.code().unwrap_or("OTHER"));
+    }
+    let (status, outcome) = if response.is_request_error() {
+        // Variable coercion failed: nothing ran.
+        let status = match media {
+            MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
+            MediaType::Json => StatusCode::OK,
+        };
+        (status, Outcome::Rejected)
+    } else if response.errors.is_empty() {
+        (StatusCode::OK, Outcome::Ok)
+    } else {
+        (StatusCode::OK, Outcome::Partial)
+    };
+    Finished {
+        kind,
+        outcome,
+        response: json_response(status, media, response.to_bytes()),
+    }
+}
+
+fn kind_label(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::Query => "query",
+        OperationKind::Mutation => "mutation",
+        OperationKind::Subscription => "subscription",
+    }
+}
+
+fn reject(
+    state: &AppState,
+    kind: &'static str,
+    media: MediaType,
+    rejection: Rejection,
+) -> Finished {
+    tracing::debug!(code = rejection.code(), %rejection, "request refused");
+    state.metrics.error(rejection.code());
+    let status = rejection.status(media);
+    let outcome = match rejection {
+        Rejection::ServiceUnavailable | Rejection::AuthenticationUnavailable => Outcome::Failed,
+        _ => Outcome::Rejected,
+    };
+    let body = serde_json::to_vec(&rejection.body()).unwrap_or_default();
+    let mut response = json_response(status, media, body);
+    match rejection {
+        Rejection::MutationOverGet => {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        Rejection::Unauthenticated(_) => {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        }
+        _ => {}
+    }
+    Finished {
+        kind,
+        outcome,
+        response,
+    }
+}
+
+fn request_failed(
+    state: &AppState,
+    kind: &'static str,
+    media: MediaType,
+    error: RequestError,
+) -> Finished {
+    tracing::debug!(code = error.code(), %error, "operation refused by the executor");
+    state.metrics.error(error.code());
+    let status = execute::request_error_status(&error, media);
+    let outcome = match error {
+        RequestError::Planning(_) => Outcome::Failed,
+        _ => Outcome::Rejected,
+    };
+    Finished {
+        kind,
+        outcome,
+        response: json_response(status, media, error.into_response().to_bytes()),
+    }
+}
+
+fn json_response(status: StatusCode, media: MediaType, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(media.content_type()),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn with_request_id(mut response: Response, trace: &TraceContext) -> Response {
+    response
+        .headers_mut()
+        .insert(REQUEST_ID, trace.request_id.clone());
+    response
+}

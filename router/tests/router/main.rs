@@ -1,0 +1,10 @@
+//! Integration tests of the router over real HTTP: test subgraphs on free ports, the
+//! router on a free port in front of them, full JSON responses asserted.
+
+mod auth;
+mod common;
+mod csrf;
+mod execution;
+mod fixtures;
+mod limits;
+mod operations;
