@@ -1,61 +1,20 @@
 //! The outbox relay across a NATS outage: orders keep being placed and cancelled while the
 //! event side of NATS is down, and once it is back every event is published exactly once.
 
-use std::{net::TcpListener, path::Path, process::Stdio, sync::Arc};
+use std::sync::Arc;
 
 use common::{
     bus::{EventBus, NatsBus},
-    testing::{TestBus, TestDatabase, TestKeys, unique_name},
+    testing::{NatsServer, TestBus, TestDatabase, TestKeys, unique_name},
 };
 use orders::Deps;
-use tokio::process::{Child, Command};
 
-use crate::support::{Catalog, SplitBus, TestApp, config, eventually, stream_events};
-
-/// A nats-server of this test's own, so it can be stopped without disturbing anyone.
-struct OwnNats {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnNats {
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
-    async fn start(port: u16, store: &Path) -> Self {
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("nats-server is on PATH");
-        let server = Self { port, child: Some(child) };
-        eventually("nats-server to accept connections", || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
-        })
-        .await;
-        server
-    }
-
-    async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.expect("nats-server stops");
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("bound").port()
-}
+use crate::support::{Catalog, SplitBus, TestApp, config, stream_events};
 
 #[tokio::test]
 async fn events_written_during_a_nats_outage_are_published_once_when_it_returns() {
-    let store = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let mut nats = OwnNats::start(port, store.path()).await;
+    // A nats-server of this test's own, so it can be stopped without disturbing anyone.
+    let mut nats = NatsServer::start().await;
     let prefix = unique_name("outage");
     let events_bus = Arc::new(NatsBus::connect(&nats.url(), &prefix).await.expect("own NATS reachable"));
 
@@ -88,7 +47,7 @@ async fn events_written_during_a_nats_outage_are_published_once_when_it_returns(
     let ready = reqwest::get(format!("http://{}/ready", app.service().addr)).await.expect("ready answers");
     assert_eq!(ready.status(), 503, "a replica without its bus is not ready");
 
-    let _nats = OwnNats::start(port, store.path()).await;
+    nats.resume().await;
     app.outbox_drained().await;
 
     let stream = events_bus.stream_name().to_owned();
