@@ -13,7 +13,7 @@
 //! cargo run -p router -- compose --check         # fails when that file is stale
 //! router/graphiql/install.sh                     # optional: GraphiQL without internet
 //! cargo run -p router -- serve --config router/config/dev.yaml
-//! router/bench/load.sh                           # load benchmark (release build)
+//! bench/run.sh                                   # system benchmark (release build)
 //! ```
 //!
 //! Endpoints: `POST`/`GET /graphql`, GraphiQL at `/` and `/graphiql`, `/health`,

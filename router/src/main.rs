@@ -36,10 +36,7 @@ fn main() -> ExitCode {
             output,
             check,
         } => runtime.block_on(run_compose(&supergraph_config, &output, check)),
-        Command::Serve { config } => {
-            common::telemetry::init("router");
-            runtime.block_on(serve(config))
-        }
+        Command::Serve { config } => runtime.block_on(serve(config)),
     }
 }
 
@@ -84,10 +81,19 @@ async fn run_compose(supergraph_config: &Path, output: &Path, check: bool) -> Ex
 
 async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
     let config_path = config_path.or_else(|| std::env::var_os(CONFIG_PATH_ENV).map(Into::into));
+    // The config comes first because it names the service in logs and traces; its errors go
+    // to stderr, as no subscriber is installed yet.
     let config = match RouterConfig::load(config_path.as_deref(), &ProcessEnv) {
         Ok(config) => config,
         Err(e) => {
-            tracing::error!(error = %e, "invalid configuration");
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Held until the end: dropping it flushes the spans still waiting for export.
+    let _telemetry = match common::telemetry::init(&config.telemetry.service_name) {
+        Ok(guard) => guard,
+        Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }

@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_orders;
 mod m20261128_000002_create_outbox;
 mod m20261128_000003_create_payment_issues;
+mod m20261128_000004_index_order_items_product_id;
 
 /// Every migration of the orders database, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_orders::Migration),
             Box::new(m20261128_000002_create_outbox::Migration),
             Box::new(m20261128_000003_create_payment_issues::Migration),
+            Box::new(m20261128_000004_index_order_items_product_id::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
-//! Benchmarks of the executor's hot paths: planning (cache hit and miss), response shaping of a
-//! large merged result, and a whole entity join against two local canned subgraphs.
+//! Benchmarks of the executor's hot paths: planning (cache hit and miss), merging `_entities`
+//! answers into the result tree, response shaping of a large merged result, and a whole entity
+//! join against two local canned subgraphs.
 //!
 //! `cargo bench -p executor` prints the timings.
 
@@ -9,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
 use axum::routing::post;
-use criterion::{Criterion, criterion_group, criterion_main};
-use executor::{Executor, ExecutorConfig};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use executor::{Executor, ExecutorConfig, PathSegment};
 use serde_json::{Map, Value, json};
 
 fn supergraph() -> String {
@@ -65,6 +66,107 @@ fn shaping(c: &mut Criterion) {
     c.bench_function("shape/500_products_1000_reviews", |b| {
         b.iter(|| black_box(executor.shape_response(&prepared, black_box(&data), &variables)));
     });
+}
+
+/// `products` as the root fetch left them: keys and names only, before any entity fetch.
+fn root_products(products: usize) -> Value {
+    let items: Vec<Value> = (0..products)
+        .map(|i| json!({"__typename": "Product", "id": format!("p{i}"), "name": format!("Product {i}")}))
+        .collect();
+    json!({ "products": items })
+}
+
+/// `products` after the reviews fetch: every review names one of `authors` users.
+fn products_with_reviews(products: usize, authors: usize) -> Value {
+    let items: Vec<Value> = (0..products)
+        .map(|i| {
+            let review = |n: usize| {
+                json!({"body": "Good", "author": {"__typename": "User", "id": format!("u{}", (2 * i + n) % authors)}})
+            };
+            json!({"__typename": "Product", "id": format!("p{i}"), "reviews": [review(0), review(1)]})
+        })
+        .collect();
+    json!({ "products": items })
+}
+
+fn at(path: &[&str], indexes: &[usize]) -> Vec<PathSegment> {
+    // Paths alternate a key and a list index: products.3.reviews.1.author
+    let mut out = Vec::new();
+    for (n, key) in path.iter().enumerate() {
+        out.push(PathSegment::Key((*key).to_owned()));
+        if let Some(&index) = indexes.get(n) {
+            out.push(PathSegment::Index(index));
+        }
+    }
+    out
+}
+
+fn merging(c: &mut Criterion) {
+    let executor = Executor::new(&supergraph(), ExecutorConfig::default()).expect("executor");
+    let mut group = c.benchmark_group("merge");
+
+    // One representation per object: 500 products each get their two reviews.
+    let products = 500;
+    let tree = root_products(products);
+    let entities: Vec<Value> = (0..products)
+        .map(|_| {
+            json!({"reviews": [
+                {"body": "Good", "author": {"__typename": "User", "id": "u1"}},
+                {"body": "Bad", "author": {"__typename": "User", "id": "u2"}},
+            ]})
+        })
+        .collect();
+    let targets: Vec<Vec<Vec<PathSegment>>> = (0..products)
+        .map(|i| vec![at(&["products"], &[i])])
+        .collect();
+    let mut check = tree.clone();
+    executor.merge_entities(&mut check, entities.clone(), targets.clone());
+    assert_eq!(check["products"][products - 1]["reviews"][1]["body"], "Bad");
+    group.bench_function("entities/500_products_2_reviews_each", |b| {
+        b.iter_batched(
+            // The merge consumes its input and mutates the tree, so each run gets fresh
+            // copies; building them is left out of the measurement.
+            || (tree.clone(), entities.clone(), targets.clone()),
+            |(mut data, entities, targets)| {
+                let failed = executor.merge_entities(&mut data, entities, targets);
+                assert!(failed.is_empty());
+                data
+            },
+            BatchSize::LargeInput,
+        );
+    });
+
+    // Shared representations: 1000 review authors are 20 distinct users, so each answer is
+    // merged into 50 locations (copied into all but the last).
+    let authors = 20;
+    let tree = products_with_reviews(products, authors);
+    let entities: Vec<Value> = (0..authors)
+        .map(|u| json!({"name": format!("User {u}"), "username": format!("user{u}")}))
+        .collect();
+    let mut targets: Vec<Vec<Vec<PathSegment>>> = vec![Vec::new(); authors];
+    for i in 0..products {
+        for n in 0..2 {
+            targets[(2 * i + n) % authors].push(at(&["products", "reviews", "author"], &[i, n]));
+        }
+    }
+    let mut check = tree.clone();
+    executor.merge_entities(&mut check, entities.clone(), targets.clone());
+    assert_eq!(
+        check["products"][products - 1]["reviews"][1]["author"]["name"],
+        "User 19"
+    );
+    group.bench_function("entities/1000_authors_20_users", |b| {
+        b.iter_batched(
+            || (tree.clone(), entities.clone(), targets.clone()),
+            |(mut data, entities, targets)| {
+                let failed = executor.merge_entities(&mut data, entities, targets);
+                assert!(failed.is_empty());
+                data
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
 }
 
 /// Answers every request from the supergraph's test fixture shape with canned data.
@@ -132,5 +234,5 @@ fn execution(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, planning, shaping, execution);
+criterion_group!(benches, planning, merging, shaping, execution);
 criterion_main!(benches);

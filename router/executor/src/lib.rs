@@ -410,6 +410,30 @@ impl Executor {
             .0
     }
 
+    /// Merges the `_entities` answer of one entity fetch into a result tree, as `execute` does
+    /// when the answer arrives: `entities[i]` is deep-merged at every location in `targets[i]`
+    /// (the locations of the objects representation `i` was collected from). Returns the
+    /// locations left unresolved because their entity was missing or `null`. Exposed for
+    /// benchmarks only, so merging can be measured without HTTP or planning around it.
+    #[doc(hidden)]
+    pub fn merge_entities(
+        &self,
+        data: &mut Value,
+        entities: Vec<Value>,
+        targets: Vec<Vec<Vec<PathSegment>>>,
+    ) -> Vec<Vec<PathSegment>> {
+        let mut failed = Vec::new();
+        execution::tree::merge_entities(
+            &self.inner.schema,
+            data,
+            entities,
+            targets,
+            None,
+            &mut failed,
+        );
+        failed
+    }
+
     /// Executes a prepared operation.
     ///
     /// `variables` are coerced against the operation's definitions first; `forward_headers` are

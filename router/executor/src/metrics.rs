@@ -1,4 +1,6 @@
-//! Hooks for metrics: the edge implements [`SubgraphObserver`] to count and time subgraph calls.
+//! Hooks for the edge: it implements [`SubgraphObserver`] to count and time subgraph calls, and
+//! to stamp each subgraph request with headers that depend on its `subgraph.fetch` span (trace
+//! context), without this crate knowing about any tracing backend.
 
 use std::time::Duration;
 
@@ -46,4 +48,11 @@ pub struct SubgraphEvent<'a> {
 /// Receives subgraph request events; called on the request's task, so keep it cheap.
 pub trait SubgraphObserver: Send + Sync + 'static {
     fn on_subgraph_request(&self, event: &SubgraphEvent<'_>);
+
+    /// Called just before a request to `subgraph` is sent, inside its `subgraph.fetch` span,
+    /// with the headers it will carry (forwarded ones included), so the edge can add or replace
+    /// headers tied to that span such as `traceparent`. Does nothing by default.
+    fn before_subgraph_request(&self, subgraph: &str, headers: &mut http::HeaderMap) {
+        let _ = (subgraph, headers);
+    }
 }

@@ -14,6 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use tracing::Instrument as _;
 
 use crate::ExecutorConfig;
 use crate::metrics::{SubgraphEvent, SubgraphObserver, SubgraphOutcome};
@@ -97,7 +98,8 @@ impl SubgraphClient {
         Self { client }
     }
 
-    /// Posts `body` to the subgraph and parses the answer; reports the outcome to `observer`.
+    /// Posts `body` to the subgraph and parses the answer, in a `subgraph.fetch` span; reports
+    /// the outcome to `observer`.
     pub(crate) async fn fetch(
         &self,
         endpoint: &SubgraphEndpoint,
@@ -105,16 +107,25 @@ impl SubgraphClient {
         forward_headers: &HeaderMap,
         observer: Option<&dyn SubgraphObserver>,
     ) -> FetchResult {
+        let span = tracing::info_span!(
+            "subgraph.fetch",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            subgraph = %endpoint.name,
+        );
         let started = Instant::now();
         let result = match tokio::time::timeout(
             endpoint.timeout,
-            self.exchange(endpoint, body, forward_headers),
+            self.exchange(endpoint, body, forward_headers, observer)
+                .instrument(span.clone()),
         )
         .await
         {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(endpoint.timeout)),
         };
+        // The failure warning below belongs to this fetch (an event of its span when exported).
+        let _entered = span.enter();
         let outcome = match &result {
             Ok(response) if response.errors.is_empty() => SubgraphOutcome::Success,
             Ok(_) => SubgraphOutcome::GraphQLErrors,
@@ -124,6 +135,7 @@ impl SubgraphClient {
             Err(FetchError::Transport(_)) => SubgraphOutcome::Transport,
         };
         if let Err(error) = &result {
+            span.record("otel.status_code", "ERROR");
             tracing::warn!(subgraph = %endpoint.name, %error, "subgraph request failed");
         }
         if let Some(observer) = observer {
@@ -141,6 +153,7 @@ impl SubgraphClient {
         endpoint: &SubgraphEndpoint,
         body: Bytes,
         forward_headers: &HeaderMap,
+        observer: Option<&dyn SubgraphObserver>,
     ) -> Result<SubgraphResponse, FetchError> {
         let mut request = Request::builder()
             .method(Method::POST)
@@ -156,6 +169,9 @@ impl SubgraphClient {
             ACCEPT,
             HeaderValue::from_static("application/graphql-response+json, application/json"),
         );
+        if let Some(observer) = observer {
+            observer.before_subgraph_request(&endpoint.name, headers);
+        }
 
         let response = self
             .client

@@ -1,5 +1,6 @@
 //! Execution stage: turns the router config into an [`Executor`] for a supergraph,
-//! reports subgraph latencies to the metrics, and maps the executor's request errors
+//! reports subgraph latencies to the metrics, puts each subgraph request's trace context in
+//! its `traceparent`, and maps the executor's request errors
 //! to HTTP statuses. (The pipeline calls the executor's `parse`, `plan` and `execute`
 //! itself, so the edge stages can run between them.)
 
@@ -13,13 +14,20 @@ use http::StatusCode;
 use super::rejection::MediaType;
 use crate::{config::RouterConfig, metrics::Metrics};
 
-/// Feeds subgraph request events into the Prometheus histogram.
-struct MetricsObserver(Arc<Metrics>);
+/// Feeds subgraph request events into the Prometheus histogram, and gives each subgraph
+/// request the trace context of its own `subgraph.fetch` span.
+struct EdgeObserver(Arc<Metrics>);
 
-impl SubgraphObserver for MetricsObserver {
+impl SubgraphObserver for EdgeObserver {
     fn on_subgraph_request(&self, event: &SubgraphEvent<'_>) {
         self.0
             .subgraph_latency(event.subgraph, event.latency.as_secs_f64());
+    }
+
+    fn before_subgraph_request(&self, _subgraph: &str, headers: &mut http::HeaderMap) {
+        // With an OpenTelemetry tracer the subgraph's spans become children of the fetch span;
+        // without one this leaves the request-wide `traceparent` from the headers stage.
+        common::telemetry::inject(&tracing::Span::current(), headers);
     }
 }
 
@@ -41,7 +49,7 @@ pub fn build_executor(
         deduplicate_operations: config.dedup.enabled,
         deduplicate_fetches: config.dedup.enabled,
         introspection: config.introspection_enabled(),
-        observer: Some(Arc::new(MetricsObserver(metrics))),
+        observer: Some(Arc::new(EdgeObserver(metrics))),
         // The router gives every request its own id and trace context; keyed on them, no two
         // requests would ever share an execution. Credentials always stay in the key.
         dedup_ignored_headers: vec![

@@ -5,6 +5,10 @@
 //! client's trace id with a new parent id for the router's hop, or a new trace), plus
 //! `tracestate` when the client's trace context is kept. Configured rules then add
 //! allowed, renamed and inserted headers.
+//!
+//! When spans are exported over OpenTelemetry, the ids come from the request's span instead
+//! ([`TraceContext::follow_span`]), and each subgraph request's `traceparent` is replaced by
+//! its own fetch span's context just before sending (see `execute`).
 
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 
@@ -151,6 +155,24 @@ impl TraceContext {
             trace_id,
         }
     }
+
+    /// Takes the trace ids of `span` when an OpenTelemetry tracer records it, so logs, the
+    /// forwarded headers and the exported trace agree; otherwise keeps the hand-made ones.
+    pub fn follow_span(&mut self, span: &tracing::Span) {
+        let mut injected = HeaderMap::new();
+        if !common::telemetry::inject(span, &mut injected) {
+            return;
+        }
+        let Some(traceparent) = injected.get(&TRACEPARENT).cloned() else {
+            return;
+        };
+        let Some((trace_id, _)) = traceparent.to_str().ok().and_then(parse_traceparent) else {
+            return;
+        };
+        self.trace_id = trace_id.to_owned();
+        self.tracestate = injected.get(&TRACESTATE).cloned();
+        self.traceparent = traceparent;
+    }
 }
 
 fn is_sane_request_id(value: &HeaderValue) -> bool {
@@ -202,6 +224,22 @@ mod tests {
         assert!(tp.ends_with("-01"));
         assert_eq!(trace.request_id, "req-1");
         assert_eq!(trace.tracestate.as_ref().unwrap(), "vendor=1");
+    }
+
+    #[test]
+    fn without_a_tracer_following_the_span_keeps_the_hand_made_ids() {
+        let mut incoming = HeaderMap::new();
+        incoming.insert(
+            TRACEPARENT,
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
+        );
+        let mut trace = TraceContext::from_headers(&incoming);
+        let before = trace.clone();
+        trace.follow_span(&tracing::info_span!("graphql"));
+        assert_eq!(trace.traceparent, before.traceparent);
+        assert_eq!(trace.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
     }
 
     #[test]

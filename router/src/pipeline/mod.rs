@@ -56,12 +56,18 @@ pub async fn graphql(
     body: Body,
 ) -> Response {
     let _in_flight = state.metrics.in_flight();
-    let trace = TraceContext::from_headers(&headers);
-    let span = tracing::debug_span!(
+    let mut trace = TraceContext::from_headers(&headers);
+    let span = tracing::info_span!(
         "graphql",
+        otel.kind = "server",
         request_id = ?trace.request_id,
-        trace_id = %trace.trace_id,
+        trace_id = tracing::field::Empty,
     );
+    // With an OpenTelemetry tracer the span continues the client's trace, and its ids replace
+    // the hand-made ones; without one this changes nothing.
+    common::telemetry::set_remote_parent(&span, &headers);
+    trace.follow_span(&span);
+    span.record("trace_id", trace.trace_id.as_str());
     let finished = match request::negotiate(&headers) {
         Ok(media) => {
             run(&state, media, &method, &uri, &headers, body, &trace)

@@ -16,7 +16,7 @@ sandbox payment page.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    common::telemetry::init("commerce");
+    let _telemetry = common::telemetry::init("commerce")?;
     let mut options = stack::Options::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {

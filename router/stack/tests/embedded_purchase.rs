@@ -36,6 +36,8 @@ async fn a_customer_buys_with_the_sandbox_in_embedded_mode() {
     assert!(paid.status().is_redirection() || paid.status().is_success(), "{}", paid.status());
 
     shopper.until_paid(&order_id).await;
+    assert_eq!(shopper.product_sales(&picks[0].0).await, (picks[0].1.clone(), 3));
+    assert_eq!(shopper.product_sales(&picks[1].0).await, (picks[1].1.clone(), 1));
     let names = shopper.my_order_product_names().await;
     assert_eq!(names, vec![vec![picks[0].1.clone(), picks[1].1.clone()]]);
 

@@ -1,6 +1,7 @@
 //! The purchase walked through the router on the real backends: PostgreSQL for products,
 //! orders and payments, the MongoDB wire-protocol server for users, NATS JetStream between
 //! them, and a local stand-in for Stripe's API with webhooks signed as Stripe signs them.
+//! Once the order is paid, `product { name unitsSold }` spans products and orders.
 //! The second test takes NATS away between the webhook and the order update and restarts
 //! the orders service; the order must still end PAID exactly once.
 
@@ -136,8 +137,19 @@ async fn a_customer_buys_through_the_router_on_real_backends() {
 
     let (shopper, order_id, payment_id, session_id) = shop_until_checkout(&stack, &backends, "real@shop.example").await;
     assert_eq!(shopper.order_status(&order_id).await, ("PENDING".to_owned(), "PENDING".to_owned()));
+    let lines = shopper.order_lines(&order_id).await;
+    assert_eq!(lines.len(), 2);
+    for (product_id, _) in &lines {
+        assert_eq!(shopper.product_sales(product_id).await.1, 0, "a pending order sells nothing");
+    }
     deliver_completed(&stack, &session_id, &order_id, &payment_id).await;
     shopper.until_paid(&order_id).await;
+    // One product query spanning products (name) and orders (unitsSold).
+    for (product_id, quantity) in &lines {
+        let (name, units_sold) = shopper.product_sales(product_id).await;
+        assert!(!name.is_empty());
+        assert_eq!(units_sold, *quantity, "{name}: the paid order's quantity");
+    }
     let names = shopper.my_order_product_names().await;
     assert_eq!(names.len(), 1);
     assert_eq!(names[0].len(), 2);

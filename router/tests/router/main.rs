@@ -4,6 +4,7 @@
 mod auth;
 mod common;
 mod csrf;
+mod dedup;
 mod execution;
 mod fixtures;
 mod limits;

@@ -27,7 +27,8 @@ impl<Q, M, S> Clone for Endpoint<Q, M, S> {
 }
 
 /// `POST /graphql` (and `GET` for queries): verifies the bearer token, if any, and runs the
-/// operation with the resulting [`crate::auth::Auth`] in the request data.
+/// operation with the resulting [`crate::auth::Auth`] in the request data. Each request runs in
+/// a span that continues the caller's W3C trace ([`crate::telemetry::trace_request`]).
 pub fn routes<Q, M, S>(schema: Schema<Q, M, S>, verifier: Arc<JwksVerifier>) -> Router
 where
     Q: ObjectType + 'static,
@@ -37,6 +38,8 @@ where
     Router::new()
         .route("/graphql", on(MethodFilter::GET.or(MethodFilter::POST), execute::<Q, M, S>))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Outermost, so the request span (child of the caller's `traceparent`) covers it all.
+        .layer(axum::middleware::from_fn(crate::telemetry::trace_request))
         .with_state(Endpoint { schema, verifier })
 }
 

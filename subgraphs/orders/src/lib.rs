@@ -5,6 +5,7 @@
 //! - [`browsing`]: who sees which orders, lookups and pages.
 //! - [`payment_events`]: applying `payments.succeeded`, exactly once per event.
 //! - [`payable`]: answering payments' question about what an order costs.
+//! - [`sales`]: units sold per product (`Product.unitsSold`), counted over paid orders.
 //! - [`api`]: the Federation v2 GraphQL schema.
 //! - [`service`]: start-up and graceful shutdown; [`config`]: settings.
 
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod ordering;
 pub mod payable;
 pub mod payment_events;
+pub mod sales;
 pub mod service;
 
 pub use config::Config;

@@ -44,6 +44,16 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status, in the order of the diagram above.
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Paid, Self::Cancelled, Self::Delivered];
+
+    /// Whether an order in this status has been paid for: PAID and every status reachable
+    /// from it (DELIVERED). PENDING was never paid and CANCELLED is only reachable before
+    /// payment, so neither counts; this is what makes a unit "sold".
+    pub const fn is_paid(self) -> bool {
+        matches!(self, Self::Paid | Self::Delivered)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
@@ -54,7 +64,7 @@ impl OrderStatus {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Paid, Self::Cancelled, Self::Delivered].into_iter().find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// The status stored on `order`; an unknown value means the row was written by something
@@ -280,6 +290,24 @@ mod tests {
         assert!(matches!(authorize(&order, &Command::Cancel { by: stranger }), Err(LifecycleError::NotFound)));
         assert!(matches!(authorize(&order, &Command::Deliver { by: owner }), Err(LifecycleError::Forbidden)));
         assert!(authorize(&order, &Command::Deliver { by: admin }).is_ok());
+    }
+
+    #[test]
+    fn paid_is_closed_under_every_move() {
+        // Once paid, an order stays paid whatever happens next, so a sale is never
+        // counted and later uncounted by a status change.
+        let admin = principal(Role::Admin);
+        let commands =
+            [Command::Pay { payment_id: Uuid::nil() }, Command::Cancel { by: admin }, Command::Deliver { by: admin }];
+        for from in OrderStatus::ALL.into_iter().filter(|s| s.is_paid()) {
+            for command in &commands {
+                if let Ok(to) = next_status(from, command) {
+                    assert!(to.is_paid(), "{from} -> {to}");
+                }
+            }
+        }
+        let paid: Vec<OrderStatus> = OrderStatus::ALL.into_iter().filter(|s| s.is_paid()).collect();
+        assert_eq!(paid, vec![Paid, Delivered]);
     }
 
     #[test]

@@ -15,14 +15,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "migrate" => {
-            common::telemetry::init("orders");
+            let _telemetry = common::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
             orders::connect_and_migrate(&config).await?;
             tracing::info!("orders database is up to date");
             Ok(())
         }
         "serve" => {
-            common::telemetry::init("orders");
+            let _telemetry = common::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
             let bus = common::bus::connect(&config.bus).await.context("cannot connect to the event bus")?;
             let verifier = Arc::new(JwksVerifier::remote(config.jwks_url.clone(), config.token_policy.clone()));

@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "migrate" => {
-            common::telemetry::init("payments");
+            let _telemetry = common::telemetry::init("payments")?;
             let config = Config::from_env(&Env::process())?;
             let (db, _) = common::db::connect(&config.database).await.context("connecting to the payments database")?;
             payments_migration::Migrator::up(&db, None).await.context("migrating")?;
@@ -29,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    common::telemetry::init("payments");
+    let _telemetry = common::telemetry::init("payments")?;
     let config = Config::from_env(&Env::process())?;
     let verifier = Arc::new(JwksVerifier::remote(config.jwks_url.clone(), config.token_policy.clone()));
     let bus = common::bus::connect(&config.bus).await.context("connecting to the event bus")?;

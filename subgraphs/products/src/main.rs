@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "migrate" => {
-            common::telemetry::init("products");
+            let _telemetry = common::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let (db, _) = products::connect_and_migrate(&config.database).await?;
             db.close().await?;
@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "serve" => {
-            common::telemetry::init("products");
+            let _telemetry = common::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let deps = Deps::from_config(&config).await?;
             let service = products::start(config, deps).await?;

@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    common::telemetry::init("users");
+    let _telemetry = common::telemetry::init("users")?;
     let config = Config::from_env(&Env::process())?;
     let service = users::start(config, Deps::default()).await?;
     common::health::shutdown_signal().await;
@@ -84,7 +84,7 @@ fn parse_admin_args(args: &[String]) -> anyhow::Result<AdminArgs> {
 }
 
 async fn create_admin(args: &[String]) -> anyhow::Result<()> {
-    common::telemetry::init("users");
+    let _telemetry = common::telemetry::init("users")?;
     let AdminArgs { email, name } = parse_admin_args(args)?;
     let env = Env::process();
     let password = match env.secret("USERS_ADMIN_PASSWORD") {

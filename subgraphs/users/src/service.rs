@@ -100,6 +100,9 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let sessions = Sessions::new(opened.store.clone(), keys.clone(), config.lifetimes);
     let mut registry = deps.registry.unwrap_or_default();
     let metrics = AuthMetrics::register(&mut registry);
+    if let Some(mongo) = &opened.mongo {
+        registry.register_collector(Box::new(crate::metrics::CommandMetric(mongo.commands().clone())));
+    }
     let schema = graphql::schema(accounts, sessions, metrics);
 
     let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();

@@ -3,7 +3,7 @@
 
 pub(crate) mod project;
 mod run;
-mod tree;
+pub(crate) mod tree;
 
 use std::sync::Arc;
 

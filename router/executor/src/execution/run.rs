@@ -373,33 +373,14 @@ impl<'a> ExecutionContext<'a> {
                         Some(Value::Array(items)) => std::mem::take(items),
                         _ => Vec::new(),
                     };
-                    let mut results = results.into_iter();
-                    for targets in std::mem::take(&mut job.targets) {
-                        let Some(mut entity) = results.next() else {
-                            // The subgraph sent fewer entities than asked for.
-                            failed.extend(targets);
-                            continue;
-                        };
-                        if let Some(rewrites) = job.output_rewrites {
-                            tree::apply_rewrites(self.schema(), &mut entity, rewrites);
-                        }
-                        if entity.is_null() {
-                            failed.extend(targets);
-                            continue;
-                        }
-                        let count = targets.len();
-                        for (i, target) in targets.into_iter().enumerate() {
-                            let Some(slot) = tree::get_mut(&mut tree_data, &target) else {
-                                continue;
-                            };
-                            // The last target takes the value; earlier ones get copies.
-                            if i + 1 == count {
-                                tree::deep_merge(slot, std::mem::take(&mut entity));
-                            } else {
-                                tree::deep_merge(slot, entity.clone());
-                            }
-                        }
-                    }
+                    tree::merge_entities(
+                        self.schema(),
+                        &mut tree_data,
+                        results,
+                        std::mem::take(&mut job.targets),
+                        job.output_rewrites,
+                        &mut failed,
+                    );
                 }
                 drop(tree_data);
                 lock(&self.errors).extend(new_errors);

@@ -114,6 +114,47 @@ pub(crate) fn deep_merge(target: &mut Value, source: Value) {
     }
 }
 
+/// Merges one `_entities` answer into the result tree: `entities[i]` resolves representation
+/// `i` and is merged at every location in `targets[i]` (one representation can stand for
+/// many objects, such as one author of many reviews). Locations whose entity is missing or
+/// `null` are appended to `failed`, so the nulls found there later are explained by the fetch.
+pub(crate) fn merge_entities(
+    schema: &SchemaIndex,
+    data: &mut Value,
+    entities: Vec<Value>,
+    targets: Vec<Vec<Vec<PathSegment>>>,
+    output_rewrites: Option<&[FetchRewrite]>,
+    failed: &mut Vec<Vec<PathSegment>>,
+) {
+    let mut entities = entities.into_iter();
+    for locations in targets {
+        let Some(mut entity) = entities.next() else {
+            // The subgraph sent fewer entities than asked for.
+            failed.extend(locations);
+            continue;
+        };
+        if let Some(rewrites) = output_rewrites {
+            apply_rewrites(schema, &mut entity, rewrites);
+        }
+        if entity.is_null() {
+            failed.extend(locations);
+            continue;
+        }
+        let count = locations.len();
+        for (i, location) in locations.into_iter().enumerate() {
+            let Some(slot) = get_mut(data, &location) else {
+                continue;
+            };
+            // The last location takes the value; earlier ones get copies.
+            if i + 1 == count {
+                deep_merge(slot, std::mem::take(&mut entity));
+            } else {
+                deep_merge(slot, entity.clone());
+            }
+        }
+    }
+}
+
 /// Applies the planner's rewrites (set a value, rename a key) to `value`.
 pub(crate) fn apply_rewrites(schema: &SchemaIndex, value: &mut Value, rewrites: &[FetchRewrite]) {
     for rewrite in rewrites {
@@ -182,6 +223,33 @@ mod tests {
             json!({"__typename": "Book", "id": "1", "title": "T",
                    "items": [{"a": 1, "b": 1}, {"a": 2, "b": 2}]})
         );
+    }
+
+    #[test]
+    fn merge_entities_fills_every_location_and_reports_unresolved_ones() {
+        // Without output rewrites the schema is never consulted; any schema does.
+        let schema = SchemaIndex::new(std::sync::Arc::new(
+            graphql_tools::parser::parse_schema::<String>("type Query { a: Int }")
+                .expect("schema parses")
+                .into_static(),
+        ));
+        let at = |i: usize| vec![PathSegment::Key("list".into()), PathSegment::Index(i)];
+        let mut data = json!({"list": [{"id": "a"}, {"id": "b"}, {"id": "a"}, {"id": "c"}]});
+        let mut failed = Vec::new();
+        merge_entities(
+            &schema,
+            &mut data,
+            // "b" resolved to null, "c" missing from the answer entirely.
+            vec![json!({"name": "A"}), Value::Null],
+            vec![vec![at(0), at(2)], vec![at(1)], vec![at(3)]],
+            None,
+            &mut failed,
+        );
+        assert_eq!(
+            data,
+            json!({"list": [{"id": "a", "name": "A"}, {"id": "b"}, {"id": "a", "name": "A"}, {"id": "c"}]})
+        );
+        assert_eq!(failed, vec![at(1), at(3)]);
     }
 
     #[test]

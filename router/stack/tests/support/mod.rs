@@ -133,6 +133,27 @@ impl Shopper {
         .await;
     }
 
+    /// The lines of an order as (product id, quantity).
+    pub async fn order_lines(&self, order_id: &str) -> Vec<(String, i64)> {
+        let data = self
+            .data("query($id: ID!) { order(id: $id) { items { quantity product { id } } } }", json!({ "id": order_id }))
+            .await;
+        data["order"]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| (i["product"]["id"].as_str().unwrap_or_default().to_owned(), i["quantity"].as_i64().unwrap_or(-1)))
+            .collect()
+    }
+
+    /// `product(id) { name unitsSold }`: the name from products, the sales from orders.
+    pub async fn product_sales(&self, product_id: &str) -> (String, i64) {
+        let data =
+            self.data("query($id: ID!) { product(id: $id) { name unitsSold } }", json!({ "id": product_id })).await;
+        let product = &data["product"];
+        (product["name"].as_str().unwrap_or_default().to_owned(), product["unitsSold"].as_i64().unwrap_or(-1))
+    }
+
     /// `me { orders { items { product { name } } } }` in one request: users, orders and products.
     pub async fn my_order_product_names(&self) -> Vec<Vec<String>> {
         let data = self

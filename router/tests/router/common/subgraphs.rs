@@ -7,7 +7,9 @@
 //! - `orders`: adds `User.orders`, whose items point at `Product` stubs.
 //!
 //! Each server counts the requests it receives, so tests can assert that a refused
-//! request reached no subgraph.
+//! request reached no subgraph. A server can also hold its answers until the test releases
+//! them (a subgraph as slow as the test needs), so concurrent requests overlap without
+//! depending on timing.
 
 use std::{
     net::SocketAddr,
@@ -15,6 +17,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
+    time::Duration,
 };
 
 use async_graphql::{
@@ -24,6 +27,7 @@ use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{Router, extract::State, routing::post};
 use base64::Engine as _;
 use http::HeaderMap;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// The request headers of one subgraph request, in the GraphQL context.
@@ -231,11 +235,16 @@ pub fn sdls() -> Vec<(&'static str, String)> {
 
 // ---------- serving ----------
 
+/// The longest a held request waits for [`TestSubgraph::release`]. A test that never
+/// releases then fails on its assertions instead of hanging.
+const MAX_HOLD: Duration = Duration::from_secs(20);
+
 /// A running test subgraph.
 pub struct TestSubgraph {
     pub url: String,
     hits: Arc<AtomicUsize>,
     seen_headers: Arc<Mutex<Vec<HeaderMap>>>,
+    held: watch::Sender<bool>,
     shutdown: CancellationToken,
 }
 
@@ -243,6 +252,21 @@ impl TestSubgraph {
     /// Requests received so far.
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Starts counting from zero again (after warm-up requests, for instance).
+    pub fn reset_hits(&self) {
+        self.hits.store(0, Ordering::SeqCst);
+    }
+
+    /// From now on, requests are counted on arrival but not answered until [`Self::release`].
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    /// Answers every held request and stops holding new ones.
+    pub fn release(&self) {
+        self.held.send_replace(false);
     }
 
     /// Headers of every request received so far.
@@ -253,6 +277,8 @@ impl TestSubgraph {
 
 impl Drop for TestSubgraph {
     fn drop(&mut self) {
+        // Held connections would otherwise keep the graceful shutdown waiting.
+        self.release();
         self.shutdown.cancel();
     }
 }
@@ -262,6 +288,7 @@ struct Served<E: async_graphql::Executor> {
     schema: E,
     hits: Arc<AtomicUsize>,
     seen_headers: Arc<Mutex<Vec<HeaderMap>>>,
+    held: watch::Receiver<bool>,
 }
 
 async fn handle<E: async_graphql::Executor>(
@@ -277,6 +304,9 @@ async fn handle<E: async_graphql::Executor>(
             seen.push(headers.clone());
         }
     }
+    // Counted before holding, so a test can see how many requests are waiting here.
+    let mut held = served.held.clone();
+    let _ = tokio::time::timeout(MAX_HOLD, held.wait_for(|held| !*held)).await;
     served
         .schema
         .execute(request.into_inner().data(RequestHeaders(headers)))
@@ -288,12 +318,14 @@ async fn handle<E: async_graphql::Executor>(
 pub async fn serve<E: async_graphql::Executor + Clone>(schema: E) -> TestSubgraph {
     let hits = Arc::new(AtomicUsize::new(0));
     let seen_headers = Arc::new(Mutex::new(Vec::new()));
+    let (held, held_receiver) = watch::channel(false);
     let app = Router::new()
         .route("/graphql", post(handle::<E>))
         .with_state(Served {
             schema,
             hits: hits.clone(),
             seen_headers: seen_headers.clone(),
+            held: held_receiver,
         });
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -311,6 +343,7 @@ pub async fn serve<E: async_graphql::Executor + Clone>(schema: E) -> TestSubgrap
         url: format!("http://{addr}/graphql"),
         hits,
         seen_headers,
+        held,
         shutdown,
     }
 }

@@ -1,6 +1,6 @@
 //! The orders subgraph's GraphQL schema (Federation v2): `Order` and its lines, the
-//! `User.orders` connection contributed to the users service's `User`, `Product`
-//! references resolved by the router, and the order mutations.
+//! `User.orders` connection contributed to the users service's `User`, `Product.unitsSold`
+//! contributed to the products service's `Product`, and the order mutations.
 //!
 //! Resolvers stay thin: they authenticate, call the feature modules, and convert those
 //! modules' errors into client errors through each error's `From` impl.
@@ -9,7 +9,13 @@ mod mutation;
 mod objects;
 mod query;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder, dataloader::DataLoader};
+use std::sync::Arc;
+
+use async_graphql::{
+    EmptySubscription, Request, Schema, SchemaBuilder, ServerResult,
+    dataloader::DataLoader,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
+};
 use common::{ApiError, outbox::OutboxRelay};
 use sea_orm::DatabaseConnection;
 
@@ -21,6 +27,7 @@ use crate::{
     browsing::{ItemsLoader, OrderLoader},
     metrics::Metrics,
     ordering::PriceClient,
+    sales::{RequestSales, UnitsSoldLoader},
 };
 
 pub type OrdersSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -44,7 +51,30 @@ pub fn schema(state: ApiState) -> OrdersSchema {
     // while one request resolves, which is what keeps a page of orders at two statements.
     let items = DataLoader::new(ItemsLoader(state.db.clone()), tokio::spawn);
     let orders = DataLoader::new(OrderLoader(state.db.clone()), tokio::spawn);
-    schema_builder().data(state).data(items).data(orders).finish()
+    let units_sold = DataLoader::new(UnitsSoldLoader(state.db.clone()), tokio::spawn);
+    schema_builder().data(state).data(items).data(orders).data(units_sold).extension(PerRequestSales).finish()
+}
+
+/// Gives every request a fresh [`RequestSales`], where the representations of one
+/// `_entities` call share the statement that counts their units sold.
+struct PerRequestSales;
+
+impl ExtensionFactory for PerRequestSales {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PerRequestSales)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for PerRequestSales {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        next.run(ctx, request.data(RequestSales::default())).await
+    }
 }
 
 /// The SDL written to `schema/orders.graphql`.

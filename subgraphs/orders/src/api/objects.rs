@@ -11,6 +11,7 @@ use crate::{
     browsing::{self, ItemsLoader, OrderFilter, Page},
     entities::{order, order_item},
     lifecycle::OrderStatus,
+    sales::{self, UnitsSoldLoader},
 };
 
 /// A customer's order. Its lines and prices are fixed when it is placed.
@@ -106,7 +107,7 @@ pub struct OrderItem {
 impl OrderItem {
     /// The product as it is now (resolved by the products service).
     async fn product(&self) -> Product {
-        Product { id: ID(self.line.product_id.to_string()) }
+        Product::new(self.line.product_id)
     }
 
     /// The product's name when the order was placed.
@@ -129,11 +130,45 @@ impl OrderItem {
     }
 }
 
-/// A product of the catalog, owned by the products service; orders only refers to it.
-#[derive(SimpleObject)]
-#[graphql(unresolvable = "id")]
+/// A product of the catalog, owned by the products service; orders adds its sales.
 pub struct Product {
-    pub id: ID,
+    id: Uuid,
+    /// Counted ahead with the other products of an `_entities` call, when that is how the
+    /// product was reached; otherwise counted on demand through the loader.
+    units_sold: Option<i64>,
+}
+
+impl Product {
+    pub fn new(id: Uuid) -> Self {
+        Self { id, units_sold: None }
+    }
+
+    pub fn with_units_sold(id: Uuid, units_sold: i64) -> Self {
+        Self { id, units_sold: Some(units_sold) }
+    }
+}
+
+/// A product of the catalog, owned by the products service; orders adds its sales.
+#[Object]
+impl Product {
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// Units of this product in orders that were paid: PAID or DELIVERED, the states an
+    /// order reaches only through payment. PENDING and CANCELLED orders do not count (an
+    /// order can only be cancelled before payment); 0 when no paid order has the product.
+    /// A refund is recorded on the payment, not the order, so it does not lower the count.
+    async fn units_sold(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let units = match self.units_sold {
+            Some(units) => units,
+            None => {
+                let loader = ctx.data::<DataLoader<UnitsSoldLoader>>().map_err(|e| ApiError::internal(e.message))?;
+                loader.load_one(self.id).await.map_err(|e| ApiError::from(&*e))?.unwrap_or(0)
+            }
+        };
+        Ok(sales::as_graphql_int(units))
+    }
 }
 
 /// An account, owned by the users service; orders adds the account's orders.

@@ -1,5 +1,5 @@
 //! The embedded mode: SQLite in a data folder and the in-process bus, with the same
-//! migrations, queries and events as production.
+//! migrations, queries (the grouped `unitsSold` count among them) and events as production.
 
 use std::sync::{Arc, Mutex};
 
@@ -72,6 +72,13 @@ async fn runs_on_sqlite_with_the_in_process_bus() {
     let cancel = "mutation($id: ID!) { cancelOrder(input: { orderId: $id }) { order { status } } }";
     let resp = client.post(cancel, json!({ "id": other }), Some(&bearer)).await;
     assert_eq!(resp["data"]["cancelOrder"]["order"]["status"], "CANCELLED", "{resp}");
+
+    // The grouped sales count runs on SQLite too: the paid order's two units, not the
+    // cancelled one's; a product never ordered sold none.
+    let units = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { unitsSold } } }";
+    let reps = json!({ "reps": [{ "__typename": "Product", "id": p }, { "__typename": "Product", "id": Uuid::now_v7() }] });
+    let resp = client.post(units, reps, None).await;
+    assert_eq!(resp["data"]["_entities"], json!([{ "unitsSold": 2 }, { "unitsSold": 0 }]), "{resp}");
 
     eventually("all events to be delivered", || async { seen.lock().unwrap().len() == 4 }).await;
     let mut subjects_seen = seen.lock().unwrap().clone();

@@ -6,4 +6,5 @@ mod lifecycle;
 mod ordering;
 mod outbox;
 mod payments;
+mod units_sold;
 mod with_products;

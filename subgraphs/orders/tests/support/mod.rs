@@ -146,7 +146,8 @@ pub async fn spawn_app_without_catalog() -> TestApp {
 }
 
 async fn spawn(with_catalog: bool) -> TestApp {
-    common::telemetry::init("orders-tests");
+    // Logs only: tests never export spans.
+    let _ = common::telemetry::init_with("orders-tests", None);
     let test_db = TestDatabase::postgres().await;
     let test_bus = TestBus::nats().await;
     let keys = Arc::new(TestKeys::new());

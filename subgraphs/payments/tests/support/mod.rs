@@ -175,7 +175,8 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    common::telemetry::init("payments-tests");
+    // Logs only: tests never export spans.
+    let _ = common::telemetry::init_with("payments-tests", None);
     let database = TestDatabase::postgres().await;
     let (test_bus, bus): (Option<TestBus>, Arc<dyn EventBus>) = match options.bus {
         Some(bus) => (None, bus),

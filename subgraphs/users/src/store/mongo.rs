@@ -46,6 +46,11 @@ impl CommandCounter {
         self.0.lock().map(|m| m.get(command).copied().unwrap_or(0)).unwrap_or(0)
     }
 
+    /// Every command sent, whatever its name (what `/metrics` reports).
+    pub fn total(&self) -> u64 {
+        self.0.lock().map(|m| m.values().sum()).unwrap_or(0)
+    }
+
     fn record(&self, command: &str) {
         if let Ok(mut m) = self.0.lock() {
             *m.entry(command.to_owned()).or_default() += 1;

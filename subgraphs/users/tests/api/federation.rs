@@ -52,6 +52,18 @@ async fn health_readiness_and_metrics_answer() {
     ] {
         assert!(text.contains(line), "{line} missing from\n{text}");
     }
+    // The MongoDB command count reported is what the driver saw, not an estimate.
+    let commands = app.service.mongo().expect("mongo").commands().clone();
+    let before = commands.total();
+    let text = reqwest::get(format!("{}/metrics", app.base)).await.expect("metrics").text().await.expect("text");
+    let after = commands.total();
+    let reported = text
+        .lines()
+        .find_map(|l| l.strip_prefix("users_db_commands_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("users_db_commands_total missing from\n{text}"));
+    assert!(before > 0, "registering and logging in sent commands");
+    assert!((before..=after).contains(&reported), "{reported} not within {before}..={after}");
 }
 
 #[test]

@@ -1,0 +1,212 @@
+//! Benchmarks of the running system, the numbers performance work here is decided on.
+//!
+//! `bench/run.sh` builds the services in release mode and runs [`run`]: fresh PostgreSQL
+//! databases, a NATS JetStream prefix and a MongoDB database, the four subgraphs and the
+//! router each in its own process, demo data loaded through the router, then `wrk` loads of
+//! fixed duration for each operation through the router (deduplication on and off) and
+//! straight to its owning subgraph. The table shows throughput and latency beside what the
+//! load cost: router and subgraph CPU time per request (CPU time over requests served, which
+//! stays meaningful when load generator, router and subgraphs share two cores), router
+//! memory, and the services' own counts of subgraph fetches, SQL statements and MongoDB
+//! commands per request. Single requests with lists of growing length show that statement
+//! counts do not grow with the list, 50-request bursts show deduplication, and a longer load
+//! shows whether the router's memory stays flat.
+
+pub mod counters;
+pub mod load;
+pub mod processes;
+pub mod report;
+pub mod scenarios;
+pub mod seed;
+pub mod system;
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{Context as _, bail};
+
+use scenarios::{Load, Target};
+use system::{Layout, System};
+
+/// Command-line options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub layout: Layout,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub concurrency: usize,
+    /// Seconds of the memory soak; 0 skips it.
+    pub soak: Duration,
+    pub burst: usize,
+    pub products: usize,
+    pub orders: usize,
+}
+
+pub const USAGE: &str = "usage: bench --bin-dir DIR --supergraph FILE [--duration SECS] [--warmup SECS]
+             [--concurrency N] [--soak SECS] [--burst N] [--products N] [--orders N]
+
+Defaults: --duration 10 --warmup 2 --concurrency 32 --soak 60 --burst 50 --products 60 --orders 25.
+Needs PostgreSQL (TEST_POSTGRES_URL), NATS JetStream (TEST_NATS_URL), a MongoDB server
+(TEST_MONGODB_URL) and wrk on PATH; bench/run.sh provides all of them.";
+
+impl Options {
+    pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Self> {
+        let mut bin_dir = None;
+        let mut supergraph = None;
+        let mut options = Self {
+            layout: Layout { bin_dir: PathBuf::new(), supergraph: PathBuf::new() },
+            duration: Duration::from_secs(10),
+            warmup: Duration::from_secs(2),
+            concurrency: 32,
+            soak: Duration::from_secs(60),
+            burst: 50,
+            products: 60,
+            orders: 25,
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+            let secs = |v: String| v.parse::<u64>().map(Duration::from_secs).with_context(|| format!("{v} is not a number of seconds"));
+            let count = |v: String| v.parse::<usize>().with_context(|| format!("{v} is not a count"));
+            match arg.as_str() {
+                "--bin-dir" => bin_dir = Some(PathBuf::from(value()?)),
+                "--supergraph" => supergraph = Some(PathBuf::from(value()?)),
+                "--duration" => options.duration = secs(value()?)?,
+                "--warmup" => options.warmup = secs(value()?)?,
+                "--soak" => options.soak = secs(value()?)?,
+                "--concurrency" => options.concurrency = count(value()?)?,
+                "--burst" => options.burst = count(value()?)?,
+                "--products" => options.products = count(value()?)?,
+                "--orders" => options.orders = count(value()?)?,
+                other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+            }
+        }
+        options.layout.bin_dir = bin_dir.with_context(|| format!("--bin-dir is required\n\n{USAGE}"))?;
+        options.layout.supergraph = supergraph.with_context(|| format!("--supergraph is required\n\n{USAGE}"))?;
+        if options.duration.is_zero() || options.concurrency == 0 || options.burst == 0 || options.products < 10 || options.orders < 10 {
+            bail!("--duration, --concurrency and --burst must be positive, --products and --orders at least 10");
+        }
+        Ok(options)
+    }
+}
+
+fn progress(what: &str) {
+    eprintln!("== {what}");
+}
+
+/// Runs everything and returns the report to print.
+pub async fn run(options: &Options) -> anyhow::Result<String> {
+    system::check_binaries(&options.layout.bin_dir)?;
+    let work = tempfile::tempdir()?;
+    let http = reqwest::Client::new();
+    let load = Load { concurrency: options.concurrency, warmup: options.warmup, duration: options.duration };
+
+    progress("starting PostgreSQL databases, a NATS prefix, a MongoDB database and the five services");
+    let mut system = System::start(options.layout.clone(), true).await?;
+    let outcome = async {
+        progress("loading demo data through the router");
+        let seed = seed::load(&system.router()?.graphql_url(), options.products, options.orders).await?;
+        let operations = scenarios::operations(&seed);
+        let burst_op = operations.iter().find(|o| o.owner.is_none() && o.as_customer).context("a three-subgraph query")?;
+        progress("statement and fetch counts by list length");
+        let lengths = [1, 10, options.orders.min(options.products)];
+        let scaling = scenarios::scaling(&http, &system, &seed, &lengths, 5).await?;
+
+        let mut rows = Vec::new();
+        let mut bursts = Vec::new();
+        for dedup in [true, false] {
+            if !dedup {
+                system.start_router(false).await?;
+            }
+            for operation in &operations {
+                progress(&format!("{} via the router, dedup {}", operation.name, if dedup { "on" } else { "off" }));
+                rows.push(scenarios::measure(&http, &system, &seed, operation, Target::Router { dedup }, load, work.path()).await?);
+            }
+            progress(&format!("{} identical concurrent requests, dedup {}", options.burst, if dedup { "on" } else { "off" }));
+            bursts.push(scenarios::burst(&http, &system, &seed, burst_op, options.burst, dedup).await?);
+        }
+        for operation in &operations {
+            if let Some(owner) = operation.owner {
+                progress(&format!("{} straight to {}", operation.name, owner.name()));
+                rows.push(scenarios::measure(&http, &system, &seed, operation, Target::Direct(owner), load, work.path()).await?);
+            }
+        }
+        let soak = if options.soak.is_zero() {
+            None
+        } else {
+            progress(&format!("{} s of {} via the router, dedup off, sampling its memory", options.soak.as_secs(), burst_op.name));
+            let soak_load = Load { duration: options.soak, ..load };
+            Some(scenarios::soak(&system, &seed, burst_op, soak_load, work.path()).await?)
+        };
+
+        // Group each operation's rows: direct first, then the router without and with dedup.
+        let order = |t: Target| match t {
+            Target::Direct(_) => 0,
+            Target::Router { dedup: false } => 1,
+            Target::Router { dedup: true } => 2,
+        };
+        let position = |name: &str| operations.iter().position(|o| o.name == name).unwrap_or(usize::MAX);
+        rows.sort_by_key(|r| (position(r.operation), order(r.target)));
+
+        let mut text = format!(
+            "{} s per row after {} s of warm-up, {} connections (wrk, one thread); {} products, {} orders of the customer.\n\n",
+            options.duration.as_secs(),
+            options.warmup.as_secs(),
+            options.concurrency,
+            options.products,
+            seed.orders
+        );
+        text.push_str(&report::table(&rows));
+        text.push('\n');
+        text.push_str(&report::scaling(&scaling));
+        text.push('\n');
+        text.push_str(&report::bursts(burst_op.name, &bursts));
+        if let Some(soak) = &soak {
+            text.push('\n');
+            text.push_str(&report::soak(soak));
+        }
+        text.push('\n');
+        text.push_str(&report::targets(&rows, &bursts, soak.as_ref()));
+        anyhow::Ok(text)
+    }
+    .await;
+    progress("stopping the services and removing the databases");
+    let stopped = system.shutdown().await;
+    let text = outcome?;
+    stopped?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_the_options_and_keeps_defaults() {
+        let o = Options::parse(args(&["--bin-dir", "out", "--supergraph", "s.graphql", "--duration", "3", "--concurrency", "8"]))
+            .expect("valid");
+        assert_eq!(o.layout.bin_dir, PathBuf::from("out"));
+        assert_eq!(o.duration, Duration::from_secs(3));
+        assert_eq!(o.concurrency, 8);
+        assert_eq!(o.soak, Duration::from_secs(60));
+        assert_eq!(o.burst, 50);
+    }
+
+    #[test]
+    fn refuses_missing_paths_bad_numbers_and_unknown_flags() {
+        for bad in [
+            args(&["--supergraph", "s"]),
+            args(&["--bin-dir", "b"]),
+            args(&["--bin-dir", "b", "--supergraph", "s", "--duration", "ten"]),
+            args(&["--bin-dir", "b", "--supergraph", "s", "--concurrency", "0"]),
+            args(&["--bin-dir", "b", "--supergraph", "s", "--orders", "3"]),
+            args(&["--bin-dir", "b", "--supergraph", "s", "--fast"]),
+            args(&["--bin-dir"]),
+        ] {
+            assert!(Options::parse(bad.clone()).is_err(), "{bad:?} was accepted");
+        }
+    }
+}
