@@ -76,7 +76,7 @@ pub fn soak(soak: &Soak) -> String {
     let series: Vec<String> = soak.samples.iter().map(|(t, m)| format!("{t}s {m:.1}")).collect();
     let _ = writeln!(
         out,
-        "Router memory over {} s of `{}` (dedup off, {:.0} req/s, {} errors): {}",
+        "Router memory (MiB) over {} s of `{}` after the warm-up (dedup off, {:.0} req/s, {} errors): {}",
         soak.samples.last().map_or(0, |s| s.0),
         soak.operation,
         soak.outcome.per_second(),

@@ -212,7 +212,8 @@ pub async fn burst(http: &reqwest::Client, system: &System, seed: &Seed, operati
     })
 }
 
-/// Router memory sampled during a long load with deduplication off.
+/// Router memory sampled every 5 s during a long load with deduplication off, after the
+/// usual warm-up.
 #[derive(Debug, Clone)]
 pub struct Soak {
     pub operation: &'static str,
@@ -228,6 +229,11 @@ pub async fn soak(system: &System, seed: &Seed, operation: &Operation, load: Loa
         body: operation.body(),
         authorization: operation.as_customer.then(|| seed.customer_bearer.clone()),
     };
+    // The same warm-up as every row: connections open and buffers allocated before the
+    // first sample, so the samples show growth under load, not the ramp to it.
+    if !load.warmup.is_zero() {
+        load::run(&request, load.concurrency, load.warmup, dir).await?;
+    }
     let run = load::run(&request, load.concurrency, load.duration, dir);
     let sample = async {
         let mut samples = vec![(0, router.rss_mib()?)];
