@@ -7,149 +7,16 @@
 #[path = "router/common/mod.rs"]
 mod support;
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::Duration,
+use common::{
+    telemetry::{OtlpSettings, TelemetryGuard},
+    testing::FakeCollector,
 };
-
-use axum::{Router, body::Bytes, extract::State, http::StatusCode, routing::post};
-use common::telemetry::{OtlpSettings, TelemetryGuard};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message as _;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN_ID: &str = "00f067aa0ba902b7";
 
-/// One exported span, ids in lowercase hex.
-#[derive(Debug, Clone)]
-struct ExportedSpan {
-    service: String,
-    name: String,
-    trace_id: String,
-    span_id: String,
-    parent_span_id: String,
-    attributes: Vec<(String, String)>,
-}
-
-impl ExportedSpan {
-    fn attribute(&self, key: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `POST /v1/traces` with a protobuf `ExportTraceServiceRequest`, recorded span by span.
-struct Collector {
-    url: String,
-    spans: Arc<Mutex<Vec<ExportedSpan>>>,
-    shutdown: CancellationToken,
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-impl Collector {
-    async fn start() -> Self {
-        let spans = Arc::new(Mutex::new(Vec::new()));
-        let app = Router::new()
-            .route("/v1/traces", post(receive))
-            .with_state(spans.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { token.cancelled().await })
-                .await
-                .unwrap();
-        });
-        Self {
-            url: format!("http://{addr}/v1/traces"),
-            spans,
-            shutdown,
-        }
-    }
-
-    fn spans(&self) -> Vec<ExportedSpan> {
-        self.spans.lock().unwrap().clone()
-    }
-
-    /// Polls until `found` picks something out of the exported spans (20 s at most).
-    async fn wait_for<T>(&self, what: &str, found: impl Fn(&[ExportedSpan]) -> Option<T>) -> T {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(value) = found(&self.spans()) {
-                return value;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for {what}; exported: {:#?}",
-                self.spans()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-async fn receive(State(spans): State<Arc<Mutex<Vec<ExportedSpan>>>>, body: Bytes) -> StatusCode {
-    let Ok(request) = ExportTraceServiceRequest::decode(body) else {
-        return StatusCode::BAD_REQUEST;
-    };
-    let mut recorded = spans.lock().unwrap();
-    for resource_spans in request.resource_spans {
-        let service = resource_spans
-            .resource
-            .iter()
-            .flat_map(|r| &r.attributes)
-            .find(|kv| kv.key == "service.name")
-            .map(|kv| any_value(kv.value.as_ref()))
-            .unwrap_or_default();
-        for span in resource_spans.scope_spans.into_iter().flat_map(|s| s.spans) {
-            recorded.push(ExportedSpan {
-                service: service.clone(),
-                name: span.name,
-                trace_id: hex(&span.trace_id),
-                span_id: hex(&span.span_id),
-                parent_span_id: hex(&span.parent_span_id),
-                attributes: span
-                    .attributes
-                    .iter()
-                    .map(|kv| (kv.key.clone(), any_value(kv.value.as_ref())))
-                    .collect(),
-            });
-        }
-    }
-    StatusCode::OK
-}
-
-fn any_value(value: Option<&opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
-    use opentelemetry_proto::tonic::common::v1::any_value::Value;
-    match value.and_then(|v| v.value.as_ref()) {
-        Some(Value::StringValue(s)) => s.clone(),
-        Some(Value::IntValue(i)) => i.to_string(),
-        Some(Value::BoolValue(b)) => b.to_string(),
-        Some(Value::DoubleValue(d)) => d.to_string(),
-        Some(other) => format!("{other:?}"),
-        None => String::new(),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn install_tracer(collector: &Collector) -> TelemetryGuard {
+fn install_tracer(collector: &FakeCollector) -> TelemetryGuard {
     let settings = OtlpSettings::new(&collector.url, 1.0).unwrap();
     let guard = common::telemetry::init_with("router", Some(&settings)).unwrap();
     assert!(
@@ -166,7 +33,7 @@ fn flush(guard: &TelemetryGuard) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_join_the_client_trace_and_the_subgraph_gets_the_fetch_span_context() {
-    let collector = Collector::start().await;
+    let collector = FakeCollector::start().await;
     let telemetry = install_tracer(&collector);
     let harness = support::Harness::start().await;
 
@@ -180,7 +47,7 @@ async fn spans_join_the_client_trace_and_the_subgraph_gets_the_fetch_span_contex
             ],
         )
         .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.status, http::StatusCode::OK, "{}", reply.text);
     let received = reply.json()["data"]["tp"].as_str().unwrap().to_owned();
     let parts: Vec<&str> = received.split('-').collect();
     assert_eq!(parts.len(), 4, "{received}");
@@ -222,7 +89,7 @@ async fn spans_join_the_client_trace_and_the_subgraph_gets_the_fetch_span_contex
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_client_trace_the_router_starts_one_and_still_propagates_it() {
-    let collector = Collector::start().await;
+    let collector = FakeCollector::start().await;
     let telemetry = install_tracer(&collector);
     let harness = support::Harness::start().await;
 

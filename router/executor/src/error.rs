@@ -107,8 +107,9 @@ impl GraphQLError {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RequestError {
     /// The text is not GraphQL.
+    /// Boxed: the other variants are small, and this one would make every `Result` large.
     #[error("{}", .0.message)]
-    Parse(GraphQLError),
+    Parse(Box<GraphQLError>),
     /// The operation or its variables do not fit the schema; one entry per problem.
     #[error("the operation failed validation ({} errors)", .0.len())]
     Validation(Vec<GraphQLError>),
@@ -130,7 +131,7 @@ impl RequestError {
     /// The errors to return to the client, with codes.
     pub fn to_graphql_errors(&self) -> Vec<GraphQLError> {
         match self {
-            RequestError::Parse(error) => vec![error.clone()],
+            RequestError::Parse(error) => vec![(**error).clone()],
             RequestError::Validation(errors) => errors.clone(),
             RequestError::UnknownOperation(message) => {
                 vec![GraphQLError::with_code(message.clone(), codes::UNKNOWN_OPERATION)]

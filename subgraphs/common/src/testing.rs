@@ -5,6 +5,10 @@
 //! the stream are dropped when their guard is. Missing services make the test fail with a
 //! message saying what to start; they are never skipped.
 
+pub mod otlp;
+
+pub use otlp::{ExportedSpan, FakeCollector};
+
 use std::{sync::Arc, time::Duration};
 
 use sea_orm::{ConnectionTrait, Database};
@@ -22,6 +26,20 @@ pub fn postgres_admin_url() -> String {
 
 pub fn nats_url() -> String {
     std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// Serves `app` on a free loopback port until the returned token is cancelled.
+pub async fn serve_on_loopback(app: axum::Router) -> (std::net::SocketAddr, tokio_util::sync::CancellationToken) {
+    let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("binding a loopback port");
+    let addr = listener.local_addr().expect("the bound address");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+    });
+    (addr, shutdown)
 }
 
 /// A short random name usable as a database name or subject prefix.

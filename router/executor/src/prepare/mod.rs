@@ -155,7 +155,7 @@ pub(crate) fn parse_and_validate(
     text_hash: [u8; 32],
 ) -> Result<Arc<ParsedDocument>, RequestError> {
     let document = graphql_tools::parser::parse_query::<String>(text)
-        .map_err(|error| RequestError::Parse(parse_error(&error)))?
+        .map_err(|error| RequestError::Parse(Box::new(parse_error(&error))))?
         .into_static();
     let errors = validate(schema, &document, rules);
     if !errors.is_empty() {

@@ -58,18 +58,7 @@ impl Jwks {
                 async move { axum::Json(jwks) }
             }),
         );
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { token.cancelled().await })
-                .await
-                .unwrap();
-        });
+        let (addr, shutdown) = common::testing::serve_on_loopback(app).await;
         Self {
             url: format!("http://{addr}/.well-known/jwks.json"),
             key,

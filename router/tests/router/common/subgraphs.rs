@@ -12,7 +12,6 @@
 //! depending on timing.
 
 use std::{
-    net::SocketAddr,
     sync::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
@@ -327,18 +326,7 @@ pub async fn serve<E: async_graphql::Executor + Clone>(schema: E) -> TestSubgrap
             seen_headers: seen_headers.clone(),
             held: held_receiver,
         });
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = CancellationToken::new();
-    let token = shutdown.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { token.cancelled().await })
-            .await
-            .unwrap();
-    });
+    let (addr, shutdown) = common::testing::serve_on_loopback(app).await;
     TestSubgraph {
         url: format!("http://{addr}/graphql"),
         hits,
