@@ -26,8 +26,12 @@ if ! command -v wrk >/dev/null; then
 fi
 
 say "release build"
+build_started=$SECONDS
 cargo build --release --locked -p router -p products -p users -p orders -p payments -p bench
+build_seconds=$(( SECONDS - build_started ))
 
 say "benchmark"
+bench_started=$SECONDS
 "$CARGO_TARGET_DIR/release/bench" \
   --bin-dir "$CARGO_TARGET_DIR/release" --supergraph schema/supergraph.graphql "$@"
+echo "release build ${build_seconds} s, benchmark $(( SECONDS - bench_started )) s"
