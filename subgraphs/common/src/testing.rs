@@ -246,13 +246,14 @@ impl NatsServer {
     }
 }
 
-/// Polls `check` until it holds, failing the test after 20 seconds with `what`.
+/// Polls `check` until it holds, failing the test after 30 seconds with `what`. It waits
+/// for asynchronous delivery; it does not assert how fast anything is.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         if check().await {
             return;

@@ -6,7 +6,6 @@
 
 use std::{
     collections::HashMap,
-    future::Future,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -378,21 +377,7 @@ pub async fn scalar_string(db: &DatabaseConnection, sql: &str) -> String {
     row.try_get_by_index::<String>(0).expect("a string")
 }
 
-/// Polls `check` until it holds; fails the test if it never does. This waits for
-/// asynchronous delivery; it does not assert how fast anything is.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..600 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("gave up waiting for {what}");
-}
+pub use common::testing::eventually;
 
 /// Every message on `subject` (full, prefixed) in `stream`, decoded as JSON.
 pub async fn stream_events(url: &str, stream: &str, subject: &str) -> Vec<Value> {

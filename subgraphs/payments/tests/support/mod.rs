@@ -10,7 +10,6 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
 };
 
 use common::{
@@ -124,18 +123,9 @@ impl Observed {
     }
 }
 
-/// Polls `check` until it holds; fails the test after a generous deadline.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "gave up waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+// Each test binary compiles this module; not all of them wait for anything.
+#[allow(unused_imports)]
+pub use common::testing::eventually;
 
 // ---------------------------------------------------------------------------------------
 // The service under test
