@@ -136,3 +136,33 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
+
+/// A counter kept elsewhere (a connection's statement count, a driver's command count),
+/// read when `/metrics` is scraped. Register it with `Registry::register_collector`.
+pub struct ReadCounter {
+    name: &'static str,
+    help: &'static str,
+    read: Box<dyn Fn() -> u64 + Send + Sync>,
+}
+
+impl ReadCounter {
+    /// `name` without the `_total` suffix, which the encoder adds.
+    pub fn new(name: &'static str, help: &'static str, read: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        Self { name, help, read: Box::new(read) }
+    }
+}
+
+impl std::fmt::Debug for ReadCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCounter").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl prometheus_client::collector::Collector for ReadCounter {
+    fn encode(&self, mut encoder: prometheus_client::encoding::DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric as _;
+        let counter = prometheus_client::metrics::counter::ConstCounter::new((self.read)());
+        let metric = encoder.encode_descriptor(self.name, self.help, None, counter.metric_type())?;
+        counter.encode(metric)
+    }
+}

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use common::db::StatementCounter;
+use common::{db::StatementCounter, health::ReadCounter};
 use prometheus_client::{
-    collector::Collector,
-    encoding::{DescriptorEncoder, EncodeMetric},
-    metrics::{counter::ConstCounter, counter::Counter, family::Family},
+    metrics::{counter::Counter, family::Family},
     registry::Registry,
 };
 
@@ -32,19 +30,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("orders");
         registry.register("orders_created", "Orders placed", self.orders_created.clone());
         registry.register("payment_events", "payments.succeeded events handled, by outcome", self.payment_events.clone());
-        registry.register_collector(Box::new(StatementCollector(statements)));
+        registry.register_collector(Box::new(ReadCounter::new("db_statements", "SQL statements run", move || statements.get())));
         Arc::new(registry)
-    }
-}
-
-/// Reads the statement counter when metrics are scraped.
-#[derive(Debug)]
-struct StatementCollector(StatementCounter);
-
-impl Collector for StatementCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let counter = ConstCounter::new(self.0.get());
-        let metric = encoder.encode_descriptor("db_statements", "SQL statements run", None, counter.metric_type())?;
-        counter.encode(metric)
     }
 }

@@ -9,14 +9,9 @@ use common::{
     bus::{EventBus, Worker},
     config::DatabaseConfig,
     db::StatementCounter,
-    health::{BusCheck, DatabaseCheck, ReadinessCheck, RunningServer},
+    health::{BusCheck, DatabaseCheck, ReadCounter, ReadinessCheck, RunningServer},
 };
-use prometheus_client::{
-    collector::Collector,
-    encoding::{DescriptorEncoder, EncodeMetric},
-    metrics::counter::ConstCounter,
-    registry::Registry,
-};
+use prometheus_client::registry::Registry;
 use products_migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
@@ -84,7 +79,12 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let pricing = pricing::serve(&deps.bus, catalog).await.context("serving price requests on the bus")?;
 
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(StatementMetric(statements.clone())));
+    let counted = statements.clone();
+    registry.register_collector(Box::new(ReadCounter::new(
+        "products_db_statements",
+        "SQL statements run against the products database",
+        move || counted.get(),
+    )));
     let checks: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
     let router = common::graphql::routes(schema.clone(), deps.verifier)
@@ -94,21 +94,4 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         .with_context(|| format!("listening on {}", config.addr))?;
     tracing::info!(addr = %server.addr, bus = deps.bus.kind(), embedded = config.database.embedded, "products service started");
     Ok(RunningService { addr: server.addr, db, statements, schema, server, _pricing: pricing })
-}
-
-/// Exports the statement counter as `products_db_statements_total`.
-#[derive(Debug)]
-struct StatementMetric(StatementCounter);
-
-impl Collector for StatementMetric {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let counter = ConstCounter::new(self.0.get());
-        let metric = encoder.encode_descriptor(
-            "products_db_statements",
-            "SQL statements run against the products database",
-            None,
-            counter.metric_type(),
-        )?;
-        counter.encode(metric)
-    }
 }

@@ -4,13 +4,10 @@
 //! `users_session_refreshes_total{outcome}` and `users_registrations_total`.
 
 use prometheus_client::{
-    collector::Collector,
-    encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric},
-    metrics::{counter::{ConstCounter, Counter}, family::Family},
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family},
     registry::Registry,
 };
-
-use crate::store::mongo::CommandCounter;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Outcome {
@@ -46,17 +43,5 @@ impl AuthMetrics {
 
     pub fn registered(&self) {
         self.registrations.inc();
-    }
-}
-
-/// Reads the MongoDB command counter when metrics are scraped.
-#[derive(Debug)]
-pub struct CommandMetric(pub CommandCounter);
-
-impl Collector for CommandMetric {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let counter = ConstCounter::new(self.0.total());
-        let metric = encoder.encode_descriptor("users_db_commands", "Commands sent to MongoDB", None, counter.metric_type())?;
-        counter.encode(metric)
     }
 }

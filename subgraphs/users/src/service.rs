@@ -101,7 +101,12 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let mut registry = deps.registry.unwrap_or_default();
     let metrics = AuthMetrics::register(&mut registry);
     if let Some(mongo) = &opened.mongo {
-        registry.register_collector(Box::new(crate::metrics::CommandMetric(mongo.commands().clone())));
+        let commands = mongo.commands().clone();
+        registry.register_collector(Box::new(common::health::ReadCounter::new(
+            "users_db_commands",
+            "Commands sent to MongoDB",
+            move || commands.total(),
+        )));
     }
     let schema = graphql::schema(accounts, sessions, metrics);
 

@@ -39,6 +39,13 @@ async fn a_duplicated_payment_event_pays_the_order_once() {
     let metrics = app.metrics().await;
     assert!(metrics.contains(r#"orders_payment_events_total{outcome="applied"} 1"#), "{metrics}");
     assert!(metrics.contains(r#"orders_payment_events_total{outcome="duplicate"} 1"#), "{metrics}");
+    // The statement count the benchmark reads, under the registry's prefix.
+    let statements = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("orders_db_statements_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("orders_db_statements_total missing from\n{metrics}"));
+    assert!(statements > 0, "{metrics}");
     assert!(metrics.contains(r#"orders_payment_events_total{outcome="already_applied"} 1"#), "{metrics}");
 }
 
