@@ -23,10 +23,11 @@ async fn scrape(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     http.get(&url).send().await.with_context(|| format!("scraping {url}"))?.text().await.map_err(Into::into)
 }
 
-/// One reading of every counter.
+/// Every counter: either one reading, or what changed between two (see [`Snapshot::delta`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Snapshot {
     pub router_cpu_us: u64,
+    /// products, orders, payments, users (the order of [`System::subgraphs`]).
     pub subgraph_cpu_us: [u64; 4],
     pub fetches: f64,
     pub dedup_hits: f64,
@@ -57,12 +58,12 @@ impl Snapshot {
     }
 
     /// What happened between `self` (before) and `after`.
-    pub fn delta(&self, after: &Self) -> Delta {
+    pub fn delta(&self, after: &Self) -> Self {
         let mut subgraph_cpu_us = [0; 4];
         for (i, slot) in subgraph_cpu_us.iter_mut().enumerate() {
             *slot = after.subgraph_cpu_us[i].saturating_sub(self.subgraph_cpu_us[i]);
         }
-        Delta {
+        Self {
             router_cpu_us: after.router_cpu_us.saturating_sub(self.router_cpu_us),
             subgraph_cpu_us,
             fetches: after.fetches - self.fetches,
@@ -71,21 +72,7 @@ impl Snapshot {
             mongo: after.mongo - self.mongo,
         }
     }
-}
 
-/// Counter increments over one load.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Delta {
-    pub router_cpu_us: u64,
-    /// products, orders, payments, users (the order of [`System::subgraphs`]).
-    pub subgraph_cpu_us: [u64; 4],
-    pub fetches: f64,
-    pub dedup_hits: f64,
-    pub sql: f64,
-    pub mongo: f64,
-}
-
-impl Delta {
     pub fn subgraphs_cpu_us(&self) -> u64 {
         self.subgraph_cpu_us.iter().sum()
     }

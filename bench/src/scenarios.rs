@@ -10,7 +10,7 @@ use std::{path::Path, time::Duration};
 use serde_json::{Value, json};
 
 use crate::{
-    counters::{Delta, Snapshot},
+    counters::Snapshot,
     load::{self, Outcome, Request},
     seed::{CUSTOMER_EMAIL, CUSTOMER_PASSWORD, Seed},
     system::System,
@@ -44,8 +44,13 @@ pub struct Operation {
 }
 
 impl Operation {
-    fn body(&self) -> String {
-        json!({ "query": self.query, "variables": self.variables }).to_string()
+    /// The HTTP request that sends this operation to `url`, as the customer where it needs one.
+    fn request(&self, url: String, seed: &Seed) -> Request {
+        Request {
+            url,
+            body: json!({ "query": self.query, "variables": self.variables }).to_string(),
+            authorization: self.as_customer.then(|| seed.customer_bearer.clone()),
+        }
     }
 }
 
@@ -116,7 +121,8 @@ pub struct Row {
     pub target: Target,
     pub concurrency: usize,
     pub outcome: Outcome,
-    pub delta: Delta,
+    /// The counters' increase over the load.
+    pub delta: Snapshot,
     pub router_rss_mib: f64,
 }
 
@@ -134,6 +140,14 @@ pub struct Load {
     pub duration: Duration,
 }
 
+/// Fills caches and connection pools with the load's own requests; nothing is measured.
+async fn warm_up(request: &Request, load: Load, dir: &Path) -> anyhow::Result<()> {
+    if !load.warmup.is_zero() {
+        load::run(request, load.concurrency, load.warmup, dir).await?;
+    }
+    Ok(())
+}
+
 pub async fn measure(
     http: &reqwest::Client,
     system: &System,
@@ -149,14 +163,8 @@ pub async fn measure(
         Target::Direct(Owner::Orders) => system.orders.graphql_url(),
         Target::Direct(Owner::Users) => system.users.graphql_url(),
     };
-    let request = Request {
-        url,
-        body: operation.body(),
-        authorization: operation.as_customer.then(|| seed.customer_bearer.clone()),
-    };
-    if !load.warmup.is_zero() {
-        load::run(&request, load.concurrency, load.warmup, dir).await?;
-    }
+    let request = operation.request(url, seed);
+    warm_up(&request, load, dir).await?;
     let before = Snapshot::take(http, system).await?;
     let outcome = load::run(&request, load.concurrency, load.duration, dir).await?;
     let after = Snapshot::take(http, system).await?;
@@ -182,15 +190,14 @@ pub struct Burst {
 }
 
 pub async fn burst(http: &reqwest::Client, system: &System, seed: &Seed, operation: &Operation, n: usize, dedup: bool) -> anyhow::Result<Burst> {
-    let url = system.router()?.graphql_url();
-    let body = operation.body();
+    let request = operation.request(system.router()?.graphql_url(), seed);
     let send = || {
-        let mut request = http.post(&url).header("content-type", "application/json").body(body.clone());
-        if operation.as_customer {
-            request = request.header("authorization", &seed.customer_bearer);
+        let mut call = http.post(&request.url).header("content-type", "application/json").body(request.body.clone());
+        if let Some(authorization) = &request.authorization {
+            call = call.header("authorization", authorization);
         }
         async move {
-            match request.send().await {
+            match call.send().await {
                 Ok(r) if r.status().is_success() => r.text().await.is_ok_and(|t| !t.contains("\"errors\"")),
                 _ => false,
             }
@@ -224,16 +231,10 @@ pub struct Soak {
 
 pub async fn soak(system: &System, seed: &Seed, operation: &Operation, load: Load, dir: &Path) -> anyhow::Result<Soak> {
     let router = system.router()?;
-    let request = Request {
-        url: router.graphql_url(),
-        body: operation.body(),
-        authorization: operation.as_customer.then(|| seed.customer_bearer.clone()),
-    };
+    let request = operation.request(router.graphql_url(), seed);
     // The same warm-up as every row: connections open and buffers allocated before the
     // first sample, so the samples show growth under load, not the ramp to it.
-    if !load.warmup.is_zero() {
-        load::run(&request, load.concurrency, load.warmup, dir).await?;
-    }
+    warm_up(&request, load, dir).await?;
     let run = load::run(&request, load.concurrency, load.duration, dir);
     let sample = async {
         let mut samples = vec![(0, router.rss_mib()?)];
