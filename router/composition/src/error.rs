@@ -44,7 +44,7 @@ pub enum ErrorCode {
     KeyInvalidFields,
     /// A @key selects a field that takes arguments.
     KeyFieldsHasArgs,
-    /// A @key selects a list, interface or union field.
+    /// A @key selects an interface or union field.
     KeyFieldsSelectInvalidType,
     /// A @requires on an interface field.
     RequiresUnsupportedOnInterface,
@@ -58,7 +58,7 @@ pub enum ErrorCode {
     RequiresFieldsMissingExternal,
     /// A @provides selects fields that do not exist.
     ProvidesInvalidFields,
-    /// A @provides is put on a field that does not return an object or interface.
+    /// A @provides is put on a field that does not return a composite type.
     ProvidesOnNonObjectField,
     /// A @provides selects a field that is not @external.
     ProvidesFieldsMissingExternal,

@@ -112,6 +112,10 @@ pub(crate) struct TypeDef {
     pub members: Vec<String>,
     pub values: Vec<EnumValueDef>,
     pub specified_by: Option<String>,
+    /// `@external` on the type itself: every field of the type is external.
+    pub external: bool,
+    /// Marked `@extends` (rather than only written as `extend type`).
+    pub extends_directive: bool,
 }
 
 impl TypeDef {
@@ -131,6 +135,8 @@ impl TypeDef {
             members: Vec::new(),
             values: Vec::new(),
             specified_by: None,
+            external: false,
+            extends_directive: false,
         }
     }
 
@@ -211,6 +217,8 @@ const FED_DIRECTIVES: [(&str, Fed); 18] = [
 #[derive(Debug, Default)]
 struct FedNames {
     names: HashMap<String, Fed>,
+    /// The subgraph links the federation spec (federation 2 or later).
+    linked: bool,
 }
 
 impl FedNames {
@@ -266,7 +274,10 @@ impl FedNames {
                 names.entry(spec.to_owned()).or_insert(fed);
             }
         }
-        Self { names }
+        Self {
+            names,
+            linked: fed_link.is_some(),
+        }
     }
 
     fn get(&self, directive: &str) -> Option<Fed> {
@@ -621,7 +632,14 @@ pub(crate) fn parse(
     types.retain(|n, t| !is_plumbing_type(n, t.kind));
     for ty in types.values_mut() {
         ty.fields.retain(|f| !is_plumbing_field(&f.name));
+        if ty.external {
+            for f in &mut ty.fields {
+                f.external = true;
+            }
+        }
     }
+    // Without a `@link` to the federation spec the subgraph is written for federation 1.
+    let federation1 = !fed.linked;
 
     rename_roots(name, &roots, &mut types, &mut errors);
     // Every subgraph serves a query root (federation adds `_service` and `_entities` to it),
@@ -633,12 +651,44 @@ pub(crate) fn parse(
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Subgraph {
+    let mut subgraph = Subgraph {
         name: name.to_owned(),
         graph: graph_enum_value(name),
         url: url.to_owned(),
         types,
-    })
+    };
+    if federation1 {
+        federation1_rules(&mut subgraph);
+    }
+    Ok(subgraph)
+}
+
+/// Federation 1 had no `@shareable`: an object type without a key (a value type) could be
+/// defined by several subgraphs, and so could the key fields of an entity. Composition
+/// reads such a subgraph as if it had marked them shareable. An entity written as
+/// `extend type` (without `@extends`) had to mark its key fields `@external`; they are the
+/// subgraph's own, and the type is not an extension in the supergraph.
+fn federation1_rules(sg: &mut Subgraph) {
+    let key_fields: BTreeMap<String, BTreeSet<String>> = sg
+        .types
+        .values()
+        .filter(|t| t.extension && !t.extends_directive)
+        .map(|t| (t.name.clone(), crate::merge::composite::key_fields(sg, t)))
+        .collect();
+    for ty in sg.types.values_mut() {
+        let root = matches!(ty.name.as_str(), "Query" | "Mutation" | "Subscription");
+        if ty.kind == Kind::Object && !ty.is_entity() && !root {
+            ty.shareable = true;
+        }
+        if let Some(keys) = key_fields.get(&ty.name) {
+            ty.extension = false;
+            for f in &mut ty.fields {
+                if keys.contains(&f.name) {
+                    f.external = false;
+                }
+            }
+        }
+    }
 }
 
 /// Applications of federation directives that composition ignores, as `(spec name,
@@ -848,7 +898,11 @@ fn apply_type_directives(fed: &FedNames, ty: &mut TypeDef, directives: &[Directi
             }
             Some(Fed::Shareable) => ty.shareable = true,
             Some(Fed::InterfaceObject) => ty.interface_object = true,
-            Some(Fed::Extends) => ty.extension = true,
+            Some(Fed::Extends) => {
+                ty.extension = true;
+                ty.extends_directive = true;
+            }
+            Some(Fed::External) => ty.external = true,
             _ if d.name == "specifiedBy" => {
                 ty.specified_by = arg(d, "url").and_then(as_str).map(str::to_owned);
             }

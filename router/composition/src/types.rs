@@ -40,14 +40,6 @@ impl TypeRef {
         }
     }
 
-    pub(crate) fn is_list(&self) -> bool {
-        match self {
-            TypeRef::List(_) => true,
-            TypeRef::NonNull(inner) => inner.is_list(),
-            TypeRef::Named(_) => false,
-        }
-    }
-
     pub(crate) fn is_non_null(&self) -> bool {
         matches!(self, TypeRef::NonNull(_))
     }
@@ -60,17 +52,28 @@ impl TypeRef {
     }
 
     /// Merges two output types: nullable where either is nullable. `None` when the shapes
-    /// differ (another named type, or a list against a non-list).
-    pub(crate) fn merge_output(&self, other: &TypeRef) -> Option<TypeRef> {
-        Self::merge(self, other, false)
+    /// differ (a list against a non-list) or the named types differ and `common(x, y)`
+    /// names no supertype of both (a field may return a narrower type in one subgraph than
+    /// in another).
+    pub(crate) fn merge_output_with(
+        &self,
+        other: &TypeRef,
+        common: &dyn Fn(&str, &str) -> Option<String>,
+    ) -> Option<TypeRef> {
+        Self::merge(self, other, false, common)
     }
 
     /// Merges two input types: non-null where either is non-null.
     pub(crate) fn merge_input(&self, other: &TypeRef) -> Option<TypeRef> {
-        Self::merge(self, other, true)
+        Self::merge(self, other, true, &|_, _| None)
     }
 
-    fn merge(a: &TypeRef, b: &TypeRef, strict: bool) -> Option<TypeRef> {
+    fn merge(
+        a: &TypeRef,
+        b: &TypeRef,
+        strict: bool,
+        common: &dyn Fn(&str, &str) -> Option<String>,
+    ) -> Option<TypeRef> {
         let non_null = if strict {
             a.is_non_null() || b.is_non_null()
         } else {
@@ -78,8 +81,9 @@ impl TypeRef {
         };
         let inner = match (a.nullable(), b.nullable()) {
             (TypeRef::Named(x), TypeRef::Named(y)) if x == y => TypeRef::Named(x.clone()),
+            (TypeRef::Named(x), TypeRef::Named(y)) => TypeRef::Named(common(x, y)?),
             (TypeRef::List(x), TypeRef::List(y)) => {
-                TypeRef::List(Box::new(Self::merge(x, y, strict)?))
+                TypeRef::List(Box::new(Self::merge(x, y, strict, common)?))
             }
             _ => return None,
         };
@@ -122,14 +126,29 @@ mod tests {
     fn output_merge_prefers_nullable() {
         let a = nn(list(nn(named("Int"))));
         let b = list(named("Int"));
-        assert_eq!(a.merge_output(&b), Some(list(named("Int"))));
+        assert_eq!(
+            a.merge_output_with(&b, &|_, _| None),
+            Some(list(named("Int")))
+        );
         assert_eq!(a.merge_input(&b), Some(nn(list(nn(named("Int"))))));
     }
 
     #[test]
     fn mismatched_shapes_do_not_merge() {
-        assert_eq!(named("Int").merge_output(&named("String")), None);
-        assert_eq!(list(named("Int")).merge_output(&named("Int")), None);
+        let none = |_: &str, _: &str| None;
+        assert_eq!(
+            named("Int").merge_output_with(&named("String"), &none),
+            None
+        );
+        assert_eq!(
+            list(named("Int")).merge_output_with(&named("Int"), &none),
+            None
+        );
+        let book_in_item = |a: &str, b: &str| (a == "Item" && b == "Book").then(|| a.to_owned());
+        assert_eq!(
+            nn(named("Item")).merge_output_with(&nn(named("Book")), &book_in_item),
+            Some(nn(named("Item")))
+        );
     }
 
     #[test]

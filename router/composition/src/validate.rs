@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::error::{CompositionError, ErrorCode};
 use crate::fieldset;
-use crate::merge::composite::{field_sources, key_fields};
+use crate::merge::composite::{field_sources, key_field_coordinates};
 use crate::merge::{Source, SupergraphModel};
 use crate::subgraph::{Kind, Subgraph, TypeDef};
 use crate::types::BUILTIN_SCALARS;
@@ -258,7 +258,7 @@ fn keys(
                         error(
                             ErrorCode::KeyFieldsSelectInvalidType,
                             format!(
-                                "@key(fields: \"{}\") on \"{}\" selects \"{parent}.{name}\", a list, interface or union, which cannot identify an entity",
+                                "@key(fields: \"{}\") on \"{}\" selects \"{parent}.{name}\", an interface or a union, which cannot identify an entity",
                                 key.fields, ty.name
                             ),
                             sg,
@@ -292,16 +292,15 @@ fn keys(
     }
 }
 
-/// Selected fields whose type is a list, an interface or a union.
+/// Selected fields whose type is an interface or a union (a list is a valid key: the
+/// representation carries it whole).
 fn invalid_key_types(sg: &Subgraph, selected: &[fieldset::Selected]) -> Vec<(String, String)> {
     fieldset::flatten(selected)
         .into_iter()
         .filter(|(parent, name)| {
             sg.ty(parent).and_then(|t| t.field(name)).is_some_and(|f| {
-                f.ty.is_list()
-                    || sg
-                        .ty(f.ty.base())
-                        .is_some_and(|t| matches!(t.kind, Kind::Interface | Kind::Union))
+                sg.ty(f.ty.base())
+                    .is_some_and(|t| matches!(t.kind, Kind::Interface | Kind::Union))
             })
         })
         .collect()
@@ -369,12 +368,12 @@ fn provides_check(
 ) {
     if !sg
         .ty(target)
-        .is_some_and(|t| matches!(t.kind, Kind::Object | Kind::Interface))
+        .is_some_and(|t| matches!(t.kind, Kind::Object | Kind::Interface | Kind::Union))
     {
         errors.push(
             error(
                 ErrorCode::ProvidesOnNonObjectField,
-                format!("@provides on \"{coordinate}\" is invalid: the field returns \"{target}\", not an object or interface type"),
+                format!("@provides on \"{coordinate}\" is invalid: the field returns \"{target}\", not a composite type"),
                 sg,
             )
             .with_coordinates([coordinate.to_owned()]),
@@ -693,7 +692,8 @@ fn field_across(
             .filter(|c| {
                 !(c.field.shareable
                     || c.ty.shareable
-                    || key_fields(c.subgraph, c.ty).contains(field))
+                    || key_field_coordinates(c.subgraph)
+                        .contains(&(type_name.to_owned(), field.to_owned())))
             })
             .map(|c| c.subgraph.name.as_str())
             .collect();

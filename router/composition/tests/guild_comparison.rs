@@ -1,7 +1,8 @@
 //! Compares this crate's composition with The Guild's `@theguild/federation-composition`
 //! (run through node, see `tests/guild/`): on the fixture subgraphs, on the project's own
 //! subgraphs once their SDL is exported to `schema/`, on every feature case of the
-//! directive tests, and on every invalid case of the error tests (both must reject them).
+//! directive tests, on every invalid case of the error tests (both must reject them), and
+//! on every graph of the router's conformance corpus (`router/tests/conformance/graphs/`).
 //!
 //! The comparison is semantic (see `common::semantic`). Differences by design:
 //! - descriptions and the order of definitions are not compared;
@@ -11,8 +12,6 @@
 //!   `directives.rs`), so that case is not in the shared list;
 //! - the reference throws on a renamed root type referenced by a field, so the shared
 //!   renamed-root case does not reference it (`subgraph.rs` tests the renaming).
-//! - a `@key` selecting a list is rejected here, as federation specifies, and accepted by
-//!   the reference (see `key_selecting_a_list_is_rejected` in `errors.rs`).
 //!
 //! The reference needs `npm ci` in `router/composition/tests/guild`; without node or the
 //! package these tests fail rather than pass silently.
@@ -252,6 +251,100 @@ fn feature_cases_match_reference() {
             }
             Reference::Errors(errors) => {
                 failures.push(format!("{name}: the reference failed: {errors:?}"))
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// One graph of the router's conformance corpus (`router/tests/conformance/graphs/`): its
+/// subgraphs, and whether both composers must accept it.
+struct CorpusGraph {
+    name: String,
+    subgraphs: Vec<SubgraphSdl>,
+    valid: bool,
+}
+
+fn corpus() -> Vec<CorpusGraph> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/graphs");
+    let mut out = Vec::new();
+    for entry in
+        std::fs::read_dir(&root).unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
+    {
+        let dir = entry.expect("directory entry").path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut subgraphs = Vec::new();
+        for file in std::fs::read_dir(&dir).expect("graph folder") {
+            let path = file.expect("file").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("graphql") {
+                continue;
+            }
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .expect("utf-8 file name")
+                .to_owned();
+            let sdl = std::fs::read_to_string(&path).expect("readable SDL");
+            subgraphs.push(SubgraphSdl::new(
+                name.clone(),
+                format!("http://{name}.example/graphql"),
+                sdl,
+            ));
+        }
+        subgraphs.sort_by(|a, b| a.name.cmp(&b.name));
+        let valid = match std::fs::read_to_string(dir.join("composition.json")) {
+            Ok(text) => {
+                let marker: serde_json::Value =
+                    serde_json::from_str(&text).expect("composition.json is JSON");
+                marker.get("valid").and_then(|v| v.as_bool()) != Some(false)
+            }
+            Err(_) => true,
+        };
+        out.push(CorpusGraph {
+            name: dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("utf-8 folder name")
+                .to_owned(),
+            subgraphs,
+            valid,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Every graph of the conformance corpus: both composers accept it (and then agree on the
+/// supergraph) or, for a graph marked invalid, both refuse it.
+#[test]
+fn conformance_corpus_matches_reference() {
+    let graphs = corpus();
+    assert!(graphs.len() >= 10, "the corpus has {} graphs", graphs.len());
+    let answers = run_node(&serde_json::json!({
+        "batch": graphs.iter().map(|g| subgraphs_json(&g.subgraphs)).collect::<Vec<_>>()
+    }));
+    let answers = answers.as_array().expect("a list of answers");
+    assert_eq!(answers.len(), graphs.len());
+    let mut failures = Vec::new();
+    for (graph, answer) in graphs.iter().zip(answers) {
+        let ours = compose(&graph.subgraphs);
+        match (ours, parse_answer(answer), graph.valid) {
+            (Ok(ours), Reference::Supergraph(theirs), true) => {
+                if let Some(diff) = difference(&ours.sdl, &theirs) {
+                    failures.push(format!("{}: {diff}", graph.name));
+                }
+            }
+            (Err(_), Reference::Errors(_), false) => {}
+            (Err(e), _, true) => failures.push(format!("{}: ours refuses it:\n{e}", graph.name)),
+            (Ok(_), _, false) => failures.push(format!("{}: ours accepts it", graph.name)),
+            (_, Reference::Errors(errors), true) => failures.push(format!(
+                "{}: the reference refuses it: {errors:?}",
+                graph.name
+            )),
+            (_, Reference::Supergraph(_), false) => {
+                failures.push(format!("{}: the reference accepts it", graph.name))
             }
         }
     }

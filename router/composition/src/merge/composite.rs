@@ -61,6 +61,20 @@ pub(crate) fn key_fields(sg: &Subgraph, ty: &TypeDef) -> BTreeSet<String> {
     out
 }
 
+/// Every `(type, field)` some `@key` of the subgraph selects, at any depth: the fields of
+/// a type used inside a nested key (`id { one two }`) identify entities too.
+pub(crate) fn key_field_coordinates(sg: &Subgraph) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for ty in sg.types.values() {
+        for key in &ty.keys {
+            if let Ok(selected) = fieldset::resolve(sg, &ty.name, &key.fields) {
+                out.extend(fieldset::flatten(&selected));
+            }
+        }
+    }
+    out
+}
+
 /// The contributions to `field` from every subgraph defining the type.
 pub(crate) fn field_sources<'a>(sources: &[Source<'a>], field: &str) -> Vec<FieldSource<'a>> {
     let mut out: Vec<FieldSource<'a>> = sources
@@ -99,9 +113,56 @@ pub(crate) fn field_sources<'a>(sources: &[Source<'a>], field: &str) -> Vec<Fiel
     out
 }
 
+/// Which types are subtypes of which, in any subgraph: union members of their unions,
+/// object types and interfaces of the interfaces they implement.
+#[derive(Debug, Default)]
+pub(super) struct Subtypes {
+    supertypes: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Subtypes {
+    pub(super) fn collect(subgraphs: &[Subgraph]) -> Self {
+        let mut supertypes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for sg in subgraphs {
+            for ty in sg.types.values() {
+                for member in &ty.members {
+                    supertypes
+                        .entry(member.clone())
+                        .or_default()
+                        .insert(ty.name.clone());
+                }
+                for iface in &ty.implements {
+                    supertypes
+                        .entry(ty.name.clone())
+                        .or_default()
+                        .insert(iface.clone());
+                }
+            }
+        }
+        Self { supertypes }
+    }
+
+    fn is_subtype(&self, sub: &str, sup: &str) -> bool {
+        self.supertypes.get(sub).is_some_and(|s| s.contains(sup))
+    }
+
+    /// The one of `a` and `b` that is a supertype of the other: a field may return a
+    /// narrower type in one subgraph than in another, the supergraph keeps the wider one.
+    fn common(&self, a: &str, b: &str) -> Option<String> {
+        if self.is_subtype(a, b) {
+            Some(b.to_owned())
+        } else if self.is_subtype(b, a) {
+            Some(a.to_owned())
+        } else {
+            None
+        }
+    }
+}
+
 pub(super) fn merge(
     out: &mut SuperType,
     sources: &[Source<'_>],
+    subtypes: &Subtypes,
     errors: &mut Vec<CompositionError>,
 ) {
     for (sg, ty) in sources {
@@ -122,7 +183,7 @@ pub(super) fn merge(
         }
     }
     for name in names {
-        if let Some(field) = merge_field(&out.name, sources, name, errors) {
+        if let Some(field) = merge_field(&out.name, sources, name, subtypes, errors) {
             out.fields.push(field);
         }
     }
@@ -132,6 +193,7 @@ fn merge_field(
     type_name: &str,
     sources: &[Source<'_>],
     name: &str,
+    subtypes: &Subtypes,
     errors: &mut Vec<CompositionError>,
 ) -> Option<SuperField> {
     let coordinate = format!("{type_name}.{name}");
@@ -140,7 +202,7 @@ fn merge_field(
     let (first, rest) = contributions.split_first()?;
     let mut ty = first.field.ty.clone();
     for c in rest {
-        match ty.merge_output(&c.field.ty) {
+        match ty.merge_output_with(&c.field.ty, &|a, b| subtypes.common(a, b)) {
             Some(merged) => ty = merged,
             None => {
                 let detail = contributions

@@ -1,6 +1,7 @@
 //! Enums merge according to where they are used: an enum only returned by fields takes
 //! every value (a client must be ready for any of them), one only accepted as input takes
-//! the values all subgraphs accept, and one used both ways must be identical everywhere.
+//! the values all subgraphs accept, and one used both ways must be identical everywhere,
+//! except for values hidden with `@inaccessible`, which clients never see.
 
 use std::collections::BTreeSet;
 
@@ -68,7 +69,10 @@ pub(super) fn merge(
             .filter_map(|(sg, ty)| ty.values.iter().find(|v| v.name == name).map(|v| (*sg, v)))
             .collect();
         let everywhere = present.len() == sources.len();
-        if !everywhere && as_input {
+        // A value hidden with `@inaccessible` can neither be sent nor returned by a
+        // client, so a subgraph lacking it cannot receive it through the router.
+        let hidden = present.iter().any(|(_, v)| v.exposure.inaccessible);
+        if !everywhere && as_input && !(as_output && hidden) {
             if as_output {
                 let missing: Vec<&str> = sources
                     .iter()

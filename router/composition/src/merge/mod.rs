@@ -132,6 +132,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         }
     }
     let usage = enums::Usage::collect(subgraphs);
+    let subtypes = composite::Subtypes::collect(subgraphs);
 
     let mut types = BTreeMap::new();
     for (name, sources) in &by_name {
@@ -142,7 +143,9 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         out.description = sources.iter().find_map(|(_, t)| t.description.clone());
         out.exposure = merge_exposure(sources.iter().map(|(_, t)| &t.exposure));
         match kind {
-            Kind::Object | Kind::Interface => composite::merge(&mut out, sources, errors),
+            Kind::Object | Kind::Interface => {
+                composite::merge(&mut out, sources, &subtypes, errors)
+            }
             Kind::Union => leaf::merge_union(&mut out, sources),
             Kind::Scalar => leaf::merge_scalar(&mut out, sources),
             Kind::Enum => enums::merge(&mut out, sources, &usage, errors),

@@ -168,7 +168,7 @@ fn value(v: &Value<'_, String>) -> String {
 
 /// `a  b { c }`, `a b{c}` and `f(x:1)`/`f(x: 1)` are the same field sets.
 pub fn normalize_field_set(s: &str) -> String {
-    let mut spaced = s.replace(',', " ");
+    let mut spaced = s.replace(',', " ").replace("...", " ... ");
     for punct in ['{', '}', '(', ')', ':'] {
         spaced = spaced.replace(punct, &format!(" {punct} "));
     }
