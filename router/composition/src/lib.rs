@@ -36,6 +36,7 @@ mod emit;
 mod error;
 mod fieldset;
 mod merge;
+mod satisfiability;
 mod subgraph;
 mod types;
 mod validate;
@@ -116,8 +117,13 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<Supergraph, CompositionError
     if !errors.is_empty() {
         return Err(CompositionErrors::new(errors));
     }
+    let sdl = emit::print(&model);
+    satisfiability::check(&sdl, &model, &mut errors);
+    if !errors.is_empty() {
+        return Err(CompositionErrors::new(errors));
+    }
     Ok(Supergraph {
-        sdl: emit::print(&model),
+        sdl,
         warnings: CompositionErrors::new(warnings).errors,
     })
 }

@@ -3,7 +3,7 @@
 //! across subgraphs (fields resolved twice without `@shareable`, override chains, fields no
 //! subgraph can resolve from where a query reaches them).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{CompositionError, ErrorCode};
 use crate::fieldset;
@@ -566,7 +566,6 @@ pub(crate) fn across(
             field_across(name, sources, field, errors);
         }
     }
-    satisfiability(subgraphs, model, errors);
     inaccessible_references(model, errors);
 }
 
@@ -721,144 +720,6 @@ fn quote_all(items: &[&str]) -> String {
         .map(|s| format!("\"{s}\""))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// An approximation of federation's satisfiability check, enough to catch the usual
-/// mistakes: wherever a query can reach an object type in some subgraph, every field of
-/// that type must either be resolvable there or reachable through a resolvable `@key` of
-/// a subgraph that resolves it, whose key fields the first subgraph can supply.
-fn satisfiability(
-    subgraphs: &[Subgraph],
-    model: &SupergraphModel,
-    errors: &mut Vec<CompositionError>,
-) {
-    for sg in subgraphs {
-        let provided = provided_fields(sg);
-        for type_name in reachable_types(sg) {
-            if matches!(type_name.as_str(), "Query" | "Mutation" | "Subscription") {
-                continue;
-            }
-            let (Some(local), Some(merged)) = (sg.ty(&type_name), model.types.get(&type_name))
-            else {
-                continue;
-            };
-            if local.kind != Kind::Object || local.interface_object || merged.kind != Kind::Object {
-                continue;
-            }
-            for field in &merged.fields {
-                let Some(joins) = &field.join else { continue };
-                if joins.iter().any(|j| j.graph.is_none())
-                    || provided.contains(&(type_name.clone(), field.name.clone()))
-                {
-                    continue;
-                }
-                let local_ok = joins.iter().any(|j| {
-                    j.graph.as_deref() == Some(sg.graph.as_str())
-                        && !j.external
-                        && !j.used_overridden
-                });
-                if local_ok {
-                    continue;
-                }
-                let reachable_elsewhere = joins
-                    .iter()
-                    .filter(|j| !j.external && !j.used_overridden)
-                    .any(|j| {
-                        let Some(other) = subgraphs
-                            .iter()
-                            .find(|s| Some(s.graph.as_str()) == j.graph.as_deref())
-                        else {
-                            return false;
-                        };
-                        let Some(remote) = other.ty(&type_name) else {
-                            return false;
-                        };
-                        remote.keys.iter().filter(|k| k.resolvable).any(|k| {
-                            fieldset::resolve(other, &type_name, &k.fields).is_ok_and(|selected| {
-                                selected.iter().all(|s| local.field(&s.name).is_some())
-                            })
-                        })
-                    });
-                if !reachable_elsewhere {
-                    let coordinate = format!("{type_name}.{}", field.name);
-                    errors.push(
-                        error(
-                            ErrorCode::SatisfiabilityError,
-                            format!(
-                                "field \"{coordinate}\" cannot be resolved when \"{type_name}\" is reached through subgraph \"{}\": no subgraph that resolves it has a @key on \"{type_name}\" that \"{}\" can supply",
-                                sg.name, sg.name
-                            ),
-                            sg,
-                        )
-                        .with_coordinates([coordinate]),
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// `(type, field)` pairs some `@provides` of the subgraph makes available locally.
-fn provided_fields(sg: &Subgraph) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for ty in sg.types.values() {
-        for f in &ty.fields {
-            if let Some(provides) = &f.provides
-                && let Ok(selected) = fieldset::resolve(sg, f.ty.base(), provides)
-            {
-                out.extend(fieldset::flatten(&selected));
-            }
-        }
-    }
-    out
-}
-
-/// Types a query can be at while executing in `sg`: those under its root fields, and
-/// those under entities a query can enter it through.
-fn reachable_types(sg: &Subgraph) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut queue: VecDeque<String> = VecDeque::new();
-    for root in ["Query", "Mutation", "Subscription"] {
-        if sg.types.contains_key(root) {
-            queue.push_back(root.to_owned());
-        }
-    }
-    for ty in sg.types.values() {
-        if ty.keys.iter().any(|k| k.resolvable) {
-            queue.push_back(ty.name.clone());
-        }
-    }
-    while let Some(name) = queue.pop_front() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        let Some(ty) = sg.ty(&name) else { continue };
-        let mut next: Vec<String> = ty
-            .fields
-            .iter()
-            .filter(|f| !f.external)
-            .map(|f| f.ty.base().to_owned())
-            .collect();
-        next.extend(ty.members.iter().cloned());
-        if ty.kind == Kind::Interface {
-            next.extend(
-                sg.types
-                    .values()
-                    .filter(|t| t.implements.contains(&name))
-                    .map(|t| t.name.clone()),
-            );
-        }
-        for n in next {
-            if sg
-                .ty(&n)
-                .is_some_and(|t| matches!(t.kind, Kind::Object | Kind::Interface | Kind::Union))
-                && !seen.contains(&n)
-            {
-                queue.push_back(n);
-            }
-        }
-    }
-    seen
 }
 
 #[cfg(test)]
