@@ -8,29 +8,31 @@
 //! 2. `validate` checks each subgraph on its own (field sets, `@external`, interfaces);
 //! 3. `merge` merges the subgraphs kind by kind into a supergraph model with `@join__*`
 //!    metadata;
-//! 4. `validate` checks what only shows across subgraphs (sharing, overrides,
-//!    satisfiability);
-//! 5. `emit` prints the supergraph SDL deterministically.
+//! 4. `validate` checks what only shows across subgraphs (sharing, overrides);
+//! 5. `emit` prints the supergraph SDL deterministically;
+//! 6. `satisfiability` walks every client path through the query planner's graph of
+//!    that supergraph: each field must be reachable by some sequence of fetches.
 //!
 //! Every problem found is reported, each with a stable [`ErrorCode`].
 //!
 //! # Scope
 //!
 //! Input is federation v2 subgraph SDL (as async-graphql prints it, or hand-written):
-//! `@key` (compound, nested, several, `resolvable: false`), `@shareable`, `@external`,
-//! `@requires`, `@provides`, `@override(from:)`, `@inaccessible`, `@tag`,
-//! `@interfaceObject`, `@extends`/`extend type`, entity interfaces, unions, enums, input
-//! objects, scalars, renamed root types, descriptions, `@deprecated`, `@specifiedBy`.
-//! The output is what The Guild's `@theguild/federation-composition` produces for the same
-//! input, up to ordering and descriptions (the tests compare both).
+//! `@key` (compound, nested, on lists, several, `resolvable: false`), `@shareable`,
+//! `@external` (on fields and on types), `@requires`, `@provides` (on object, interface and
+//! union fields, nested), `@override(from:)`, `@inaccessible`, `@tag`, `@interfaceObject`,
+//! `@extends`/`extend type`, entity interfaces, unions, enums, input objects, scalars,
+//! renamed root types, descriptions, `@deprecated`, `@specifiedBy`. Federation 1 subgraphs
+//! (without a federation `@link`) are read with the federation 1 rules: their value types
+//! and key fields are shareable without `@shareable`, and the `@external` key fields of an
+//! `extend type` are their own. The output is what The Guild's
+//! `@theguild/federation-composition` produces for the same input, up to ordering and
+//! descriptions (the tests compare both).
 //!
 //! Not composed, with a warning when used: progressive `@override(label:)` (the override
 //! is applied fully), `@composeDirective`, `@authenticated`, `@requiresScopes`, `@policy`,
 //! `@cost`, `@listSize`, `@context`/`@fromContext`. Custom directives of a subgraph are
-//! left out of the supergraph (they only matter to that subgraph). Federation
-//! 1 subgraphs (without a federation `@link`) are read with federation 2 rules, so their
-//! value types need `@shareable`. Satisfiability is checked by an approximation (see
-//! `validate`) that catches fields no subgraph can resolve where a query reaches them.
+//! left out of the supergraph (they only matter to that subgraph).
 
 mod emit;
 mod error;

@@ -198,9 +198,9 @@ fn operation(keyword: &str, path: &[Step]) -> String {
         open += 1;
     }
     for _ in 0..open {
-        out.push('}');
+        out.push_str("} ");
     }
-    out
+    out.trim_end().to_owned()
 }
 
 struct Walker<'g> {

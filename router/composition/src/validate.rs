@@ -1,7 +1,7 @@
 //! Validation: what a subgraph must get right on its own (field sets that select real
 //! fields, `@external` that is used, interfaces that are implemented), and what only shows
-//! across subgraphs (fields resolved twice without `@shareable`, override chains, fields no
-//! subgraph can resolve from where a query reaches them).
+//! across subgraphs (fields resolved twice without `@shareable`, override chains). Whether
+//! every field can be reached is the `satisfiability` stage's question.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -228,3 +228,46 @@ fn key_selecting_a_list_composes() {
         supergraph.sdl
     );
 }
+
+#[test]
+fn unsatisfiable_field_names_an_operation_that_cannot_be_planned() {
+    // `contents` lives in a subgraph whose only key (`serial`) the other subgraph cannot
+    // supply, so no sequence of fetches reaches it from `boxes`.
+    let boxes = common::fed(
+        "type Query { boxes: [Box!]! } type Box @key(fields: \"id\") { id: ID! label: String! }",
+    );
+    let contents =
+        common::fed("type Box @key(fields: \"serial\") { serial: ID! contents: String! }");
+    let errors = common::compose_err(&[("boxes", &boxes), ("contents", &contents)]);
+    let error = errors
+        .errors
+        .iter()
+        .find(|e| e.coordinates == ["Box.contents"])
+        .unwrap_or_else(|| panic!("no error at Box.contents in:\n{errors}"));
+    assert_eq!(error.code, ErrorCode::SatisfiabilityError);
+    assert!(
+        error.message.contains("`query { boxes { contents } }`"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn key_hops_through_a_third_subgraph_satisfy_a_field() {
+    // `price` is only reachable by `upc` -> (bridge) -> `id`: two entity jumps.
+    let catalog = common::fed(
+        "type Query { gadgets: [Gadget!]! } type Gadget @key(fields: \"upc\") { upc: String! name: String! }",
+    );
+    let bridge = common::fed(
+        "type Gadget @key(fields: \"upc\") @key(fields: \"id\") { upc: String! id: ID! }",
+    );
+    let pricing = common::fed("type Gadget @key(fields: \"id\") { id: ID! price: Int! }");
+    common::compose_ok(&[
+        ("catalog", &catalog),
+        ("bridge", &bridge),
+        ("pricing", &pricing),
+    ]);
+    // Without the bridge, the price cannot be reached.
+    let errors = common::compose_err(&[("catalog", &catalog), ("pricing", &pricing)]);
+    assert!(errors.has(ErrorCode::SatisfiabilityError), "{errors}");
+}
