@@ -28,6 +28,9 @@ pub mod codes {
     pub const NULL_VALUE_IN_NON_NULL_FIELD: &str = "NULL_VALUE_IN_NON_NULL_FIELD";
     /// A subgraph reported an error without a code of its own.
     pub const SUBGRAPH_ERROR: &str = "SUBGRAPH_ERROR";
+    /// A subgraph returned a scalar or enum value the public schema cannot represent (an
+    /// `@inaccessible` enum value, a string for an `Int`, ...); it became `null`.
+    pub const INVALID_LEAF_VALUE: &str = "INVALID_LEAF_VALUE";
 }
 
 /// Failure to build an [`crate::Executor`] from a supergraph.
@@ -134,7 +137,10 @@ impl RequestError {
             RequestError::Parse(error) => vec![(**error).clone()],
             RequestError::Validation(errors) => errors.clone(),
             RequestError::UnknownOperation(message) => {
-                vec![GraphQLError::with_code(message.clone(), codes::UNKNOWN_OPERATION)]
+                vec![GraphQLError::with_code(
+                    message.clone(),
+                    codes::UNKNOWN_OPERATION,
+                )]
             }
             RequestError::SubscriptionNotSupported => vec![GraphQLError::with_code(
                 "Subscriptions are not supported by this router; use a query or a mutation.",

@@ -45,6 +45,7 @@ mod prepare;
 mod response;
 mod schema;
 mod subgraph_client;
+mod typenames;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -194,7 +195,10 @@ pub(crate) struct Inner {
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Executor")
-            .field("subgraphs", &self.inner.subgraphs.keys().collect::<Vec<_>>())
+            .field(
+                "subgraphs",
+                &self.inner.subgraphs.keys().collect::<Vec<_>>(),
+            )
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -208,7 +212,8 @@ impl Executor {
             .map_err(|e| ExecutorError::SupergraphParse(e.to_string()))?;
         let planner = Planner::new_from_supergraph(&supergraph, QueryPlannerOptions::default())
             .map_err(|e| ExecutorError::Planner(e.to_string()))?;
-        let schema = SchemaIndex::new(planner.consumer_schema.document.clone());
+        let schema = SchemaIndex::new(planner.consumer_schema.document.clone())
+            .with_keys(entity_keys(&planner.supergraph));
 
         let mut subgraphs = HashMap::new();
         for (name, url) in &planner.supergraph.subgraph_endpoint_map {
@@ -316,7 +321,10 @@ impl Executor {
     }
 
     /// Normalises and plans a parsed operation (cached).
-    pub fn plan(&self, parsed: &Arc<ParsedOperation>) -> Result<Arc<PreparedOperation>, RequestError> {
+    pub fn plan(
+        &self,
+        parsed: &Arc<ParsedOperation>,
+    ) -> Result<Arc<PreparedOperation>, RequestError> {
         let inner = &self.inner;
         if parsed.kind() == OperationKind::Subscription {
             return Err(RequestError::SubscriptionNotSupported);
@@ -324,7 +332,10 @@ impl Executor {
         if parsed.uses_introspection() && !inner.config.introspection {
             return Err(RequestError::IntrospectionDisabled);
         }
-        let text_key = (*parsed.text_hash(), parsed.operation_name().map(str::to_owned));
+        let text_key = (
+            *parsed.text_hash(),
+            parsed.operation_name().map(str::to_owned),
+        );
         let plan = match inner.plans_by_text.get(&text_key) {
             Some(plan) => plan,
             None => {
@@ -365,12 +376,9 @@ impl Executor {
         } else {
             &document.document
         };
-        let normalized = normalize_operation(
-            &inner.planner.supergraph,
-            to_plan,
-            parsed.operation_name(),
-        )
-        .map_err(|e| RequestError::Planning(e.to_string()))?;
+        let normalized =
+            normalize_operation(&inner.planner.supergraph, to_plan, parsed.operation_name())
+                .map_err(|e| RequestError::Planning(e.to_string()))?;
         let operation = normalized.executable_operation();
         if !selects_subgraph_fields(&operation.selection_set) {
             return Ok(None);
@@ -390,8 +398,12 @@ impl Executor {
                 tracing::error!(error = %e, "query planning failed");
                 RequestError::Planning(e.to_string())
             })?;
+        let mut plan = plan;
+        typenames::add_typenames(&inner.planner.supergraph, &mut plan);
         let plan = Arc::new(plan);
-        inner.plans_by_normalized.insert(normalized_key, plan.clone());
+        inner
+            .plans_by_normalized
+            .insert(normalized_key, plan.clone());
         Ok(Some(plan))
     }
 
@@ -430,6 +442,7 @@ impl Executor {
             targets,
             None,
             &mut failed,
+            &mut Vec::new(),
         );
         failed
     }
@@ -447,6 +460,27 @@ impl Executor {
     ) -> Response {
         execution::execute(&self.inner, prepared, variables, forward_headers).await
     }
+}
+
+/// Every `@key` of the supergraph as `(type, field set)`.
+fn entity_keys(
+    supergraph: &hive_router_query_planner::state::supergraph_state::SupergraphState,
+) -> Vec<(&str, &str)> {
+    use hive_router_query_planner::state::supergraph_state::SupergraphDefinition;
+    supergraph
+        .definitions
+        .iter()
+        .flat_map(|(name, definition)| {
+            let join_types = match definition {
+                SupergraphDefinition::Object(t) => t.join_type.as_slice(),
+                SupergraphDefinition::Interface(t) => t.join_type.as_slice(),
+                _ => &[],
+            };
+            join_types
+                .iter()
+                .filter_map(move |join| join.key.as_deref().map(|key| (name.as_str(), key)))
+        })
+        .collect()
 }
 
 /// Whether a normalised root selection asks anything of a subgraph.

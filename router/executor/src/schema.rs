@@ -21,7 +21,10 @@ pub(crate) enum TypeKind {
 
 impl TypeKind {
     pub(crate) fn is_composite(self) -> bool {
-        matches!(self, TypeKind::Object | TypeKind::Interface | TypeKind::Union)
+        matches!(
+            self,
+            TypeKind::Object | TypeKind::Interface | TypeKind::Union
+        )
     }
 }
 
@@ -34,6 +37,8 @@ pub(crate) struct TypeEntry {
     fields: HashMap<String, usize>,
     /// Concrete object types that can appear where this type is expected.
     pub(crate) possible_types: HashSet<String>,
+    /// The values of an enum type.
+    pub(crate) enum_values: HashSet<String>,
 }
 
 /// The public schema and fast lookups over it.
@@ -43,6 +48,8 @@ pub(crate) struct SchemaIndex {
     pub(crate) query_type: String,
     pub(crate) mutation_type: Option<String>,
     pub(crate) subscription_type: Option<String>,
+    /// The top-level fields of every `@key` of each entity type, in any subgraph.
+    key_fields: HashMap<String, HashSet<String>>,
 }
 
 impl SchemaIndex {
@@ -76,7 +83,11 @@ impl SchemaIndex {
                 })
                 .unwrap_or_default();
             let mut possible_types = HashSet::new();
+            let mut enum_values = HashSet::new();
             match type_definition {
+                TypeDefinition::Enum(t) => {
+                    enum_values.extend(t.values.iter().map(|v| v.name.clone()));
+                }
                 TypeDefinition::Object(t) => {
                     possible_types.insert(t.name.clone());
                 }
@@ -90,6 +101,7 @@ impl SchemaIndex {
                     definition: position,
                     fields,
                     possible_types,
+                    enum_values,
                 },
             );
         }
@@ -117,7 +129,27 @@ impl SchemaIndex {
             query_type,
             mutation_type,
             subscription_type,
+            key_fields: HashMap::new(),
         }
+    }
+
+    /// Records the `@key` field sets of the supergraph, by type.
+    pub(crate) fn with_keys<'k>(
+        mut self,
+        keys: impl IntoIterator<Item = (&'k str, &'k str)>,
+    ) -> Self {
+        for (type_name, field_set) in keys {
+            self.key_fields
+                .entry(type_name.to_owned())
+                .or_default()
+                .extend(top_level_fields(field_set));
+        }
+        self
+    }
+
+    /// The top-level key fields of `type_name`, if it is an entity.
+    pub(crate) fn key_fields(&self, type_name: &str) -> Option<&HashSet<String>> {
+        self.key_fields.get(type_name)
     }
 
     pub(crate) fn entry(&self, name: &str) -> Option<&TypeEntry> {
@@ -166,13 +198,61 @@ impl SchemaIndex {
 
     /// Whether `value` names a value of the enum `name`.
     pub(crate) fn enum_has_value(&self, name: &str, value: &str) -> bool {
-        match self.definition(name) {
-            Some(TypeDefinition::Enum(t)) => t.values.iter().any(|v| v.name == value),
-            _ => false,
-        }
+        self.types
+            .get(name)
+            .is_some_and(|e| e.kind == TypeKind::Enum && e.enum_values.contains(value))
+    }
+
+    /// Whether `name` is an interface or a union.
+    pub(crate) fn is_abstract(&self, name: &str) -> bool {
+        self.types
+            .get(name)
+            .is_some_and(|e| matches!(e.kind, TypeKind::Interface | TypeKind::Union))
     }
 
     pub(crate) fn types(&self) -> impl Iterator<Item = (&String, &TypeEntry)> {
         self.types.iter()
+    }
+}
+
+/// The names of the top-level fields of a field set such as `id owner { id } sku`.
+fn top_level_fields(field_set: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    let flush = |current: &mut String, depth: usize, names: &mut Vec<String>| {
+        if depth == 0 && !current.is_empty() {
+            names.push(std::mem::take(current));
+        }
+        current.clear();
+    };
+    for c in field_set.chars() {
+        match c {
+            '{' | '(' => {
+                flush(&mut current, depth, &mut names);
+                depth += 1;
+            }
+            '}' | ')' => {
+                flush(&mut current, depth, &mut names);
+                depth = depth.saturating_sub(1);
+            }
+            c if c.is_alphanumeric() || c == '_' => current.push(c),
+            _ => flush(&mut current, depth, &mut names),
+        }
+    }
+    flush(&mut current, depth, &mut names);
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_fields;
+
+    #[test]
+    fn top_level_fields_skip_nested_selections_and_arguments() {
+        assert_eq!(
+            top_level_fields("id owner { id name } sku(region: EU) upc"),
+            ["id", "owner", "sku", "upc"]
+        );
     }
 }

@@ -347,7 +347,13 @@ impl<'s> Execution<'s> {
             return Ok(Value::Null);
         };
         let arguments = self.arguments(field, Some(&definition.arguments));
-        let raw = source.get(&field.name).unwrap_or(&Value::Null);
+        let raw = match source.get(&field.name) {
+            Some(value) => value,
+            None => self
+                .stored_entity(parent_type, source)
+                .and_then(|entity| entity.get(&field.name))
+                .unwrap_or(&Value::Null),
+        };
         let value = match resolve_cases(raw, &arguments, representation) {
             Some(value) => value,
             None => &Value::Null,
@@ -521,6 +527,20 @@ impl<'s> Execution<'s> {
             .unwrap_or(typename)
             .to_owned();
         Some((entity, runtime))
+    }
+
+    /// The stored entity an object of entity type `type_name` stands for (matched on one of
+    /// the type's keys), so that a reference such as `{"isbn": "a2"}` has the entity's fields,
+    /// as a subgraph's resolvers would give them.
+    fn stored_entity(&self, type_name: &str, object: &Value) -> Option<&'s Value> {
+        let keys = self.schema().keys.get(type_name)?;
+        self.state
+            .data
+            .get("entities")?
+            .get(type_name)?
+            .as_array()?
+            .iter()
+            .find(|candidate| keys.iter().any(|key| key_matches(key, object, candidate)))
     }
 
     /// The field's arguments with variables resolved and the SDL's defaults applied.

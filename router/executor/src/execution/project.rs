@@ -27,7 +27,9 @@ pub(crate) fn fragments_of(document: &Document) -> HashMap<&str, &FragmentDefini
         .definitions
         .iter()
         .filter_map(|d| match d {
-            graphql_tools::static_graphql::query::Definition::Fragment(f) => Some((f.name.as_str(), f)),
+            graphql_tools::static_graphql::query::Definition::Fragment(f) => {
+                Some((f.name.as_str(), f))
+            }
             _ => None,
         })
         .collect()
@@ -47,7 +49,10 @@ pub(crate) fn is_included(directives: &[Directive], variables: &Map<String, Valu
             .find(|(name, _)| name == "if")
             .map(|(_, value)| match value {
                 AstValue::Boolean(b) => *b,
-                AstValue::Variable(name) => variables.get(name.as_str()).and_then(Value::as_bool).unwrap_or(false),
+                AstValue::Variable(name) => variables
+                    .get(name.as_str())
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 _ => false,
             })
             .unwrap_or(false);
@@ -296,7 +301,8 @@ impl<'a, 'd> Projector<'a, 'd> {
                         self.out.push(b',');
                     }
                     self.path.push(PathSegment::Index(index));
-                    let result = self.complete(item, inner, selection_sets, parent_type, field_name);
+                    let result =
+                        self.complete(item, inner, selection_sets, parent_type, field_name);
                     self.path.pop();
                     if result.is_err() {
                         self.out.truncate(start);
@@ -307,18 +313,24 @@ impl<'a, 'd> Projector<'a, 'd> {
                 self.out.push(b']');
                 Ok(false)
             }
-            Type::NamedType(name) => match self.schema.kind(name) {
-                Some(kind) if kind.is_composite() => {
+            Type::NamedType(name) => match self.schema.entry(name) {
+                Some(entry) if entry.kind.is_composite() => {
                     let Value::Object(object) = value else {
                         self.out.extend_from_slice(b"null");
                         return Ok(true);
                     };
-                    let runtime_type = if kind == TypeKind::Object {
+                    let runtime_type = if entry.kind == TypeKind::Object {
                         name.as_str()
                     } else {
                         match object.get("__typename").and_then(Value::as_str) {
-                            Some(t) if self.schema.type_applies(name, t) => t,
-                            _ => {
+                            Some(t) if entry.possible_types.contains(t) => t,
+                            // Without a concrete type (no `__typename` fetched, or an
+                            // `@interfaceObject` subgraph's interface name), the value is
+                            // completed as the abstract type itself: its own fields and
+                            // fragments on it still apply.
+                            None => name.as_str(),
+                            Some(t) if t == name || self.schema.is_abstract(t) => name.as_str(),
+                            Some(_) => {
                                 self.out.extend_from_slice(b"null");
                                 return Ok(true);
                             }
@@ -332,13 +344,33 @@ impl<'a, 'd> Projector<'a, 'd> {
                     }
                     Ok(false)
                 }
-                _ => {
-                    // Scalars and enums pass through as the subgraph serialised them.
+                entry => {
+                    let valid = match entry {
+                        Some(entry) if entry.kind == TypeKind::Enum => value
+                            .as_str()
+                            .is_some_and(|v| entry.enum_values.contains(v)),
+                        _ => builtin_scalar_accepts(name, value),
+                    };
+                    if !valid {
+                        self.report_invalid_leaf(name);
+                        self.out.extend_from_slice(b"null");
+                        return Ok(true);
+                    }
                     let _ = serde_json::to_writer(&mut self.out, value);
                     Ok(false)
                 }
             },
         }
+    }
+
+    fn report_invalid_leaf(&mut self, type_name: &str) {
+        self.errors.push(
+            GraphQLError::with_code(
+                format!("The subgraph returned a value that is not a valid {type_name}."),
+                codes::INVALID_LEAF_VALUE,
+            )
+            .at(self.path.clone()),
+        );
     }
 
     fn report_null(&mut self, parent_type: &str, field_name: &str) {
@@ -356,6 +388,18 @@ impl<'a, 'd> Projector<'a, 'd> {
             )
             .at(self.path.clone()),
         );
+    }
+}
+
+/// Whether a built-in scalar can represent `value`; custom scalars accept any JSON value.
+fn builtin_scalar_accepts(type_name: &str, value: &Value) -> bool {
+    match type_name {
+        "Int" => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        "Float" => value.is_number(),
+        "String" => value.is_string(),
+        "Boolean" => value.is_boolean(),
+        "ID" => value.is_string() || value.is_i64() || value.is_u64(),
+        _ => true,
     }
 }
 
@@ -420,10 +464,16 @@ mod tests {
         );
         assert_eq!(text, r#"{"me":null}"#);
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].message, "Cannot return null for non-nullable field User.name.");
+        assert_eq!(
+            errors[0].message,
+            "Cannot return null for non-nullable field User.name."
+        );
         assert_eq!(
             errors[0].path,
-            Some(vec![PathSegment::Key("me".into()), PathSegment::Key("name".into())])
+            Some(vec![
+                PathSegment::Key("me".into()),
+                PathSegment::Key("name".into())
+            ])
         );
     }
 

@@ -4,7 +4,7 @@
 //! The intermediate result lives in one `Mutex<Value>`; it is locked only for the synchronous
 //! steps (collecting representations, merging a result) and never across an await.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -40,6 +40,8 @@ pub(crate) struct ExecutionContext<'a> {
     /// Locations whose data a failed fetch should have delivered; the nulls found there are
     /// explained by that fetch's error and get no error of their own.
     failed_paths: Mutex<Vec<Vec<PathSegment>>>,
+    /// Keys that output rewrites could not rename (see [`tree::KeptKey`]).
+    kept_keys: Mutex<Vec<tree::KeptKey>>,
     requests: AtomicU32,
     deduplicated: AtomicU32,
     representations: AtomicU32,
@@ -56,7 +58,9 @@ pub(crate) struct ExecutionOutput {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Digest of the forwarded headers that identify a request, independent of their order.
@@ -112,6 +116,7 @@ impl<'a> ExecutionContext<'a> {
             data: Mutex::new(Value::Object(Map::new())),
             errors: Mutex::new(Vec::new()),
             failed_paths: Mutex::new(Vec::new()),
+            kept_keys: Mutex::new(Vec::new()),
             requests: AtomicU32::new(0),
             deduplicated: AtomicU32::new(0),
             representations: AtomicU32::new(0),
@@ -122,7 +127,10 @@ impl<'a> ExecutionContext<'a> {
         ExecutionOutput {
             data: self.data.into_inner().unwrap_or_else(|p| p.into_inner()),
             errors: self.errors.into_inner().unwrap_or_else(|p| p.into_inner()),
-            failed_paths: self.failed_paths.into_inner().unwrap_or_else(|p| p.into_inner()),
+            failed_paths: self
+                .failed_paths
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner()),
             requests: self.requests.into_inner(),
             deduplicated: self.deduplicated.into_inner(),
             representations: self.representations.into_inner(),
@@ -179,7 +187,11 @@ impl<'a> ExecutionContext<'a> {
 
     /// A fetch from the root of an operation: its data merges at the top of the tree.
     async fn root_fetch(&self, fetch: &FetchNode) {
-        let body = self.request_body(&fetch.operation.document_str, fetch.variable_usages.as_ref(), &[]);
+        let body = self.request_body(
+            &fetch.operation.document_str,
+            fetch.variable_usages.as_ref(),
+            &[],
+        );
         let result = self.send(&fetch.service_name, body).await;
         let top_level_keys = || -> Vec<Vec<PathSegment>> {
             fetch
@@ -190,9 +202,9 @@ impl<'a> ExecutionContext<'a> {
                 .items
                 .iter()
                 .filter_map(|item| match item {
-                    SelectionItem::Field(field) => {
-                        Some(vec![PathSegment::Key(field.selection_identifier().to_owned())])
-                    }
+                    SelectionItem::Field(field) => Some(vec![PathSegment::Key(
+                        field.selection_identifier().to_owned(),
+                    )]),
                     _ => None,
                 })
                 .collect()
@@ -210,9 +222,15 @@ impl<'a> ExecutionContext<'a> {
                 match data {
                     Some(mut data) => {
                         if let Some(rewrites) = &fetch.output_rewrites {
-                            tree::apply_rewrites(self.schema(), &mut data, rewrites);
+                            let mut kept = lock(&self.kept_keys);
+                            tree::apply_rewrites(
+                                self.schema(),
+                                &mut data,
+                                rewrites,
+                                Some(&mut kept),
+                            );
                         }
-                        tree::deep_merge(&mut lock(&self.data), data);
+                        tree::deep_merge(self.schema(), &mut lock(&self.data), data);
                     }
                     None => lock(&self.failed_paths).extend(top_level_keys()),
                 }
@@ -316,6 +334,7 @@ impl<'a> ExecutionContext<'a> {
         let mut targets: Vec<Vec<Vec<PathSegment>>> = Vec::new();
         let mut index_of: HashMap<Vec<u8>, usize> = HashMap::new();
         let data = lock(&self.data);
+        let kept = lock(&self.kept_keys);
         let mut current = Vec::new();
         for path in paths {
             tree::for_each_object(
@@ -324,11 +343,12 @@ impl<'a> ExecutionContext<'a> {
                 path.as_slice(),
                 &mut current,
                 &mut |location, object| {
-                    let Some(mut representation) = representation(schema, object, requires) else {
+                    let Some(mut representation) = representation(schema, object, requires, &kept)
+                    else {
                         return;
                     };
                     if let Some(rewrites) = input_rewrites {
-                        tree::apply_rewrites(schema, &mut representation, rewrites);
+                        tree::apply_rewrites(schema, &mut representation, rewrites, None);
                     }
                     let bytes = serde_json::to_vec(&representation).unwrap_or_default();
                     let index = *index_of.entry(bytes).or_insert_with_key(|bytes| {
@@ -340,6 +360,7 @@ impl<'a> ExecutionContext<'a> {
                 },
             );
         }
+        drop(kept);
         drop(data);
         self.representations
             .fetch_add(representations.len() as u32, Ordering::Relaxed);
@@ -367,6 +388,7 @@ impl<'a> ExecutionContext<'a> {
                     new_errors.push(subgraph_error(error, path));
                 }
                 let mut tree_data = lock(&self.data);
+                let mut kept = lock(&self.kept_keys);
                 let mut failed = Vec::new();
                 for job in jobs.iter_mut() {
                     let results = match data.get_mut(job.response_key) {
@@ -380,11 +402,18 @@ impl<'a> ExecutionContext<'a> {
                         std::mem::take(&mut job.targets),
                         job.output_rewrites,
                         &mut failed,
+                        &mut kept,
                     );
                 }
+                drop(kept);
                 drop(tree_data);
+                // Entities the subgraph answered `null` for are explained by its errors; a
+                // `null` without any error is "not found", and a non-null field of such an
+                // entity gets its own error when the response is shaped.
+                if !new_errors.is_empty() {
+                    lock(&self.failed_paths).extend(failed);
+                }
                 lock(&self.errors).extend(new_errors);
-                lock(&self.failed_paths).extend(failed);
             }
             Err(error) => {
                 if let Some(path) = first_target(jobs) {
@@ -460,7 +489,9 @@ impl<'a> ExecutionContext<'a> {
     async fn send(&self, service: &str, body: Bytes) -> FetchResult {
         let inner = self.inner;
         let Some(endpoint) = inner.subgraphs.get(service) else {
-            return Err(FetchError::Transport(format!("unknown subgraph `{service}`")));
+            return Err(FetchError::Transport(format!(
+                "unknown subgraph `{service}`"
+            )));
         };
         let observer = inner.config.observer.clone();
         if inner.config.deduplicate_fetches && self.kind == OperationKind::Query {
@@ -514,11 +545,14 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 /// Builds an entity representation from `object` with the fields `requires` asks for.
 ///
 /// `requires` holds one inline fragment per entity type; an object matching none of them is not
-/// an entity of this fetch and yields `None`.
+/// an entity of this fetch and yields `None`. So does an object the representation cannot be
+/// built from (a required field absent, or a key field `null`: an earlier fetch failed there):
+/// the subgraph could not resolve it, and would refuse the whole batch for it.
 fn representation(
     schema: &SchemaIndex,
     object: &Map<String, Value>,
     requires: &SelectionSet,
+    kept: &[tree::KeptKey],
 ) -> Option<Value> {
     let typename = object.get("__typename").and_then(Value::as_str)?;
     let mut out = Map::new();
@@ -528,19 +562,21 @@ fn representation(
             SelectionItem::InlineFragment(fragment) => {
                 if schema.type_applies(&fragment.type_condition, typename) {
                     matched = true;
-                    project_into(schema, object, &fragment.selections, &mut out);
+                    let keys = schema.key_fields(&fragment.type_condition);
+                    if !project_into(schema, object, &fragment.selections, keys, kept, &mut out) {
+                        return None;
+                    }
                 }
             }
             SelectionItem::Field(_) => {
                 matched = true;
-                project_into(
-                    schema,
-                    object,
-                    &SelectionSet {
-                        items: vec![item.clone()],
-                    },
-                    &mut out,
-                );
+                let selection = SelectionSet {
+                    items: vec![item.clone()],
+                };
+                let keys = schema.key_fields(typename);
+                if !project_into(schema, object, &selection, keys, kept, &mut out) {
+                    return None;
+                }
             }
             SelectionItem::FragmentSpread(_) => {}
         }
@@ -548,26 +584,48 @@ fn representation(
     matched.then_some(Value::Object(out))
 }
 
+/// Copies the `selections` of `object` into `out`; `false` when a selected field is absent
+/// or one of `keys` (the key fields of the object's type, at the top of a representation)
+/// is `null`.
+///
+/// A field is read from the key named by the field's name and written under its response key:
+/// the planner writes `price: _internal_qp_alias_0` for "the value fetched under the internal
+/// alias is the `price` the subgraph requires". A key that an output rewrite could not rename
+/// (`kept`) is read in place of the one it should have been renamed to.
 fn project_into(
     schema: &SchemaIndex,
     object: &Map<String, Value>,
     selections: &SelectionSet,
+    keys: Option<&HashSet<String>>,
+    kept: &[tree::KeptKey],
     out: &mut Map<String, Value>,
-) {
+) -> bool {
     for item in &selections.items {
         match item {
             SelectionItem::Field(field) => {
-                let key = field.selection_identifier();
-                let Some(value) = object.get(key) else {
-                    continue;
+                let source = kept
+                    .iter()
+                    .find(|(target, source)| *target == field.name && object.contains_key(source))
+                    .map_or(field.name.as_str(), |(_, source)| source.as_str());
+                let Some(value) = object.get(source) else {
+                    return false;
                 };
-                let projected = if field.selections.is_empty() {
+                let projected = if value.is_null() {
+                    if keys.is_some_and(|keys| keys.contains(&field.name)) {
+                        return false;
+                    }
+                    Value::Null
+                } else if field.selections.is_empty() {
                     value.clone()
                 } else {
-                    project_value(schema, value, &field.selections)
+                    match project_value(schema, value, &field.selections, kept) {
+                        Some(projected) => projected,
+                        None => return false,
+                    }
                 };
+                let key = field.selection_identifier();
                 match out.get_mut(key) {
-                    Some(existing) => tree::deep_merge(existing, projected),
+                    Some(existing) => tree::deep_merge(schema, existing, projected),
                     None => {
                         out.insert(key.to_owned(), projected);
                     }
@@ -578,29 +636,34 @@ fn project_into(
                     .get("__typename")
                     .and_then(Value::as_str)
                     .is_some_and(|t| schema.type_applies(&fragment.type_condition, t));
-                if applies {
-                    project_into(schema, object, &fragment.selections, out);
+                if applies && !project_into(schema, object, &fragment.selections, keys, kept, out) {
+                    return false;
                 }
             }
             SelectionItem::FragmentSpread(_) => {}
         }
     }
+    true
 }
 
-fn project_value(schema: &SchemaIndex, value: &Value, selections: &SelectionSet) -> Value {
+fn project_value(
+    schema: &SchemaIndex,
+    value: &Value,
+    selections: &SelectionSet,
+    kept: &[tree::KeptKey],
+) -> Option<Value> {
     match value {
         Value::Object(object) => {
             let mut out = Map::new();
-            project_into(schema, object, selections, &mut out);
-            Value::Object(out)
+            project_into(schema, object, selections, None, kept, &mut out)
+                .then_some(Value::Object(out))
         }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| project_value(schema, item, selections))
-                .collect(),
-        ),
-        other => other.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| project_value(schema, item, selections, kept))
+            .collect::<Option<Vec<Value>>>()
+            .map(Value::Array),
+        other => Some(other.clone()),
     }
 }
 

@@ -37,7 +37,9 @@ pub(crate) fn for_each_object<'v>(
     visit: &mut ObjectVisitor<'_, 'v>,
 ) {
     match (value, segments.split_first()) {
-        (Value::Array(items), first) if !matches!(first, Some((FlattenNodePathSegment::List, _))) => {
+        (Value::Array(items), first)
+            if !matches!(first, Some((FlattenNodePathSegment::List, _))) =>
+        {
             // Lists are implicit at the end of a path and tolerated where the path omits `@`.
             for (index, item) in items.iter().enumerate() {
                 current.push(PathSegment::Index(index));
@@ -84,19 +86,27 @@ pub(crate) fn get_mut<'v>(mut value: &'v mut Value, path: &[PathSegment]) -> Opt
 
 /// Merges `source` into `target`: objects key by key, equally long lists item by item.
 ///
-/// A `null` never overwrites data another subgraph already delivered, and an existing
-/// `__typename` is kept: an `@interfaceObject` subgraph answers with the interface's name where
-/// the owning subgraph already gave the concrete type.
-pub(crate) fn deep_merge(target: &mut Value, source: Value) {
+/// A `null` never overwrites data another subgraph already delivered. Of two different
+/// `__typename`s a concrete type wins over an interface's name: an `@interfaceObject`
+/// subgraph answers with the interface's name, the owning subgraph with the real type,
+/// in whichever order the fetches ran.
+pub(crate) fn deep_merge(schema: &SchemaIndex, target: &mut Value, source: Value) {
     match (target, source) {
         (Value::Object(target), Value::Object(source)) => {
             for (key, value) in source {
                 match target.get_mut(&key) {
                     Some(existing) => {
-                        if key == "__typename" && existing.is_string() {
+                        if key == "__typename" {
+                            if let (Value::String(old), Value::String(new)) = (&*existing, &value)
+                                && old != new
+                                && schema.is_abstract(old)
+                                && !schema.is_abstract(new)
+                            {
+                                *existing = value;
+                            }
                             continue;
                         }
-                        deep_merge(existing, value);
+                        deep_merge(schema, existing, value);
                     }
                     None => {
                         target.insert(key, value);
@@ -106,7 +116,7 @@ pub(crate) fn deep_merge(target: &mut Value, source: Value) {
         }
         (Value::Array(target), Value::Array(source)) if target.len() == source.len() => {
             for (existing, value) in target.iter_mut().zip(source) {
-                deep_merge(existing, value);
+                deep_merge(schema, existing, value);
             }
         }
         (_, Value::Null) => {}
@@ -125,6 +135,7 @@ pub(crate) fn merge_entities(
     targets: Vec<Vec<Vec<PathSegment>>>,
     output_rewrites: Option<&[FetchRewrite]>,
     failed: &mut Vec<Vec<PathSegment>>,
+    kept: &mut Vec<KeptKey>,
 ) {
     let mut entities = entities.into_iter();
     for locations in targets {
@@ -134,7 +145,7 @@ pub(crate) fn merge_entities(
             continue;
         };
         if let Some(rewrites) = output_rewrites {
-            apply_rewrites(schema, &mut entity, rewrites);
+            apply_rewrites(schema, &mut entity, rewrites, Some(&mut *kept));
         }
         if entity.is_null() {
             failed.extend(locations);
@@ -147,22 +158,34 @@ pub(crate) fn merge_entities(
             };
             // The last location takes the value; earlier ones get copies.
             if i + 1 == count {
-                deep_merge(slot, std::mem::take(&mut entity));
+                deep_merge(schema, slot, std::mem::take(&mut entity));
             } else {
-                deep_merge(slot, entity.clone());
+                deep_merge(schema, slot, entity.clone());
             }
         }
     }
 }
 
-/// Applies the planner's rewrites (set a value, rename a key) to `value`.
-pub(crate) fn apply_rewrites(schema: &SchemaIndex, value: &mut Value, rewrites: &[FetchRewrite]) {
+/// A key an output rewrite should have renamed, left in place because the new name is
+/// already taken by a field the client named so (`number: view` next to the planner's
+/// `_internal_qp_alias_0: number`): `(new name, key holding the value)`. Representations read
+/// the field from the kept key.
+pub(crate) type KeptKey = (String, String);
+
+/// Applies the planner's rewrites (set a value, rename a key) to `value`. With `kept`, a
+/// rename onto an existing key keeps both and records the pair there instead.
+pub(crate) fn apply_rewrites(
+    schema: &SchemaIndex,
+    value: &mut Value,
+    rewrites: &[FetchRewrite],
+    mut kept: Option<&mut Vec<KeptKey>>,
+) {
     for rewrite in rewrites {
         let path = match rewrite {
             FetchRewrite::ValueSetter(setter) => &setter.path,
             FetchRewrite::KeyRenamer(renamer) => &renamer.path,
         };
-        apply_rewrite(schema, value, path, rewrite);
+        apply_rewrite(schema, value, path, rewrite, &mut kept);
     }
 }
 
@@ -171,10 +194,11 @@ fn apply_rewrite(
     value: &mut Value,
     path: &[FetchNodePathSegment],
     rewrite: &FetchRewrite,
+    kept: &mut Option<&mut Vec<KeptKey>>,
 ) {
     if let Value::Array(items) = value {
         for item in items {
-            apply_rewrite(schema, item, path, rewrite);
+            apply_rewrite(schema, item, path, rewrite, kept);
         }
         return;
     }
@@ -185,7 +209,7 @@ fn apply_rewrite(
         Some((FetchNodePathSegment::TypenameEquals(types), rest))
             if typename_matches(schema, object, types.iter()) =>
         {
-            apply_rewrite(schema, value, rest, rewrite);
+            apply_rewrite(schema, value, rest, rewrite, kept);
         }
         None | Some((FetchNodePathSegment::TypenameEquals(_), _)) => {}
         Some((FetchNodePathSegment::Key(key), [])) => match rewrite {
@@ -193,14 +217,24 @@ fn apply_rewrite(
                 object.insert(key.clone(), Value::String(setter.set_value_to.clone()));
             }
             FetchRewrite::KeyRenamer(renamer) => {
-                if let Some(moved) = object.remove(key) {
-                    object.insert(renamer.rename_key_to.clone(), moved);
+                let target = &renamer.rename_key_to;
+                if let Some(kept) = kept.as_deref_mut()
+                    && target != key
+                    && object.contains_key(target)
+                {
+                    if object.contains_key(key)
+                        && !kept.iter().any(|(t, k)| t == target && k == key)
+                    {
+                        kept.push((target.clone(), key.clone()));
+                    }
+                } else if let Some(moved) = object.remove(key) {
+                    object.insert(target.clone(), moved);
                 }
             }
         },
         Some((FetchNodePathSegment::Key(key), rest)) => {
             if let Some(child) = object.get_mut(key) {
-                apply_rewrite(schema, child, rest, rewrite);
+                apply_rewrite(schema, child, rest, rewrite, kept);
             }
         }
     }
@@ -211,18 +245,53 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn schema(sdl: &str) -> SchemaIndex {
+        SchemaIndex::new(std::sync::Arc::new(
+            graphql_tools::parser::parse_schema::<String>(sdl)
+                .expect("schema parses")
+                .into_static(),
+        ))
+    }
+
     #[test]
-    fn merge_keeps_existing_data_against_null_and_typename() {
+    fn merge_keeps_existing_data_against_null() {
+        let schema = schema("type Query { a: Int } type Book { id: ID }");
         let mut target = json!({"__typename": "Book", "id": "1", "items": [{"a": 1}, {"a": 2}]});
         deep_merge(
+            &schema,
             &mut target,
-            json!({"__typename": "Media", "id": null, "title": "T", "items": [{"b": 1}, {"b": 2}]}),
+            json!({"__typename": "Book", "id": null, "title": "T", "items": [{"b": 1}, {"b": 2}]}),
         );
         assert_eq!(
             target,
             json!({"__typename": "Book", "id": "1", "title": "T",
                    "items": [{"a": 1, "b": 1}, {"a": 2, "b": 2}]})
         );
+    }
+
+    #[test]
+    fn a_concrete_typename_replaces_an_interface_name_in_either_order() {
+        let schema = schema(
+            "type Query { a: Int } interface Media { id: ID } type Book implements Media { id: ID }",
+        );
+        let mut from_interface_object = json!({"__typename": "Media", "id": "1"});
+        deep_merge(
+            &schema,
+            &mut from_interface_object,
+            json!({"__typename": "Book", "t": 1}),
+        );
+        assert_eq!(
+            from_interface_object,
+            json!({"__typename": "Book", "id": "1", "t": 1})
+        );
+
+        let mut from_owner = json!({"__typename": "Book", "id": "1"});
+        deep_merge(
+            &schema,
+            &mut from_owner,
+            json!({"__typename": "Media", "t": 1}),
+        );
+        assert_eq!(from_owner, json!({"__typename": "Book", "id": "1", "t": 1}));
     }
 
     #[test]
@@ -244,6 +313,7 @@ mod tests {
             vec![vec![at(0), at(2)], vec![at(1)], vec![at(3)]],
             None,
             &mut failed,
+            &mut Vec::new(),
         );
         assert_eq!(
             data,
