@@ -146,6 +146,18 @@ case_test!(
     "visible field of an inaccessible type"
 );
 case_test!(no_query_root, "no query root");
+case_test!(
+    field_of_a_nested_key_type_that_is_not_in_the_key,
+    "field of a nested key type that is not in the key"
+);
+case_test!(
+    narrower_output_type_that_is_not_a_member,
+    "narrower output type that is not a member"
+);
+case_test!(
+    provides_on_a_union_field_selecting_a_field_that_is_not_external,
+    "provides on a union field selecting a field that is not external"
+);
 
 #[test]
 fn override_from_unknown_subgraph_is_a_warning() {

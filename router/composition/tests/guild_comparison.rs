@@ -12,6 +12,10 @@
 //!   `directives.rs`), so that case is not in the shared list;
 //! - the reference throws on a renamed root type referenced by a field, so the shared
 //!   renamed-root case does not reference it (`subgraph.rs` tests the renaming).
+//! - a field returning a narrower type in one subgraph (`Book` where another returns a
+//!   union or interface containing it) gets the wider type here, whatever the subgraph
+//!   order; the reference keeps the type of the first subgraph by name, so the shared
+//!   cases (`shelf-output-subtype` in the corpus) name the wider one's subgraph first.
 //!
 //! The reference needs `npm ci` in `router/composition/tests/guild`; without node or the
 //! package these tests fail rather than pass silently.

@@ -359,6 +359,61 @@ pub fn invalid() -> Vec<Case> {
             ],
         },
         Case {
+            name: "field of a nested key type that is not in the key",
+            code: ErrorCode::InvalidFieldSharing,
+            coordinate: "ItemId.note",
+            subgraphs: vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { items: [Item] } type Item @key(fields: \"id { one }\") { id: ItemId! } type ItemId { one: String! note: String }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed(
+                        "type Item @key(fields: \"id { one }\") { id: ItemId! size: Int } type ItemId { one: String! note: String }",
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "narrower output type that is not a member",
+            code: ErrorCode::FieldTypeMismatch,
+            coordinate: "Shelf.top",
+            subgraphs: vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { shelves: [Shelf] } type Shelf @key(fields: \"id\") { id: ID! top: Item @shareable } union Item = Book | Vinyl type Book { title: String } type Vinyl { artist: String }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed(
+                        "type Shelf @key(fields: \"id\") { id: ID! top: Tape @shareable } type Tape { length: Int }",
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "provides on a union field selecting a field that is not external",
+            code: ErrorCode::ProvidesFieldsMissingExternal,
+            coordinate: "Query.search",
+            subgraphs: vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { search: [Hit] @provides(fields: \"... on Book { title }\") } union Hit = Book type Book @key(fields: \"id\") { id: ID! title: String }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed("type Book @key(fields: \"id\") { id: ID! title: String @shareable }"),
+                ),
+            ],
+        },
+        Case {
             name: "enum used both ways with different values",
             code: ErrorCode::EnumValueMismatch,
             coordinate: "Status.GONE",
