@@ -313,3 +313,51 @@ fn interface_object_external_field_keeps_its_join_field() {
         "label: String @join__field"
     );
 }
+
+#[test]
+fn narrowed_field_keeps_the_wider_type_and_each_subgraph_its_own() {
+    let sdl = common::compose_case("field_narrowed_to_an_implementation").sdl;
+    let line = common::field_line(&sdl, "Desk", "featured");
+    assert!(line.starts_with("featured: Media "), "{line}");
+    assert!(
+        line.contains("@join__field(graph: A, type: \"Media\")"),
+        "{line}"
+    );
+    assert!(
+        line.contains("@join__field(graph: B, type: \"Book\")"),
+        "{line}"
+    );
+}
+
+#[test]
+fn federation_1_subgraphs_share_fields_and_own_their_extension_keys() {
+    let sdl = common::compose_case("federation_1_beside_federation_2").sdl;
+    // `extend type` in a federation 1 subgraph is not an extension and its `@external`
+    // key is its own; `@requires` still reads the external `name`.
+    let shop = common::type_header(&sdl, "Shop");
+    assert!(
+        shop.contains("@join__type(graph: B, key: \"id\")"),
+        "{shop}"
+    );
+    assert!(!shop.contains("extension"), "{shop}");
+    assert_eq!(common::field_line(&sdl, "Shop", "id"), "id: ID!");
+    let rating = common::field_line(&sdl, "Shop", "rating");
+    assert!(rating.contains("requires: \"name\""), "{rating}");
+    // The root field and the value type both federation 1 subgraphs define are shared.
+    assert_eq!(
+        common::field_line(&sdl, "Query", "version"),
+        "version: String @join__field(graph: A) @join__field(graph: B)"
+    );
+    assert_eq!(common::field_line(&sdl, "Hours", "open"), "open: Int");
+}
+
+#[test]
+fn fields_of_an_external_type_are_external() {
+    let sdl = common::compose_case("external_type_and_list_key").sdl;
+    let w = common::field_line(&sdl, "Size", "w");
+    assert!(w.contains("@join__field(graph: B, external: true)"), "{w}");
+    assert!(
+        common::type_header(&sdl, "Crate").contains("key: \"codes\""),
+        "{sdl}"
+    );
+}

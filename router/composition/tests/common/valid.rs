@@ -467,5 +467,61 @@ pub fn valid() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ),
             ],
         ),
+        (
+            "field_narrowed_to_an_implementation",
+            // `a` (the wider type) comes first: the reference keeps the first subgraph's type.
+            vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { desk: Desk } type Desk @key(fields: \"id\") { id: ID! featured: Media @shareable } \
+                         interface Media { id: ID! } type Book implements Media @key(fields: \"id\") { id: ID! } \
+                         type Film implements Media @key(fields: \"id\") { id: ID! }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed(
+                        "type Desk @key(fields: \"id\") { id: ID! featured: Book @shareable } type Book @key(fields: \"id\") { id: ID! pages: Int }",
+                    ),
+                ),
+            ],
+        ),
+        (
+            "federation_1_beside_federation_2",
+            vec![
+                (
+                    "a",
+                    "type Query { shops: [Shop] version: String } type Shop @key(fields: \"id\") { id: ID! name: String hours: Hours } type Hours { open: Int }".to_owned(),
+                ),
+                (
+                    "b",
+                    "type Query { version: String } extend type Shop @key(fields: \"id\") { id: ID! @external name: String @external rating: Int @requires(fields: \"name\") } type Hours { open: Int }".to_owned(),
+                ),
+                (
+                    "c",
+                    fed(
+                        "type Shop @key(fields: \"id\") { id: ID! staff: Int }",
+                    ),
+                ),
+            ],
+        ),
+        (
+            "external_type_and_list_key",
+            vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { crates: [Crate] } type Crate @key(fields: \"codes\") { codes: [String!]! size: Size } type Size { w: Int h: Int }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed(
+                        "type Crate @key(fields: \"codes\") { codes: [String!]! size: Size @external area: Int @requires(fields: \"size { w h }\") } type Size @external { w: Int h: Int }",
+                    ),
+                ),
+            ],
+        ),
     ]
 }
