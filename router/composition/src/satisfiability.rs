@@ -358,3 +358,40 @@ impl<'e> Move<'e> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_close_every_level() {
+        let path = [
+            Step::Field("a".into()),
+            Step::Fragment("B".into()),
+            Step::Field("c".into()),
+        ];
+        assert_eq!(operation("query", &path), "query { a { ... on B { c } } }");
+        let typename = [Step::Fragment("B".into()), Step::Typename];
+        assert_eq!(
+            operation("query", &typename),
+            "query { ... on B { __typename } }"
+        );
+    }
+
+    #[test]
+    fn moves_are_told_apart_by_how_the_planner_prints_them() {
+        assert!(matches!(Move::of("price"), Move::Field("price")));
+        assert!(matches!(
+            Move::of("shipping🧩{ weight }"),
+            Move::Field("shipping")
+        ));
+        assert!(matches!(Move::of("🔑🧩{ id }"), Move::Entity));
+        assert!(matches!(Move::of("🔮"), Move::TypeCondition));
+        assert!(matches!(
+            Move::of("🔎 Admin🧩{ __typename }"),
+            Move::TypeCondition
+        ));
+        assert!(matches!(Move::of("🤳"), Move::Other));
+        assert!(matches!(Move::of("🔁 node"), Move::Other));
+    }
+}

@@ -523,5 +523,43 @@ pub fn valid() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ),
             ],
         ),
+        (
+            "shareable_union_root_field_with_different_members",
+            // The planner gives up on such a field (it keeps only members every candidate
+            // subgraph has); satisfiability then falls back to the graph itself.
+            vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { find: [Hit!]! @shareable } union Hit = Book | Film type Book { title: String } type Film { reel: Int }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed(
+                        "type Query { find: [Hit!]! @shareable } union Hit = Song type Song { length: Int }",
+                    ),
+                ),
+            ],
+        ),
+        (
+            "interface_object_fragments",
+            // Fields of an implementation under `... on Admin`, reached from the subgraph
+            // that only knows the interface object.
+            vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { accounts: [Account!]! } type Account @key(fields: \"id\") @interfaceObject { id: ID! logins: Int }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed(
+                        "interface Account @key(fields: \"id\") { id: ID! } type Admin implements Account @key(fields: \"id\") { id: ID! level: Int } type Member implements Account @key(fields: \"id\") { id: ID! since: Int }",
+                    ),
+                ),
+            ],
+        ),
     ]
 }
