@@ -399,7 +399,7 @@ impl Executor {
                 RequestError::Planning(e.to_string())
             })?;
         let mut plan = plan;
-        typenames::add_typenames(&inner.planner.supergraph, &mut plan);
+        typenames::complete_plan(&inner.planner.supergraph, &mut plan);
         let plan = Arc::new(plan);
         inner
             .plans_by_normalized

@@ -499,6 +499,52 @@ mod tests {
     }
 
     #[test]
+    fn an_abstract_value_without_a_concrete_typename_keeps_its_interface_fields() {
+        let (text, errors) = project(
+            "{ node { id ... on User { name } } }",
+            serde_json::json!({"node": {"id": "7", "name": "hidden"}}),
+            Value::Null,
+        );
+        assert_eq!(text, r#"{"node":{"id":"7"}}"#);
+        assert!(errors.is_empty());
+        let (text, _) = project(
+            "{ node { id } }",
+            serde_json::json!({"node": {"__typename": "Node", "id": "7"}}),
+            Value::Null,
+        );
+        assert_eq!(text, r#"{"node":{"id":"7"}}"#);
+    }
+
+    #[test]
+    fn an_invalid_leaf_is_null_with_an_error_and_propagates_from_non_null() {
+        let (text, errors) = project(
+            "{ me { nick } }",
+            serde_json::json!({"me": {"nick": 5}}),
+            Value::Null,
+        );
+        assert_eq!(text, r#"{"me":{"nick":null}}"#);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].extensions.get("code"),
+            Some(&Value::String(codes::INVALID_LEAF_VALUE.to_owned()))
+        );
+        let (text, errors) = project(
+            "{ me { id name } }",
+            serde_json::json!({"me": {"id": "1", "name": ["not", "a", "string"]}}),
+            Value::Null,
+        );
+        assert_eq!(text, r#"{"me":null}"#);
+        assert_eq!(errors.len(), 1, "one error, at the leaf");
+        assert_eq!(
+            errors[0].path,
+            Some(vec![
+                PathSegment::Key("me".into()),
+                PathSegment::Key("name".into())
+            ])
+        );
+    }
+
+    #[test]
     fn skip_and_include_follow_variables() {
         let (text, _) = project(
             "query($s: Boolean!) { me { id @skip(if: $s) nick @include(if: true) } }",

@@ -607,7 +607,12 @@ fn project_into(
                     .iter()
                     .find(|(target, source)| *target == field.name && object.contains_key(source))
                     .map_or(field.name.as_str(), |(_, source)| source.as_str());
-                let Some(value) = object.get(source) else {
+                // An internal alias an output rewrite already renamed is found under the
+                // response key.
+                let Some(value) = object
+                    .get(source)
+                    .or_else(|| object.get(field.selection_identifier()))
+                else {
                     return false;
                 };
                 let projected = if value.is_null() {
