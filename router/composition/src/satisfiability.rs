@@ -6,7 +6,8 @@
 //!
 //! Client paths are infinite when types refer to each other; a path is only extended when
 //! it ends at a type in a set of planner nodes (type, subgraph) not seen before at that
-//! type, which is all the planner's next steps depend on.
+//! type below the same `@provides` fields, which is all the planner's next steps depend
+//! on.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -64,7 +65,7 @@ pub(crate) fn check(sdl: &str, model: &SupergraphModel, errors: &mut Vec<Composi
     };
 
     let mut reported: BTreeSet<String> = BTreeSet::new();
-    let mut seen: BTreeSet<(String, Tails)> = BTreeSet::new();
+    let mut seen: BTreeSet<(String, Tails, Provided)> = BTreeSet::new();
     let mut queue: VecDeque<Item> = VecDeque::new();
     for (keyword, root) in [("query", "Query"), ("mutation", "Mutation")] {
         if model.types.get(root).is_some_and(|t| !t.fields.is_empty())
@@ -75,6 +76,7 @@ pub(crate) fn check(sdl: &str, model: &SupergraphModel, errors: &mut Vec<Composi
                 path: Vec::new(),
                 type_name: root.to_owned(),
                 tails,
+                provided: Provided::new(),
             });
         }
     }
@@ -97,6 +99,12 @@ pub(crate) fn check(sdl: &str, model: &SupergraphModel, errors: &mut Vec<Composi
                 .is_some_and(|t| matches!(t.kind, Kind::Object | Kind::Interface | Kind::Union));
             let mut next = item.path.clone();
             next.push(Step::Field(field.name.clone()));
+            // What a `@provides` on the way makes local lives in the planner's path, not in
+            // its nodes: paths below different `@provides` are walked apart.
+            let mut provided = item.provided.clone();
+            if field.join.iter().flatten().any(|j| j.provides.is_some()) {
+                provided.insert(coordinate.clone());
+            }
             let outcome = walker.tails(item.keyword, &next).or_else(|reason| {
                 walker
                     .field_in_graph(&item.tails, &item.type_name, &field.name)
@@ -104,12 +112,13 @@ pub(crate) fn check(sdl: &str, model: &SupergraphModel, errors: &mut Vec<Composi
             });
             match outcome {
                 Ok(tails) => {
-                    if composite && seen.insert((target.clone(), tails.clone())) {
+                    if composite && seen.insert((target.clone(), tails.clone(), provided.clone())) {
                         queue.push_back(Item {
                             keyword: item.keyword,
                             path: next,
                             type_name: target,
                             tails,
+                            provided,
                         });
                     }
                 }
@@ -147,13 +156,14 @@ pub(crate) fn check(sdl: &str, model: &SupergraphModel, errors: &mut Vec<Composi
                 .ok()
                 .or_else(|| walker.type_in_graph(&item.tails, &object));
             if let Some(tails) = tails
-                && seen.insert((object.clone(), tails.clone()))
+                && seen.insert((object.clone(), tails.clone(), item.provided.clone()))
             {
                 queue.push_back(Item {
                     keyword: item.keyword,
                     path: next,
                     type_name: object,
                     tails,
+                    provided: item.provided.clone(),
                 });
             }
         }
@@ -163,12 +173,16 @@ pub(crate) fn check(sdl: &str, model: &SupergraphModel, errors: &mut Vec<Composi
 /// Planner nodes (type in a subgraph) a client path can end at.
 type Tails = BTreeSet<NodeIndex>;
 
+/// The fields with a `@provides` a client path went through.
+type Provided = BTreeSet<String>;
+
 /// A client path still to extend.
 struct Item {
     keyword: &'static str,
     path: Vec<Step>,
     type_name: String,
     tails: Tails,
+    provided: Provided,
 }
 
 fn unsatisfiable(coordinate: &str, keyword: &str, path: &[Step], reason: &str) -> CompositionError {
@@ -255,6 +269,37 @@ impl Walker<'_> {
                 .is_some_and(|t| t.implements.iter().any(|(i, _)| i == name))
     }
 
+    /// Whether the planner's `field` move on `node` is only a declaration there: the field
+    /// is `@external` in that subgraph (or overridden away from it) and the node is not
+    /// the one a `@provides` makes it available on.
+    fn only_declared(&self, node: NodeIndex, field: &str) -> bool {
+        let Ok(node) = self.graph.node(node) else {
+            return true;
+        };
+        if node.is_using_provides() {
+            return false;
+        }
+        let Some(graph) = node.graph_id().and_then(|name| {
+            self.model
+                .graphs
+                .iter()
+                .find(|(_, n, _)| n == name)
+                .map(|(g, _, _)| g.as_str())
+        }) else {
+            return false;
+        };
+        self.model
+            .types
+            .get(node.name_str())
+            .and_then(|t| t.field(field))
+            .and_then(|f| f.join.as_ref())
+            .is_some_and(|joins| {
+                joins
+                    .iter()
+                    .any(|j| j.graph.as_deref() == Some(graph) && (j.external || j.used_overridden))
+            })
+    }
+
     /// Nodes reachable from `from` without a client field: entity jumps whose key fields
     /// the node resolves, type conditions and `@interfaceObject` type moves.
     fn closure(&self, from: &Tails) -> Tails {
@@ -268,7 +313,9 @@ impl Walker<'_> {
                             .graph
                             .edges_from(n)
                             .filter_map(|e| match Move::of(&e.weight().to_string()) {
-                                Move::Field(name) => Some(name.to_owned()),
+                                Move::Field(name) if !self.only_declared(n, name) => {
+                                    Some(name.to_owned())
+                                }
                                 _ => None,
                             })
                             .collect();
@@ -310,6 +357,7 @@ impl Walker<'_> {
             for edge in self.graph.edges_from(n) {
                 if let Move::Field(name) = Move::of(&edge.weight().to_string())
                     && name == field
+                    && !self.only_declared(n, field)
                 {
                     out.insert(edge.target());
                 }
