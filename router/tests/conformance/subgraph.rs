@@ -161,6 +161,7 @@ fn execute_request(state: &ServerState, body: &Value) -> Value {
     let root_data = state.data.get(data_key).cloned().unwrap_or(json!({}));
     let mut execution = Execution {
         state,
+        conflict: std::cell::Cell::new(None),
         fragments,
         variables,
         errors: Vec::new(),
@@ -170,6 +171,11 @@ fn execute_request(state: &ServerState, body: &Value) -> Value {
         Ok(value) => value,
         Err(Propagate) => Value::Null,
     };
+    if let Some(key) = execution.conflict.take() {
+        return request_error(format!(
+            "fields under the response key `{key}` conflict: different fields or arguments"
+        ));
+    }
     let mut response = Map::new();
     response.insert("data".to_owned(), data);
     if !execution.errors.is_empty() {
@@ -192,6 +198,8 @@ struct Propagate;
 
 struct Execution<'s> {
     state: &'s ServerState,
+    /// A response key selected twice with different fields or arguments.
+    conflict: std::cell::Cell<Option<String>>,
     fragments: HashMap<String, &'s FragmentDefinition<'static, String>>,
     variables: Map<String, Value>,
     errors: Vec<Value>,
@@ -252,7 +260,13 @@ impl<'s> Execution<'s> {
                     }
                     let key = field.alias.as_deref().unwrap_or(&field.name);
                     match grouped.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, fields)) => fields.push(field),
+                        Some((_, fields)) => {
+                            if !same_field(fields[0], field) {
+                                // GraphQL validation (FieldsInSetCanMerge) refuses the document.
+                                self.conflict.set(Some(key.to_owned()));
+                            }
+                            fields.push(field)
+                        }
                         None => grouped.push((key, vec![field])),
                     }
                 }
@@ -564,6 +578,21 @@ impl<'s> Execution<'s> {
         }
         out
     }
+}
+
+/// Whether two selections under one response key select the same field with the same
+/// arguments (their sub-selections are merged).
+fn same_field(a: &Field<'static, String>, b: &Field<'static, String>) -> bool {
+    let sorted = |f: &Field<'static, String>| {
+        let mut arguments: Vec<(String, String)> = f
+            .arguments
+            .iter()
+            .map(|(name, value)| (name.clone(), value.to_string()))
+            .collect();
+        arguments.sort();
+        arguments
+    };
+    a.name == b.name && sorted(a) == sorted(b)
 }
 
 /// Follows `$cases` markers: the first case whose `args` equal the field's arguments and
@@ -1048,6 +1077,22 @@ mod tests {
         );
         assert_eq!(answer["data"], Value::Null);
         assert_eq!(answer["errors"][0]["path"], json!(["_entities"]));
+    }
+
+    #[test]
+    fn conflicting_fields_under_one_response_key_are_refused() {
+        let data = json!({"query": {"thing": {"$cases": [{"value": {"id": "x"}}]}}});
+        let answer = run(
+            "{ thing(id: \"a\") { id } ... on Query { thing(id: \"b\") { id } } }",
+            json!({}),
+            data,
+        );
+        assert!(answer.get("data").is_none(), "{answer}");
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("thing"))
+        );
     }
 
     #[test]
