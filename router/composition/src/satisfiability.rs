@@ -228,7 +228,9 @@ struct Walker<'g> {
 impl Walker<'_> {
     /// Walks the client path as the planner does. On success, the planner nodes the path
     /// ends at: the nodes of the last field's type, or, for a path ending at
-    /// `__typename`, the nodes `__typename` is read from.
+    /// `__typename`, the nodes `__typename` is read from. (A composite field without a
+    /// selection is normalised to select `__typename`, so a path may end one step below
+    /// the field's type: then its last edge starts at the node wanted.)
     fn tails(&self, keyword: &str, path: &[Step]) -> Result<Tails, String> {
         let document = parse_operation(&operation(keyword, path));
         let normalized =
@@ -245,7 +247,12 @@ impl Walker<'_> {
         let mut tails = BTreeSet::new();
         for leaf_paths in resolved.root_field_groups.iter().flatten() {
             for p in leaf_paths {
-                let node = match (&p.last_segment, typename) {
+                let below_field = matches!(path.last(), Some(Step::Field(_)))
+                    && self
+                        .graph
+                        .node(p.tail())
+                        .is_ok_and(|tail| self.path_type(keyword, path) != Some(tail.name_str()));
+                let node = match (&p.last_segment, typename || below_field) {
                     (Some(segment), true) => match self.graph.get_edge_head(&segment.edge_index) {
                         Ok(head) => head,
                         Err(_) => continue,
@@ -256,6 +263,26 @@ impl Walker<'_> {
             }
         }
         Ok(tails)
+    }
+
+    /// The named type at the end of `path`, followed through the supergraph model from the
+    /// root type of `keyword`.
+    fn path_type<'a>(&'a self, keyword: &str, path: &'a [Step]) -> Option<&'a str> {
+        let mut current = if keyword == "mutation" {
+            "Mutation"
+        } else {
+            "Query"
+        };
+        for step in path {
+            match step {
+                Step::Field(name) => {
+                    current = self.model.types.get(current)?.field(name)?.ty.base();
+                }
+                Step::Fragment(name) => current = name,
+                Step::Typename => {}
+            }
+        }
+        Some(current)
     }
 
     /// Whether the node's type `name` is `type_name`, or an interface (or
@@ -358,12 +385,53 @@ impl Walker<'_> {
                 if let Move::Field(name) = Move::of(&edge.weight().to_string())
                     && name == field
                     && !self.only_declared(n, field)
+                    && self.requirements_met(
+                        n,
+                        type_name,
+                        edge.weight().requirements().map(|r| {
+                            r.selection_set
+                                .items
+                                .iter()
+                                .filter_map(|i| match i {
+                                    SelectionItem::Field(f) if f.name != "__typename" => {
+                                        Some(f.name.clone())
+                                    }
+                                    _ => None,
+                                })
+                                .collect()
+                        }),
+                    )
                 {
                     out.insert(edge.target());
                 }
             }
         }
         (!out.is_empty()).then_some(out)
+    }
+
+    /// Whether the fields a `@requires` selects (its top level) can be read around `node`:
+    /// on a node of the same type it reaches without a client field.
+    fn requirements_met(
+        &self,
+        node: NodeIndex,
+        type_name: &str,
+        requirements: Option<Vec<String>>,
+    ) -> bool {
+        let Some(requirements) = requirements else {
+            return true;
+        };
+        let around = self.closure(&Tails::from([node]));
+        requirements.iter().all(|required| {
+            around.iter().any(|m| {
+                self.graph
+                    .node(*m)
+                    .is_ok_and(|n| self.stands_for(n.name_str(), type_name))
+                    && self.graph.edges_from(*m).any(|e| {
+                        matches!(Move::of(&e.weight().to_string()), Move::Field(f) if f == required)
+                    })
+                    && !self.only_declared(*m, required)
+            })
+        })
     }
 
     /// The nodes of `type_name` reachable from `from` without a client field.

@@ -283,3 +283,31 @@ fn key_hops_through_a_third_subgraph_satisfy_a_field() {
     let errors = common::compose_err(&[("catalog", &catalog), ("pricing", &pricing)]);
     assert!(errors.has(ErrorCode::SatisfiabilityError), "{errors}");
 }
+
+#[test]
+fn required_field_out_of_reach_makes_the_requiring_field_unsatisfiable() {
+    // `freight` needs `weight`, which only a subgraph keyed by `lot` resolves; neither
+    // other subgraph knows the lot, so `freight` and `weight` cannot be resolved.
+    let sacks =
+        common::fed("type Query { sacks: [Sack!]! } type Sack @key(fields: \"id\") { id: ID! }");
+    let scales = common::fed("type Sack @key(fields: \"lot\") { lot: ID! weight: Int }");
+    let freight = common::fed(
+        "type Sack @key(fields: \"id\") { id: ID! weight: Int @external freight: Int @requires(fields: \"weight\") }",
+    );
+    let errors = common::compose_err(&[
+        ("sacks", &sacks),
+        ("scales", &scales),
+        ("freight", &freight),
+    ]);
+    let coordinates: Vec<&str> = errors
+        .errors
+        .iter()
+        .filter(|e| e.code == ErrorCode::SatisfiabilityError)
+        .flat_map(|e| e.coordinates.iter().map(String::as_str))
+        .collect();
+    assert_eq!(
+        coordinates,
+        ["Sack.freight", "Sack.lot", "Sack.weight"],
+        "{errors}"
+    );
+}
