@@ -561,5 +561,32 @@ pub fn valid() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ),
             ],
         ),
+        (
+            "federation_1_provides_interfaces_and_query_extensions",
+            vec![
+                (
+                    "a",
+                    "extend type Query { reviews: [Review] } type Query @extends { top: [Thing] } \
+                     type Review @key(fields: \"id\") { id: ID! body: String author: User @provides(fields: \"name\") } \
+                     extend type User @key(fields: \"id\") { id: ID! @external name: String @external reviews: [Review] } \
+                     interface Named { name: String } union Found = Thing \
+                     type Thing implements Named @key(fields: \"id\") { id: ID! name: String kind: Kind } enum Kind { BIG SMALL }"
+                        .to_owned(),
+                ),
+                (
+                    "b",
+                    "extend type Query { me: User } type User @key(fields: \"id\") { id: ID! name: String username: String } \
+                     extend type Thing @key(fields: \"id\") { id: ID! @external stock: Int dims: Dims } type Dims { w: Int h: Int } \
+                     enum Kind { BIG SMALL }"
+                        .to_owned(),
+                ),
+                (
+                    "c",
+                    "extend type Thing @key(fields: \"id\") { id: ID! @external dims: Dims @external volume: Int @requires(fields: \"dims { w h }\") } \
+                     type Dims { w: Int h: Int }"
+                        .to_owned(),
+                ),
+            ],
+        ),
     ]
 }
