@@ -444,7 +444,7 @@ impl Executor {
             &mut failed,
             &mut Vec::new(),
         );
-        failed
+        failed.into_iter().map(|(_, location)| location).collect()
     }
 
     /// Executes a prepared operation.

@@ -163,6 +163,12 @@ pub async fn check_graph(name: &str) {
         return;
     }
 
+    if let (Ok(theirs), Ok(mine)) = (&reference, &ours)
+        && let Some(difference) = supergraph_difference(mine, theirs)
+    {
+        failures.push(difference);
+    }
+
     let mut supergraphs = Vec::new();
     match &reference {
         Ok(sdl) => supergraphs.push(("reference", sdl.clone())),
@@ -210,6 +216,23 @@ pub async fn check_graph(name: &str) {
         router.stop().await;
     }
     report(name, failures);
+}
+
+/// The facts only one of the two supergraphs has, if any (see `semantic.rs`).
+fn supergraph_difference(ours: &str, theirs: &str) -> Option<String> {
+    let ours = crate::semantic::facts(ours);
+    let theirs = crate::semantic::facts(theirs);
+    if ours == theirs {
+        return None;
+    }
+    let only = |a: &std::collections::BTreeSet<String>, b: &std::collections::BTreeSet<String>| {
+        a.difference(b).cloned().collect::<Vec<_>>().join("\n  ")
+    };
+    Some(format!(
+        "the supergraphs differ\nonly in ours:\n  {}\nonly in the reference:\n  {}",
+        only(&ours, &theirs),
+        only(&theirs, &ours)
+    ))
 }
 
 fn report(name: &str, failures: Vec<String>) {

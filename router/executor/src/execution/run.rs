@@ -379,7 +379,22 @@ impl<'a> ExecutionContext<'a> {
                 let SubgraphResponse { data, errors } = take_response(response);
                 let mut data = data.unwrap_or(Value::Null);
                 let mut new_errors = Vec::with_capacity(errors.len());
+                // Entities an error points at, and whether an error concerns the whole call.
+                let mut errored: Vec<(&str, usize)> = Vec::new();
+                let mut blanket = false;
                 for error in errors {
+                    match error.path.as_deref() {
+                        Some([Value::String(key), Value::Number(index), ..]) => {
+                            match jobs.iter().find(|job| job.response_key == key.as_str()) {
+                                Some(job) => errored.push((
+                                    job.response_key,
+                                    index.as_u64().unwrap_or(u64::MAX) as usize,
+                                )),
+                                None => blanket = true,
+                            }
+                        }
+                        _ => blanket = true,
+                    }
                     let path = error
                         .path
                         .as_deref()
@@ -389,12 +404,13 @@ impl<'a> ExecutionContext<'a> {
                 }
                 let mut tree_data = lock(&self.data);
                 let mut kept = lock(&self.kept_keys);
-                let mut failed = Vec::new();
+                let mut explained = Vec::new();
                 for job in jobs.iter_mut() {
                     let results = match data.get_mut(job.response_key) {
                         Some(Value::Array(items)) => std::mem::take(items),
                         _ => Vec::new(),
                     };
+                    let mut failed = Vec::new();
                     tree::merge_entities(
                         self.schema(),
                         &mut tree_data,
@@ -404,15 +420,17 @@ impl<'a> ExecutionContext<'a> {
                         &mut failed,
                         &mut kept,
                     );
+                    // An entity answered `null` is explained by an error about it (or about
+                    // the whole call); a `null` without one is "not found", and a non-null
+                    // field of it gets its own error when the response is shaped.
+                    explained.extend(failed.into_iter().filter_map(|(index, location)| {
+                        (blanket || errored.contains(&(job.response_key, index)))
+                            .then_some(location)
+                    }));
                 }
                 drop(kept);
                 drop(tree_data);
-                // Entities the subgraph answered `null` for are explained by its errors; a
-                // `null` without any error is "not found", and a non-null field of such an
-                // entity gets its own error when the response is shaped.
-                if !new_errors.is_empty() {
-                    lock(&self.failed_paths).extend(failed);
-                }
+                lock(&self.failed_paths).extend(explained);
                 lock(&self.errors).extend(new_errors);
             }
             Err(error) => {

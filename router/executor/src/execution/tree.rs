@@ -127,28 +127,29 @@ pub(crate) fn deep_merge(schema: &SchemaIndex, target: &mut Value, source: Value
 /// Merges one `_entities` answer into the result tree: `entities[i]` resolves representation
 /// `i` and is merged at every location in `targets[i]` (one representation can stand for
 /// many objects, such as one author of many reviews). Locations whose entity is missing or
-/// `null` are appended to `failed`, so the nulls found there later are explained by the fetch.
+/// `null` are appended to `failed` with the representation's index, so the nulls found there
+/// later can be explained by the fetch's errors.
 pub(crate) fn merge_entities(
     schema: &SchemaIndex,
     data: &mut Value,
     entities: Vec<Value>,
     targets: Vec<Vec<Vec<PathSegment>>>,
     output_rewrites: Option<&[FetchRewrite]>,
-    failed: &mut Vec<Vec<PathSegment>>,
+    failed: &mut Vec<(usize, Vec<PathSegment>)>,
     kept: &mut Vec<KeptKey>,
 ) {
     let mut entities = entities.into_iter();
-    for locations in targets {
+    for (index, locations) in targets.into_iter().enumerate() {
         let Some(mut entity) = entities.next() else {
             // The subgraph sent fewer entities than asked for.
-            failed.extend(locations);
+            failed.extend(locations.into_iter().map(|l| (index, l)));
             continue;
         };
         if let Some(rewrites) = output_rewrites {
             apply_rewrites(schema, &mut entity, rewrites, Some(&mut *kept));
         }
         if entity.is_null() {
-            failed.extend(locations);
+            failed.extend(locations.into_iter().map(|l| (index, l)));
             continue;
         }
         let count = locations.len();
@@ -319,7 +320,7 @@ mod tests {
             data,
             json!({"list": [{"id": "a", "name": "A"}, {"id": "b"}, {"id": "a", "name": "A"}, {"id": "c"}]})
         );
-        assert_eq!(failed, vec![at(1), at(3)]);
+        assert_eq!(failed, vec![(1, at(1)), (2, at(3))]);
     }
 
     #[test]
