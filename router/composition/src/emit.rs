@@ -95,7 +95,11 @@ impl Used {
     }
 
     fn scan(model: &SupergraphModel) -> Self {
-        let mut used = Used::default();
+        let mut used = Used {
+            tag: model.subgraphs_tag,
+            inaccessible: model.subgraphs_inaccessible,
+            override_label: false,
+        };
         for t in model.types.values() {
             used.note(&t.exposure);
             for f in &t.fields {

@@ -13,9 +13,13 @@
 //! - the reference throws on a renamed root type referenced by a field, so the shared
 //!   renamed-root case does not reference it (`subgraph.rs` tests the renaming).
 //! - a field returning a narrower type in one subgraph (`Book` where another returns a
-//!   union or interface containing it) gets the wider type here, whatever the subgraph
-//!   order; the reference keeps the type of the first subgraph by name, so the shared
-//!   cases (`shelf-output-subtype` in the corpus) name the wider one's subgraph first.
+//!   union or interface containing it) gets the wider type here, with each subgraph's own
+//!   type in its `@join__field(type:)`, as federation specifies. The reference takes the
+//!   named type of whichever subgraph is least restrictive about nulls (on a tie, the
+//!   first by name), which can be the narrower one; the shared cases
+//!   (`shelf-output-subtype` in the corpus, `field_narrowed_to_an_implementation`) give
+//!   both sides the same nullability and name the wider side's subgraph first, so both
+//!   composers agree on them.
 //!
 //! The reference needs `npm ci` in `router/composition/tests/guild`; without node or the
 //! package these tests fail rather than pass silently.

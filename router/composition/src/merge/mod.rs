@@ -118,6 +118,10 @@ pub(crate) struct SupergraphModel {
     /// `(graph enum value, subgraph name, url)`, sorted by enum value.
     pub graphs: Vec<(String, String, String)>,
     pub types: BTreeMap<String, SuperType>,
+    /// Whether any subgraph applies `@tag` / `@inaccessible` anywhere, even on an element
+    /// the merge left out: the supergraph links those specs all the same.
+    pub subgraphs_tag: bool,
+    pub subgraphs_inaccessible: bool,
 }
 
 /// A type as one subgraph defines it.
@@ -159,7 +163,24 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         .iter()
         .map(|s| (s.graph.clone(), s.name.clone(), s.url.clone()))
         .collect();
-    SupergraphModel { graphs, types }
+    let exposures: Vec<&Exposure> = subgraphs
+        .iter()
+        .flat_map(|sg| sg.types.values())
+        .flat_map(|t| {
+            std::iter::once(&t.exposure)
+                .chain(t.fields.iter().flat_map(|f| {
+                    std::iter::once(&f.exposure).chain(f.args.iter().map(|a| &a.exposure))
+                }))
+                .chain(t.input_fields.iter().map(|f| &f.exposure))
+                .chain(t.values.iter().map(|v| &v.exposure))
+        })
+        .collect();
+    SupergraphModel {
+        graphs,
+        types,
+        subgraphs_tag: exposures.iter().any(|e| !e.tags.is_empty()),
+        subgraphs_inaccessible: exposures.iter().any(|e| e.inaccessible),
+    }
 }
 
 fn common_kind(

@@ -588,5 +588,17 @@ pub fn valid() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ),
             ],
         ),
+        (
+            "inaccessible_value_left_out_still_links_the_spec",
+            // `Z` is dropped (an input-only enum keeps the values every subgraph accepts),
+            // and the supergraph still links the inaccessible spec, as the reference does.
+            vec![
+                (
+                    "a",
+                    fed("type Query { a(k: K): Int } enum K { X Y Z @inaccessible }"),
+                ),
+                ("b", fed("type Query { b(k: K): Int } enum K { X Y }")),
+            ],
+        ),
     ]
 }
