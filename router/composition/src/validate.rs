@@ -328,9 +328,10 @@ fn requires_check(
     match fieldset::resolve(sg, &ty.name, requires) {
         Ok(selected) => {
             mark_used(&selected, used);
-            // Only the fields on the entity itself must be external: below them, the
-            // selection describes the shape of data another subgraph returns.
-            for s in &selected {
+            // Only the leaf fields on the entity itself must be external: a field with a
+            // selection (local or not) only gives the path to what another subgraph
+            // returns, and below it the selection describes the shape of that data.
+            for s in selected.iter().filter(|s| s.children.is_empty()) {
                 let external = sg
                     .ty(&s.parent)
                     .and_then(|t| t.field(&s.name))
@@ -383,7 +384,8 @@ fn provides_check(
     match fieldset::resolve(sg, target, provides) {
         Ok(selected) => {
             mark_used(&selected, used);
-            for s in &selected {
+            // As for `@requires`, only the leaf fields at the top must be external.
+            for s in selected.iter().filter(|s| s.children.is_empty()) {
                 let external = sg
                     .ty(&s.parent)
                     .and_then(|t| t.field(&s.name))
