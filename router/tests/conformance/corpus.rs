@@ -25,6 +25,10 @@ pub struct Case {
     pub variables: Option<Value>,
     #[serde(default, rename = "operationName")]
     pub operation_name: Option<String>,
+    /// How many requests each subgraph must receive for this operation (subgraphs not named:
+    /// none); not checked when absent.
+    #[serde(default)]
+    pub requests: Option<std::collections::BTreeMap<String, usize>>,
     /// `{"data": ..., "errors": [{"path": [...], "code": "..."}]}`; kept as JSON so that
     /// `"data": null` and an absent `data` stay distinct.
     pub expected: Value,

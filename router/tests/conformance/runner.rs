@@ -43,6 +43,24 @@ impl ServedGraph {
             .collect()
     }
 
+    /// The case's expected request counts (`requests`), if it names any.
+    fn check_requests(&self, case: &Case) -> Result<(), String> {
+        let Some(expected) = &case.requests else {
+            return Ok(());
+        };
+        for subgraph in &self.subgraphs {
+            let got = subgraph.requests().len();
+            let wanted = expected.get(&subgraph.name).copied().unwrap_or(0);
+            if got != wanted {
+                return Err(format!(
+                    "subgraph {} received {got} request(s), expected {wanted}",
+                    subgraph.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// What each subgraph received since the last call, for failure messages.
     fn take_requests(&self) -> String {
         let mut out = String::new();
@@ -193,9 +211,9 @@ pub async fn check_graph(name: &str) {
         for case in &served.graph.cases {
             served.take_requests();
             let outcome = match router.run(case).await {
-                Ok((actual, ordered)) => {
-                    compare(case, &actual, &ordered).map_err(|why| (why, ordered.to_string()))
-                }
+                Ok((actual, ordered)) => compare(case, &actual, &ordered)
+                    .and_then(|()| served.check_requests(case))
+                    .map_err(|why| (why, ordered.to_string())),
                 Err(e) => Err((e, String::new())),
             };
             if let Err((why, actual)) = outcome {
