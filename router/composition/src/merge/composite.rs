@@ -100,7 +100,8 @@ pub(crate) fn field_sources<'a>(sources: &[Source<'a>], field: &str) -> Vec<Fiel
         })
         .collect();
     for s in &mut out {
-        if s.field.override_from.as_deref() == Some(&s.subgraph.name) {
+        // An `@external` declaration resolves nothing, so there is nothing to take over.
+        if s.external || s.field.override_from.as_deref() == Some(&s.subgraph.name) {
             continue;
         }
         if let Some((_, label)) = overrides.iter().find(|(from, _)| *from == s.subgraph.name) {

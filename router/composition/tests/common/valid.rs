@@ -600,5 +600,24 @@ pub fn valid() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ("b", fed("type Query { b(k: K): Int } enum K { X Y }")),
             ],
         ),
+        (
+            "override_from_a_subgraph_that_only_declares_the_field",
+            // `b` declares `owner` @external for its @requires; `a`'s override takes
+            // nothing from it, so `b`'s declaration stays a plain external one.
+            vec![
+                (
+                    "a",
+                    fed(
+                        "type Query { list: [Thing] } type Thing @key(fields: \"id\") { id: ID! owner: String @override(from: \"b\") }",
+                    ),
+                ),
+                (
+                    "b",
+                    fed(
+                        "type Thing @key(fields: \"id\") { id: ID! owner: String @external score: Int @requires(fields: \"owner\") }",
+                    ),
+                ),
+            ],
+        ),
     ]
 }
