@@ -4,6 +4,15 @@
 //! every client path (`query { a { b { c } } }`) through it, the way the planner does when
 //! it plans an operation, so a composed supergraph is one the router can plan.
 //!
+//! The planner gives up on a few shapes federation defines as resolvable (a `@shareable`
+//! union root field whose members differ per subgraph; type conditions below an
+//! `@interfaceObject`). Where its walk fails, the same graph is searched directly: from the
+//! nodes the path ends at, through entity jumps whose key fields are local, type conditions
+//! and `@interfaceObject` moves, to a move over the field that is not a mere `@external`
+//! declaration and whose `@requires` inputs are reachable. Only when both fail is the field
+//! unsatisfiable. A graph whose walk exceeds [`MAX_WALKS`] client paths is not checked
+//! further.
+//!
 //! Client paths are infinite when types refer to each other; a path is only extended when
 //! it ends at a type in a set of planner nodes (type, subgraph) not seen before at that
 //! type below the same `@provides` fields, which is all the planner's next steps depend
