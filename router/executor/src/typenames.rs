@@ -26,12 +26,13 @@ const INTERNAL_ALIAS: &str = "_internal_qp_alias_";
 /// Completes every fetch of `plan` (see the module docs).
 pub(crate) fn complete_plan(supergraph: &SupergraphState, plan: &mut QueryPlan) {
     if let Some(node) = plan.node.as_mut() {
+        let mut conflicts = Vec::new();
+        visit_node(supergraph, node, &[], &mut conflicts);
         let mut aliases = Vec::new();
         collect_internal_aliases(node, &mut aliases);
         if !aliases.is_empty() {
-            alias_nested_requirements(node, &aliases);
+            alias_nested_requirements(node, &aliases, &conflicts);
         }
-        visit_node(supergraph, node);
     }
 }
 
@@ -110,7 +111,14 @@ fn aliases_in(selections: &SelectionSet, path: &mut Vec<String>, out: &mut Vec<I
     }
 }
 
-fn alias_nested_requirements(node: &mut PlanNode, aliases: &[InternalAlias]) {
+/// Points requirements at internal aliases: nested ones at any internal alias (see the module
+/// docs), top-level ones only at the aliases given to conditional conflicts (`conflicts`); the
+/// planner aliases the other top-level ones itself.
+fn alias_nested_requirements(
+    node: &mut PlanNode,
+    aliases: &[InternalAlias],
+    conflicts: &[InternalAlias],
+) {
     match node {
         PlanNode::Flatten(flatten) => {
             let base = flatten_keys(&flatten.path);
@@ -120,6 +128,15 @@ fn alias_nested_requirements(node: &mut PlanNode, aliases: &[InternalAlias]) {
                 for item in &mut requires.items {
                     if let SelectionItem::InlineFragment(fragment) = item {
                         for field in fragment.selections.items.iter_mut() {
+                            if let SelectionItem::Field(field) = field
+                                && field.alias.is_none()
+                                && let Some((_, _, alias)) = conflicts
+                                    .iter()
+                                    .find(|(at, name, _)| *at == base && *name == field.name)
+                            {
+                                field.alias =
+                                    Some(std::mem::replace(&mut field.name, alias.clone()));
+                            }
                             if let SelectionItem::Field(field) = field
                                 && !field.selections.items.is_empty()
                             {
@@ -134,12 +151,12 @@ fn alias_nested_requirements(node: &mut PlanNode, aliases: &[InternalAlias]) {
         }
         PlanNode::Sequence(sequence) => {
             for child in &mut sequence.nodes {
-                alias_nested_requirements(child, aliases);
+                alias_nested_requirements(child, aliases, conflicts);
             }
         }
         PlanNode::Parallel(parallel) => {
             for child in &mut parallel.nodes {
-                alias_nested_requirements(child, aliases);
+                alias_nested_requirements(child, aliases, conflicts);
             }
         }
         PlanNode::Condition(condition) => {
@@ -147,7 +164,7 @@ fn alias_nested_requirements(node: &mut PlanNode, aliases: &[InternalAlias]) {
                 .into_iter()
                 .flatten()
             {
-                alias_nested_requirements(branch, aliases);
+                alias_nested_requirements(branch, aliases, conflicts);
             }
         }
         PlanNode::Fetch(_)
@@ -189,27 +206,39 @@ fn alias_requirements_at(
     }
 }
 
-fn visit_node(supergraph: &SupergraphState, node: &mut PlanNode) {
+fn visit_node(
+    supergraph: &SupergraphState,
+    node: &mut PlanNode,
+    base: &[String],
+    conflicts: &mut Vec<InternalAlias>,
+) {
     match node {
-        PlanNode::Fetch(fetch) => complete_operation(supergraph, &mut fetch.operation),
-        PlanNode::BatchFetch(batch) => complete_operation(supergraph, &mut batch.operation),
+        PlanNode::Fetch(fetch) => {
+            complete_operation(supergraph, &mut fetch.operation, base, conflicts)
+        }
+        PlanNode::BatchFetch(batch) => {
+            complete_operation(supergraph, &mut batch.operation, base, conflicts)
+        }
         PlanNode::Sequence(sequence) => {
             for child in &mut sequence.nodes {
-                visit_node(supergraph, child);
+                visit_node(supergraph, child, base, conflicts);
             }
         }
         PlanNode::Parallel(parallel) => {
             for child in &mut parallel.nodes {
-                visit_node(supergraph, child);
+                visit_node(supergraph, child, base, conflicts);
             }
         }
-        PlanNode::Flatten(flatten) => visit_node(supergraph, &mut flatten.node),
+        PlanNode::Flatten(flatten) => {
+            let base = flatten_keys(&flatten.path);
+            visit_node(supergraph, &mut flatten.node, &base, conflicts)
+        }
         PlanNode::Condition(condition) => {
             if let Some(branch) = condition.if_clause.as_deref_mut() {
-                visit_node(supergraph, branch);
+                visit_node(supergraph, branch, base, conflicts);
             }
             if let Some(branch) = condition.else_clause.as_deref_mut() {
-                visit_node(supergraph, branch);
+                visit_node(supergraph, branch, base, conflicts);
             }
         }
         // Neither is executed (see `execution::run`).
@@ -217,91 +246,156 @@ fn visit_node(supergraph: &SupergraphState, node: &mut PlanNode) {
     }
 }
 
-/// Rewrites one fetch's document when it lacks a `__typename`; leaves it untouched otherwise.
-fn complete_operation(supergraph: &SupergraphState, operation: &mut SubgraphFetchOperation) {
+/// Rewrites one fetch's document when something is missing; leaves it untouched otherwise.
+/// `base` is the response path the fetch's root selection sits at.
+fn complete_operation(
+    supergraph: &SupergraphState,
+    operation: &mut SubgraphFetchOperation,
+    base: &[String],
+    conflicts: &mut Vec<InternalAlias>,
+) {
     let mut document = operation.document.clone();
     let root = match document.operation.operation_kind {
         Some(OperationKind::Mutation) => supergraph.mutation_type.as_deref(),
         Some(OperationKind::Subscription) => supergraph.subscription_type.as_deref(),
         _ => Some(supergraph.query_type.as_str()),
     };
-    let mut changed = false;
+    let mut walk = Walk {
+        supergraph,
+        path: base.to_vec(),
+        next_alias: conflicts.len(),
+        conflicts,
+        changed: false,
+    };
     if let Some(root) = root {
-        visit_selections(
-            supergraph,
-            root,
-            &mut document.operation.selection_set,
-            &mut changed,
-        );
+        walk.selections(root, &mut document.operation.selection_set);
     }
     for fragment in &mut document.fragments {
         let parent = fragment.type_condition.clone();
-        visit_selections(
-            supergraph,
-            &parent,
-            &mut fragment.selection_set,
-            &mut changed,
-        );
+        // Named fragments are not located; only `__typename`s are added in them.
+        let conflicts_before = walk.conflicts.len();
+        walk.selections(&parent, &mut fragment.selection_set);
+        walk.conflicts.truncate(conflicts_before);
     }
-    if changed {
+    if walk.changed {
         *operation = SubgraphFetchOperation::from_anonymous_operation(document);
     }
 }
 
-/// Walks `selections` of an object of type `parent`; sets `changed` when it adds anything.
-fn visit_selections(
-    supergraph: &SupergraphState,
-    parent: &str,
-    selections: &mut SelectionSet,
-    changed: &mut bool,
-) {
-    for item in &mut selections.items {
-        match item {
-            SelectionItem::Field(field) => {
-                if field.name == "_entities" {
-                    // Its items are inline fragments on the entity types. An entity of an
-                    // interface type (an entity interface, or an `@interfaceObject`) is asked
-                    // for its concrete type too.
-                    for item in &mut field.selections.items {
-                        if let SelectionItem::InlineFragment(fragment) = item
-                            && is_abstract(supergraph, &fragment.type_condition)
-                            && !selects_typename(&fragment.selections)
-                        {
-                            fragment
-                                .selections
-                                .items
-                                .insert(0, SelectionItem::Field(FieldSelection::new_typename()));
-                            *changed = true;
+/// The state of one walk over a fetch document.
+struct Walk<'a> {
+    supergraph: &'a SupergraphState,
+    /// Response path of the selection set being walked.
+    path: Vec<String>,
+    conflicts: &'a mut Vec<InternalAlias>,
+    /// Number of the next alias given to a conditional conflict.
+    next_alias: usize,
+    changed: bool,
+}
+
+impl Walk<'_> {
+    /// Walks `selections` of an object of type `parent`.
+    fn selections(&mut self, parent: &str, selections: &mut SelectionSet) {
+        self.separate_conditional_conflicts(selections);
+        let supergraph = self.supergraph;
+        for item in &mut selections.items {
+            match item {
+                SelectionItem::Field(field) => {
+                    if field.name == "_entities" {
+                        // Its items are inline fragments on the entity types. An entity of an
+                        // interface type (an entity interface, or an `@interfaceObject`) is
+                        // asked for its concrete type too.
+                        for item in &mut field.selections.items {
+                            if let SelectionItem::InlineFragment(fragment) = item
+                                && is_abstract(supergraph, &fragment.type_condition)
+                                && !selects_typename(&fragment.selections)
+                            {
+                                fragment.selections.items.insert(
+                                    0,
+                                    SelectionItem::Field(FieldSelection::new_typename()),
+                                );
+                                self.changed = true;
+                            }
                         }
+                        self.selections(parent, &mut field.selections);
+                        continue;
                     }
-                    visit_selections(supergraph, parent, &mut field.selections, changed);
-                    continue;
+                    if field.selections.items.is_empty() {
+                        continue;
+                    }
+                    let Some(field_type) = field_type(supergraph, parent, &field.name) else {
+                        continue;
+                    };
+                    if is_abstract(supergraph, field_type) && !selects_typename(&field.selections) {
+                        field
+                            .selections
+                            .items
+                            .insert(0, SelectionItem::Field(FieldSelection::new_typename()));
+                        self.changed = true;
+                    }
+                    self.path.push(field.selection_identifier().to_owned());
+                    self.selections(field_type, &mut field.selections);
+                    self.path.pop();
                 }
-                if field.selections.items.is_empty() {
-                    continue;
+                SelectionItem::InlineFragment(fragment) => {
+                    let condition = if fragment.type_condition.is_empty() {
+                        parent.to_owned()
+                    } else {
+                        fragment.type_condition.clone()
+                    };
+                    self.selections(&condition, &mut fragment.selections);
                 }
-                let Some(field_type) = field_type(supergraph, parent, &field.name) else {
+                SelectionItem::FragmentSpread(_) => {}
+            }
+        }
+    }
+
+    /// A field of a conditional fragment (`... on T @include(if: $x) { price(currency: EUR) }`)
+    /// that shares its response key with a different field or arguments of the enclosing
+    /// selection is an invalid document for the subgraph; the planner writes it when a
+    /// requirement sits under a condition. It is moved to an internal alias, and the
+    /// requirements read it from there.
+    fn separate_conditional_conflicts(&mut self, selections: &mut SelectionSet) {
+        let plain: Vec<(String, String, Option<String>)> = selections
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                SelectionItem::Field(field) => Some((
+                    field.selection_identifier().to_owned(),
+                    field.name.clone(),
+                    field.arguments().map(ToString::to_string),
+                )),
+                _ => None,
+            })
+            .collect();
+        if plain.is_empty() {
+            return;
+        }
+        for item in &mut selections.items {
+            let SelectionItem::InlineFragment(fragment) = item else {
+                continue;
+            };
+            if fragment.include_if.is_none() && fragment.skip_if.is_none() {
+                continue;
+            }
+            for inner in &mut fragment.selections.items {
+                let SelectionItem::Field(field) = inner else {
                     continue;
                 };
-                if is_abstract(supergraph, field_type) && !selects_typename(&field.selections) {
-                    field
-                        .selections
-                        .items
-                        .insert(0, SelectionItem::Field(FieldSelection::new_typename()));
-                    *changed = true;
+                let arguments = field.arguments().map(ToString::to_string);
+                let conflicting = plain.iter().any(|(key, name, args)| {
+                    key.as_str() == field.selection_identifier()
+                        && (*name != field.name || *args != arguments)
+                });
+                if conflicting && field.alias.is_none() {
+                    let alias = format!("{INTERNAL_ALIAS}conditional_{}", self.next_alias);
+                    self.next_alias += 1;
+                    field.alias = Some(alias.clone());
+                    self.conflicts
+                        .push((self.path.clone(), field.name.clone(), alias));
+                    self.changed = true;
                 }
-                let field_type = field_type.to_owned();
-                visit_selections(supergraph, &field_type, &mut field.selections, changed);
             }
-            SelectionItem::InlineFragment(fragment) => {
-                let condition = if fragment.type_condition.is_empty() {
-                    parent.to_owned()
-                } else {
-                    fragment.type_condition.clone()
-                };
-                visit_selections(supergraph, &condition, &mut fragment.selections, changed);
-            }
-            SelectionItem::FragmentSpread(_) => {}
         }
     }
 }
