@@ -19,6 +19,21 @@ pub(crate) enum TypeKind {
     InputObject,
 }
 
+impl TypeEntry {
+    /// Whether a value of this leaf type can be returned as `value` (always, for other types).
+    pub(crate) fn accepts(&self, value: &serde_json::Value) -> bool {
+        match self.leaf {
+            Leaf::Any => true,
+            Leaf::Int => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            Leaf::Float => value.is_number(),
+            Leaf::String => value.is_string(),
+            Leaf::Boolean => value.is_boolean(),
+            Leaf::Id => value.is_string() || value.is_i64() || value.is_u64(),
+            Leaf::Enum => value.as_str().is_some_and(|v| self.enum_values.contains(v)),
+        }
+    }
+}
+
 impl TypeKind {
     pub(crate) fn is_composite(self) -> bool {
         matches!(
@@ -28,9 +43,33 @@ impl TypeKind {
     }
 }
 
+/// Which output values a leaf type accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leaf {
+    /// Not a leaf, or a custom scalar (opaque to the router).
+    Any,
+    Int,
+    Float,
+    String,
+    Boolean,
+    Id,
+    Enum,
+}
+
+/// The built-in scalars, present in every schema whether or not the document defines them.
+const BUILTIN_SCALARS: [(&str, Leaf); 5] = [
+    ("Int", Leaf::Int),
+    ("Float", Leaf::Float),
+    ("String", Leaf::String),
+    ("Boolean", Leaf::Boolean),
+    ("ID", Leaf::Id),
+];
+
 /// One named type of the public schema.
 pub(crate) struct TypeEntry {
     pub(crate) kind: TypeKind,
+    /// Output values accepted (leaf types).
+    pub(crate) leaf: Leaf,
     /// Position of the definition in [`SchemaIndex::document`].
     pub(crate) definition: usize,
     /// Output fields by name (objects and interfaces), as positions in the definition's list.
@@ -94,16 +133,36 @@ impl SchemaIndex {
                 TypeDefinition::Union(t) => possible_types.extend(t.types.iter().cloned()),
                 _ => {}
             }
+            let leaf = match kind {
+                TypeKind::Enum => Leaf::Enum,
+                TypeKind::Scalar => BUILTIN_SCALARS
+                    .iter()
+                    .find(|(builtin, _)| builtin == name)
+                    .map_or(Leaf::Any, |(_, leaf)| *leaf),
+                _ => Leaf::Any,
+            };
             types.insert(
                 name.clone(),
                 TypeEntry {
                     kind,
+                    leaf,
                     definition: position,
                     fields,
                     possible_types,
                     enum_values,
                 },
             );
+        }
+        for (name, leaf) in BUILTIN_SCALARS {
+            // Not in the document: no definition (introspection lists documented types only).
+            types.entry(name.to_owned()).or_insert_with(|| TypeEntry {
+                kind: TypeKind::Scalar,
+                leaf,
+                definition: usize::MAX,
+                fields: HashMap::new(),
+                possible_types: HashSet::new(),
+                enum_values: HashSet::new(),
+            });
         }
         for (interface, object) in implementations {
             if let Some(entry) = types.get_mut(&interface) {
@@ -210,8 +269,11 @@ impl SchemaIndex {
             .is_some_and(|e| matches!(e.kind, TypeKind::Interface | TypeKind::Union))
     }
 
+    /// The types the document defines.
     pub(crate) fn types(&self) -> impl Iterator<Item = (&String, &TypeEntry)> {
-        self.types.iter()
+        self.types
+            .iter()
+            .filter(|(_, entry)| entry.definition != usize::MAX)
     }
 }
 

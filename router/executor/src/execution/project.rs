@@ -345,13 +345,7 @@ impl<'a, 'd> Projector<'a, 'd> {
                     Ok(false)
                 }
                 entry => {
-                    let valid = match entry {
-                        Some(entry) if entry.kind == TypeKind::Enum => value
-                            .as_str()
-                            .is_some_and(|v| entry.enum_values.contains(v)),
-                        _ => builtin_scalar_accepts(name, value),
-                    };
-                    if !valid {
+                    if !entry.is_none_or(|entry| entry.accepts(value)) {
                         self.report_invalid_leaf(name);
                         self.out.extend_from_slice(b"null");
                         return Ok(true);
@@ -388,18 +382,6 @@ impl<'a, 'd> Projector<'a, 'd> {
             )
             .at(self.path.clone()),
         );
-    }
-}
-
-/// Whether a built-in scalar can represent `value`; custom scalars accept any JSON value.
-fn builtin_scalar_accepts(type_name: &str, value: &Value) -> bool {
-    match type_name {
-        "Int" => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-        "Float" => value.is_number(),
-        "String" => value.is_string(),
-        "Boolean" => value.is_boolean(),
-        "ID" => value.is_string() || value.is_i64() || value.is_u64(),
-        _ => true,
     }
 }
 
