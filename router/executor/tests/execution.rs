@@ -207,6 +207,21 @@ async fn interface_object_fields_resolve_for_every_implementation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interface_values_complete_when_the_client_asks_no_typename() {
+    let graph = TestGraph::start().await;
+    let response = graph.run("{ items { name } }", json!({})).await;
+    assert_eq!(
+        body(&response),
+        json!({"data": {"items": [{"name": "Table"}, {"name": "Office set"}, {"name": "Chair"}]}})
+    );
+    // The router asks for the runtime type itself, whatever the planner needed.
+    let bodies = graph.products.received.bodies();
+    assert_eq!(bodies.len(), 1);
+    let query = bodies[0]["query"].as_str().expect("a query string");
+    assert!(query.contains("items{__typename"), "{query}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn union_members_resolve_in_their_own_subgraphs() {
     let graph = TestGraph::start().await;
     let response = graph
