@@ -40,6 +40,8 @@ mod error;
 mod federation1;
 mod fieldset;
 mod merge;
+#[cfg(feature = "reference")]
+pub mod reference;
 mod satisfiability;
 mod subgraph;
 mod types;

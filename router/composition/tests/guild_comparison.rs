@@ -26,88 +26,15 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
+use composition::reference::{self, Answer as Reference};
 use composition::{SubgraphSdl, compose};
-
-/// The reference composition's answer.
-enum Reference {
-    Supergraph(String),
-    Errors(Vec<(Option<String>, String)>),
-}
-
-fn subgraphs_json(subgraphs: &[SubgraphSdl]) -> serde_json::Value {
-    serde_json::Value::Array(
-        subgraphs
-            .iter()
-            .map(|s| serde_json::json!({ "name": s.name, "url": s.url, "sdl": s.sdl }))
-            .collect(),
-    )
-}
-
-/// Runs `compose.mjs` with `input` on stdin and returns its JSON answer.
-fn run_node(input: &serde_json::Value) -> serde_json::Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guild");
-    assert!(
-        dir.join("node_modules/@theguild/federation-composition")
-            .is_dir(),
-        "the reference composition is not installed: run `npm ci` in router/composition/tests/guild"
-    );
-    let mut child = Command::new("node")
-        .arg("compose.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node (is Node.js installed?): {e}"));
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input.to_string().as_bytes())
-        .expect("write subgraphs to node");
-    let output = child.wait_with_output().expect("node runs");
-    assert!(
-        output.status.success(),
-        "compose.mjs failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("compose.mjs prints JSON")
-}
-
-fn parse_answer(answer: &serde_json::Value) -> Reference {
-    if let Some(sdl) = answer.get("supergraphSdl").and_then(|s| s.as_str()) {
-        return Reference::Supergraph(sdl.to_owned());
-    }
-    let errors = answer
-        .get("errors")
-        .and_then(|e| e.as_array())
-        .expect("compose.mjs prints a supergraph or errors")
-        .iter()
-        .map(|e| {
-            (
-                e.get("code").and_then(|c| c.as_str()).map(str::to_owned),
-                e.get("message")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        })
-        .collect();
-    Reference::Errors(errors)
-}
-
-fn reference(subgraphs: &[SubgraphSdl]) -> Reference {
-    parse_answer(&run_node(&subgraphs_json(subgraphs)))
-}
 
 /// Composes with both and asserts the supergraphs agree.
 fn assert_same_supergraph(subgraphs: &[SubgraphSdl]) {
     let ours = compose(subgraphs).unwrap_or_else(|e| panic!("our composition failed:\n{e}"));
-    let theirs = match reference(subgraphs) {
+    let theirs = match reference::compose(subgraphs) {
         Reference::Supergraph(sdl) => sdl,
         Reference::Errors(errors) => panic!("the reference composition failed: {errors:#?}"),
     };
@@ -201,11 +128,7 @@ fn invalid_cases_are_rejected_by_the_reference_too() {
                 .collect()
         })
         .collect();
-    let answers = run_node(
-        &serde_json::json!({ "batch": batch.iter().map(|s| subgraphs_json(s)).collect::<Vec<_>>() }),
-    );
-    let answers = answers.as_array().expect("a list of answers");
-    assert_eq!(answers.len(), cases.len());
+    let answers = reference::compose_batch(&batch);
     let mut accepted = Vec::new();
     for ((case, subgraphs), answer) in cases.iter().zip(&batch).zip(answers) {
         assert!(
@@ -213,7 +136,7 @@ fn invalid_cases_are_rejected_by_the_reference_too() {
             "case \"{}\" composes here",
             case.name
         );
-        if !matches!(parse_answer(answer), Reference::Errors(_)) {
+        if !matches!(answer.clone(), Reference::Errors(_)) {
             accepted.push(case.name);
         }
     }
@@ -237,11 +160,7 @@ fn feature_cases_match_reference() {
                 .collect()
         })
         .collect();
-    let answers = run_node(
-        &serde_json::json!({ "batch": batch.iter().map(|s| subgraphs_json(s)).collect::<Vec<_>>() }),
-    );
-    let answers = answers.as_array().expect("a list of answers");
-    assert_eq!(answers.len(), cases.len());
+    let answers = reference::compose_batch(&batch);
     let mut failures = Vec::new();
     for (((name, _), subgraphs), answer) in cases.iter().zip(&batch).zip(answers) {
         let ours = match compose(subgraphs) {
@@ -251,7 +170,7 @@ fn feature_cases_match_reference() {
                 continue;
             }
         };
-        match parse_answer(answer) {
+        match answer.clone() {
             Reference::Supergraph(theirs) => {
                 if let Some(diff) = difference(&ours.sdl, &theirs) {
                     failures.push(format!("{name}: {diff}"));
@@ -330,15 +249,12 @@ fn corpus() -> Vec<CorpusGraph> {
 fn conformance_corpus_matches_reference() {
     let graphs = corpus();
     assert!(graphs.len() >= 10, "the corpus has {} graphs", graphs.len());
-    let answers = run_node(&serde_json::json!({
-        "batch": graphs.iter().map(|g| subgraphs_json(&g.subgraphs)).collect::<Vec<_>>()
-    }));
-    let answers = answers.as_array().expect("a list of answers");
-    assert_eq!(answers.len(), graphs.len());
+    let batch: Vec<Vec<SubgraphSdl>> = graphs.iter().map(|g| g.subgraphs.clone()).collect();
+    let answers = reference::compose_batch(&batch);
     let mut failures = Vec::new();
     for (graph, answer) in graphs.iter().zip(answers) {
         let ours = compose(&graph.subgraphs);
-        match (ours, parse_answer(answer), graph.valid) {
+        match (ours, answer.clone(), graph.valid) {
             (Ok(ours), Reference::Supergraph(theirs), true) => {
                 if let Some(diff) = difference(&ours.sdl, &theirs) {
                     failures.push(format!("{}: {diff}", graph.name));
