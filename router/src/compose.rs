@@ -15,6 +15,11 @@
 //!
 //! `${VAR}` and `${VAR:-default}` are replaced from the environment before parsing, so
 //! routing URLs can differ per deployment without editing the file.
+//!
+//! Next to the supergraph, `router compose` writes the API schema ([`api_schema`]): what
+//! clients see (the supergraph without federation's own types and directives and without
+//! `@inaccessible` parts), which frontend code generators read from the repository and
+//! the router serves at `GET /schema.graphql`.
 
 use std::{
     collections::BTreeMap,
@@ -47,6 +52,8 @@ pub enum ComposeError {
     },
     #[error("composition failed:\n{0}")]
     Conflicts(composition::CompositionErrors),
+    #[error("the composed supergraph cannot be served: {0}")]
+    Unservable(String),
 }
 
 /// The parsed `supergraph.yaml`.
@@ -197,13 +204,29 @@ pub async fn compose_file(path: &Path) -> Result<String, ComposeError> {
     Ok(supergraph.sdl)
 }
 
+/// The API schema of a supergraph, as SDL: exactly what introspection answers and what
+/// `GET /schema.graphql` serves.
+pub fn api_schema(supergraph_sdl: &str) -> Result<String, ComposeError> {
+    let executor = executor::Executor::new(supergraph_sdl, executor::ExecutorConfig::default())
+        .map_err(|e| ComposeError::Unservable(e.to_string()))?;
+    Ok(executor.public_schema_sdl())
+}
+
+/// Where the API schema goes for a supergraph written to `supergraph_output`: the same
+/// folder, `api.graphql`.
+pub fn api_schema_path(supergraph_output: &Path) -> PathBuf {
+    supergraph_output.with_file_name("api.graphql")
+}
+
 /// Writes `sdl` to `output` through a temporary file and a rename, so a router polling
 /// the file never reads half of it.
 pub fn write_supergraph(output: &Path, sdl: &str) -> Result<(), std::io::Error> {
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let tmp = output.with_extension("graphql.tmp");
+    let mut tmp = output.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, sdl)?;
     std::fs::rename(&tmp, output)
 }
