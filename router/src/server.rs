@@ -302,7 +302,6 @@ fn compression_layer(
             .gzip(true)
             .br(true)
             .zstd(true)
-            .deflate(false)
             .compress_when(predicate),
     )
 }

@@ -5,9 +5,10 @@
 //! `Cache-Control: public, max-age=<the smallest of those>`; `__typename` needs no rule.
 //! Nothing is cacheable otherwise: mutations, requests with credentials (answered with
 //! `Cache-Control: private, no-store`), responses with errors, introspection, and queries
-//! touching a root field without a rule. Every `/graphql` answer says
-//! `Vary: Accept, Authorization, Cookie` (the media type and the credentials change it);
-//! compression adds `Accept-Encoding`.
+//! touching a root field without a rule. Every executed `/graphql` answer says `Vary:
+//! accept, authorization, cookie` plus the client headers forwarded to subgraphs
+//! (`headers.allow`, `headers.rename`), since they may change it; compression adds
+//! `accept-encoding`.
 //!
 //! ```yaml
 //! cache_control:

@@ -5,7 +5,8 @@
 //! fields all have a rule is public; an answer to a request with credentials is marked
 //! `private, no-store` so no shared cache keeps it; everything else gets no
 //! `Cache-Control` (HTTP's default: not stored by shared caches for POST, revalidated by
-//! heuristics never applied to responses without validators).
+//! heuristics never applied to responses without validators). `Vary` names the request
+//! headers an answer depends on, including those the header rules forward to subgraphs.
 
 use std::collections::HashSet;
 
@@ -16,7 +17,7 @@ use executor::{
 };
 use http::{HeaderMap, HeaderValue, header};
 
-use crate::config::CacheControlConfig;
+use crate::config::{CacheControlConfig, HeadersConfig};
 
 /// What the response may say about caching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +55,27 @@ pub fn decide(
     }
 }
 
+/// The `Vary` value of `/graphql` answers: the media type, the credentials, and every
+/// client header the header rules forward to subgraphs (their answers may depend on it).
+pub fn vary_value(headers: &HeadersConfig) -> HeaderValue {
+    let mut names = vec!["accept".to_owned(), "authorization".to_owned(), "cookie".to_owned()];
+    let forwarded = headers
+        .allow
+        .iter()
+        .chain(headers.rename.iter().map(|r| &r.from))
+        .map(|h| h.to_ascii_lowercase());
+    for name in forwarded {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    // Header names are validated at start-up, so the joined list is a valid value.
+    HeaderValue::from_str(&names.join(", "))
+        .unwrap_or_else(|_| HeaderValue::from_static("accept, authorization, cookie"))
+}
+
 /// Sets `Cache-Control` (when decided) and `Vary` on a `/graphql` answer.
-pub fn apply(response: &mut Response, cacheability: Cacheability) {
+pub fn apply(response: &mut Response, cacheability: Cacheability, vary: &HeaderValue) {
     let headers = response.headers_mut();
     match cacheability {
         Cacheability::Public(secs) => {
@@ -71,10 +91,7 @@ pub fn apply(response: &mut Response, cacheability: Cacheability) {
         }
         Cacheability::Unspecified => {}
     }
-    headers.append(
-        header::VARY,
-        HeaderValue::from_static("accept, authorization, cookie"),
-    );
+    headers.append(header::VARY, vary.clone());
 }
 
 /// The names of the fields the operation selects at its root (through fragments).
@@ -141,6 +158,21 @@ mod tests {
         CacheControlConfig {
             root_fields: BTreeMap::from([("products".to_owned(), 60)]),
         }
+    }
+
+    #[test]
+    fn vary_names_forwarded_headers_too() {
+        let headers: HeadersConfig =
+            serde_yaml_ng::from_str("allow: [Accept-Language]\nrename:\n  - { from: x-tenant, to: x-shop }\n")
+                .unwrap();
+        assert_eq!(
+            vary_value(&headers),
+            "accept, authorization, cookie, accept-language, x-tenant"
+        );
+        assert_eq!(
+            vary_value(&HeadersConfig::default()),
+            "accept, authorization, cookie"
+        );
     }
 
     #[test]

@@ -213,7 +213,7 @@ async fn run(
         outcome == Outcome::Ok,
     );
     let mut response = json_response(status, media, response.to_bytes());
-    cache::apply(&mut response, cacheability);
+    cache::apply(&mut response, cacheability, &state.vary);
     Finished {
         kind,
         outcome,

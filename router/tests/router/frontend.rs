@@ -49,7 +49,7 @@ fn code(reply: &crate::common::Reply) -> Value {
 #[tokio::test]
 async fn the_standard_introspection_query_passes_tight_ordinary_limits() {
     let h = Harness::with(|config, _| {
-        config.limits.max_depth = 5;
+        config.limits.max_depth = 3;
         config.limits.max_aliases = 1;
         config.limits.max_root_fields = 2;
         config.limits.max_tokens = 100;
@@ -87,11 +87,15 @@ async fn the_standard_introspection_query_passes_tight_ordinary_limits() {
     assert_eq!(products["ofType"]["ofType"]["ofType"]["name"], "Product");
 
     // The ordinary limits still hold for everything else in the same document.
-    let mixed = format!(
-        "{{ __schema {{ queryType {{ name }} }} me {{ orders {{ product {{ reviews {{ author {{ id }} }} }} }} }} }}"
-    );
+    let mixed = "{ __schema { queryType { name } } me { orders { product { id } } } }";
     let reply = h.post(json!({ "query": mixed })).await;
-    assert_eq!(code(&reply), "MAX_DEPTH_EXCEEDED", "{}", reply.text);
+    assert_eq!(
+        reply.json(),
+        rejection(
+            "the operation is 4 levels deep; the maximum is 3",
+            "MAX_DEPTH_EXCEEDED"
+        )
+    );
     assert_eq!(h.subgraph_hits(), 0);
 }
 
@@ -316,7 +320,7 @@ async fn safelist_mode_refuses_apq_registration() {
 
 /// A query whose answer is larger than the default compression threshold.
 fn big_query() -> String {
-    let fields: Vec<String> = (0..25).map(|i| format!("n{i}: name")).collect();
+    let fields: Vec<String> = (0..80).map(|i| format!("n{i}: name")).collect();
     format!("{{ products {{ id {} }} }}", fields.join(" "))
 }
 
