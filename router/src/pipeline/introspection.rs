@@ -9,8 +9,10 @@
 //! `introspection` section of the configuration:
 //!
 //! - `INTROSPECTION_REPEATED`: one field selected under two response names in the same
-//!   selection set (`a: fields { .. } b: fields { .. }`), or `__schema` / `__type` twice at
-//!   the root. Tools never do this; it only multiplies the answer.
+//!   selection set inside introspection (`a: fields { .. } b: fields { .. }`), `__schema`
+//!   twice, or `__type` twice with the same arguments. Tools never do this; it only
+//!   multiplies the answer. (Several `__type(name:)` for different types are fine; the
+//!   root-field limit bounds them.)
 //! - `INTROSPECTION_TOO_DEEP`: deeper than `max_depth`, `ofType` nested more than
 //!   `max_of_type_depth` times, or list fields nested more than `max_list_depth` deep.
 //!
@@ -215,17 +217,9 @@ impl<'a> Walker<'a> {
 
 /// The first field name that appears under two response names, if any.
 fn has_repeated_field<'a>(keys: &BTreeSet<(&'a str, &'a str)>) -> Option<&'a str> {
-    repeated_field(keys, |_| true)
-}
-
-/// The first field name accepted by `wanted` that appears under two response names.
-fn repeated_field<'a>(
-    keys: &BTreeSet<(&'a str, &'a str)>,
-    wanted: impl Fn(&str) -> bool,
-) -> Option<&'a str> {
     let mut previous: Option<&str> = None;
     for (name, _) in keys {
-        if previous == Some(*name) && wanted(name) {
+        if previous == Some(*name) {
             return Some(name);
         }
         previous = Some(name);
@@ -249,9 +243,7 @@ pub fn check(parsed: &ParsedOperation, config: &IntrospectionConfig) -> Result<(
     }
     let mut walker = Walker::new(parsed);
     let root = operation_selection(parsed);
-    let mut keys = BTreeSet::new();
-    walker.collect_keys(root, &mut keys);
-    if let Some(field) = repeated_field(&keys, is_root_introspection) {
+    if let Some(field) = walker.repeated_at_root(root) {
         return Err(Rejection::IntrospectionRepeated {
             field: field.to_owned(),
         });
@@ -271,6 +263,61 @@ pub fn check(parsed: &ParsedOperation, config: &IntrospectionConfig) -> Result<(
 }
 
 impl<'a> Walker<'a> {
+    /// `__schema` under two response names, or `__type` twice with the same arguments.
+    fn repeated_at_root(&self, set: &'a SelectionSet) -> Option<&'static str> {
+        let mut found = BTreeSet::new();
+        let mut visited = Vec::new();
+        self.root_introspection_fields(set, &mut found, &mut visited);
+        let mut schema_keys = found.iter().filter(|(name, _, _)| *name == "__schema");
+        if schema_keys.nth(1).is_some() {
+            return Some("__schema");
+        }
+        let mut seen_arguments = BTreeSet::new();
+        for (name, arguments, _) in &found {
+            if *name == "__type" && !seen_arguments.insert(arguments.as_str()) {
+                return Some("__type");
+            }
+        }
+        None
+    }
+
+    /// (field name, arguments as text, response name) of root introspection fields; each
+    /// fragment is read once, which is enough as the result is a set.
+    fn root_introspection_fields(
+        &self,
+        set: &'a SelectionSet,
+        out: &mut BTreeSet<(&'a str, String, &'a str)>,
+        visited: &mut Vec<&'a str>,
+    ) {
+        for selection in &set.items {
+            match selection {
+                Selection::Field(field) if is_root_introspection(&field.name) => {
+                    let arguments: Vec<String> = field
+                        .arguments
+                        .iter()
+                        .map(|(name, value)| format!("{name}:{value}"))
+                        .collect();
+                    let key = field.alias.as_deref().unwrap_or(&field.name);
+                    out.insert((field.name.as_str(), arguments.join(","), key));
+                }
+                Selection::Field(_) => {}
+                Selection::InlineFragment(inline) => {
+                    self.root_introspection_fields(&inline.selection_set, out, visited)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.fragment_name.as_str();
+                    if visited.contains(&name) {
+                        continue;
+                    }
+                    visited.push(name);
+                    if let Some(fragment) = self.fragments.get(name).copied() {
+                        self.root_introspection_fields(&fragment.selection_set, out, visited);
+                    }
+                }
+            }
+        }
+    }
+
     /// Measures only the introspection fields of the root selection set (through
     /// fragments, each measured once).
     fn root(&mut self, set: &'a SelectionSet) -> Measure<'a> {

@@ -120,6 +120,12 @@ async fn abusive_introspection_is_refused_with_its_own_codes() {
             "INTROSPECTION_REPEATED",
         ),
         (
+            "{ a: __type(name: \"Product\") { name } b: __type(name: \"Product\") { name } }"
+                .to_owned(),
+            "the introspection query selects `__type` more than once",
+            "INTROSPECTION_REPEATED",
+        ),
+        (
             "{ __schema { types { a: fields { name } b: fields { name } } } }".to_owned(),
             "the introspection query selects `fields` more than once",
             "INTROSPECTION_REPEATED",
@@ -137,6 +143,14 @@ async fn abusive_introspection_is_refused_with_its_own_codes() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
         assert_eq!(reply.json(), rejection(message, code), "{query}");
     }
+    // Several types by name are what tools do to look a few types up.
+    let reply = h
+        .post(json!({"query": "{ a: __type(name: \"Product\") { name } b: __type(name: \"User\") { name } }"}))
+        .await;
+    assert_eq!(
+        reply.json(),
+        json!({"data": {"a": {"name": "Product"}, "b": {"name": "User"}}})
+    );
     // A deeper `ofType` chain than the limit, but spread through a fragment bomb: the
     // walk stays linear and the answer is the same refusal.
     let mut bomb = String::from("{ __type(name: \"Query\") { ...F0 } }");
