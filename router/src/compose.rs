@@ -204,12 +204,35 @@ pub async fn compose_file(path: &Path) -> Result<String, ComposeError> {
     Ok(supergraph.sdl)
 }
 
-/// The API schema of a supergraph, as SDL: exactly what introspection answers and what
+/// The API schema of a supergraph, as SDL: what introspection answers, and what
 /// `GET /schema.graphql` serves.
 pub fn api_schema(supergraph_sdl: &str) -> Result<String, ComposeError> {
     let executor = executor::Executor::new(supergraph_sdl, executor::ExecutorConfig::default())
         .map_err(|e| ComposeError::Unservable(e.to_string()))?;
-    Ok(executor.public_schema_sdl())
+    Ok(api_schema_of(&executor))
+}
+
+/// The API schema an executor serves, without the scalars and directives every GraphQL
+/// schema has built in (tools add those themselves, as graphql-js's `printSchema` omits
+/// them).
+pub fn api_schema_of(executor: &executor::Executor) -> String {
+    use graphql_parser::schema::{Definition, TypeDefinition};
+    const BUILT_IN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
+    const BUILT_IN_DIRECTIVES: [&str; 5] =
+        ["skip", "include", "deprecated", "specifiedBy", "oneOf"];
+    let sdl = executor.public_schema_sdl();
+    let Ok(mut document) = graphql_parser::parse_schema::<String>(&sdl) else {
+        // The executor printed it from a parsed document, so this does not happen.
+        return sdl;
+    };
+    document.definitions.retain(|definition| match definition {
+        Definition::TypeDefinition(TypeDefinition::Scalar(s)) => {
+            !BUILT_IN_SCALARS.contains(&s.name.as_str())
+        }
+        Definition::DirectiveDefinition(d) => !BUILT_IN_DIRECTIVES.contains(&d.name.as_str()),
+        _ => true,
+    });
+    document.to_string()
 }
 
 /// Where the API schema goes for a supergraph written to `supergraph_output`: the same
@@ -260,6 +283,36 @@ mod tests {
             interpolate("no vars, ${ unterminated", lookup).unwrap(),
             "no vars, ${ unterminated"
         );
+    }
+
+    #[test]
+    fn api_schema_leaves_out_federation_and_inaccessible_parts() {
+        let subgraph = SubgraphSdl {
+            name: "things".to_owned(),
+            url: "http://things/graphql".to_owned(),
+            sdl: r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@inaccessible"])
+type Query { thing(id: ID!): Thing }
+type Thing @key(fields: "id") { id: ID! secret: String @inaccessible visible: String }
+"#
+            .to_owned(),
+        };
+        let supergraph = composition::compose(&[subgraph]).unwrap().sdl;
+        assert!(supergraph.contains("secret") && supergraph.contains("join__"));
+        let api = api_schema(&supergraph).unwrap();
+        assert!(api.contains("visible: String"), "{api}");
+        for hidden in [
+            "secret",
+            "join__",
+            "link__",
+            "_Entity",
+            "_Any",
+            "_service",
+            "@key",
+            "directive @skip",
+            "scalar Boolean",
+        ] {
+            assert!(!api.contains(hidden), "{hidden} in:\n{api}");
+        }
     }
 
     #[test]

@@ -56,7 +56,10 @@ async fn run_compose(supergraph_config: &Path, output: &Path, check: bool) -> Ex
         }
     };
     let api_output = compose::api_schema_path(output);
-    let files = [(output, &sdl, "supergraph"), (api_output.as_path(), &api, "API schema")];
+    let files = [
+        (output, &sdl, "supergraph"),
+        (api_output.as_path(), &api, "API schema"),
+    ];
     if check {
         let mut stale = false;
         for (path, text, what) in files {

@@ -274,7 +274,12 @@ async fn api_schema(State(state): State<Arc<AppState>>) -> Response {
             .into_response();
     }
     match state.executor() {
-        Some(executor) => (StatusCode::OK, text_plain, executor.public_schema_sdl()).into_response(),
+        Some(executor) => (
+            StatusCode::OK,
+            text_plain,
+            compose::api_schema_of(&executor),
+        )
+            .into_response(),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             text_plain,

@@ -85,7 +85,10 @@ mod tests {
             root_fields: BTreeMap::from([("products".to_owned(), 60), ("product".to_owned(), 30)]),
         };
         assert_eq!(config.max_age(["products"]), Some(60));
-        assert_eq!(config.max_age(["products", "product", "__typename"]), Some(30));
+        assert_eq!(
+            config.max_age(["products", "product", "__typename"]),
+            Some(30)
+        );
         assert_eq!(config.max_age(["products", "me"]), None);
         assert_eq!(config.max_age(["__typename"]), None);
     }
@@ -101,6 +104,9 @@ mod tests {
         let err = config
             .apply_env(&[("ROUTER_CACHE_CONTROL_ROOT_FIELDS", "products")])
             .unwrap_err();
-        assert!(err.to_string().contains("ROUTER_CACHE_CONTROL_ROOT_FIELDS"), "{err}");
+        assert!(
+            err.to_string().contains("ROUTER_CACHE_CONTROL_ROOT_FIELDS"),
+            "{err}"
+        );
     }
 }

@@ -82,10 +82,7 @@ impl IntrospectionConfig {
         if self.max_depth > super::limits::PARSER_NESTING_LIMIT {
             return Err(ConfigError::invalid(
                 "introspection.max_depth",
-                format!(
-                    "must be at most {}",
-                    super::limits::PARSER_NESTING_LIMIT
-                ),
+                format!("must be at most {}", super::limits::PARSER_NESTING_LIMIT),
             ));
         }
         Ok(())

@@ -58,7 +58,11 @@ pub fn decide(
 /// The `Vary` value of `/graphql` answers: the media type, the credentials, and every
 /// client header the header rules forward to subgraphs (their answers may depend on it).
 pub fn vary_value(headers: &HeadersConfig) -> HeaderValue {
-    let mut names = vec!["accept".to_owned(), "authorization".to_owned(), "cookie".to_owned()];
+    let mut names = vec![
+        "accept".to_owned(),
+        "authorization".to_owned(),
+        "cookie".to_owned(),
+    ];
     let forwarded = headers
         .allow
         .iter()
@@ -162,9 +166,10 @@ mod tests {
 
     #[test]
     fn vary_names_forwarded_headers_too() {
-        let headers: HeadersConfig =
-            serde_yaml_ng::from_str("allow: [Accept-Language]\nrename:\n  - { from: x-tenant, to: x-shop }\n")
-                .unwrap();
+        let headers: HeadersConfig = serde_yaml_ng::from_str(
+            "allow: [Accept-Language]\nrename:\n  - { from: x-tenant, to: x-shop }\n",
+        )
+        .unwrap();
         assert_eq!(
             vary_value(&headers),
             "accept, authorization, cookie, accept-language, x-tenant"
@@ -181,7 +186,10 @@ mod tests {
         let q = parsed("{ ...F __typename } fragment F on Query { products { id } }");
         assert_eq!(root_fields(&q), vec!["products", "__typename"]);
         assert_eq!(decide(&rules(), &none, &q, true), Cacheability::Public(60));
-        assert_eq!(decide(&rules(), &none, &q, false), Cacheability::Unspecified);
+        assert_eq!(
+            decide(&rules(), &none, &q, false),
+            Cacheability::Unspecified
+        );
 
         let mut bearer = HeaderMap::new();
         bearer.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
@@ -191,7 +199,10 @@ mod tests {
         assert_eq!(decide(&rules(), &cookie, &q, true), Cacheability::Private);
 
         let mixed = parsed("{ products { id } me { id } }");
-        assert_eq!(decide(&rules(), &none, &mixed, true), Cacheability::Unspecified);
+        assert_eq!(
+            decide(&rules(), &none, &mixed, true),
+            Cacheability::Unspecified
+        );
         let introspection = parsed("{ products { id } __schema { queryType { name } } }");
         assert_eq!(
             decide(&rules(), &none, &introspection, true),

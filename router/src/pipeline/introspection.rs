@@ -183,9 +183,9 @@ impl<'a> Walker<'a> {
                         depth: below.depth.saturating_add(1),
                         of_type_prefix,
                         of_type_max: below.of_type_max.max(of_type_prefix),
-                        lists: below
-                            .lists
-                            .saturating_add(usize::from(has_children && is_list_field(&field.name))),
+                        lists: below.lists.saturating_add(usize::from(
+                            has_children && is_list_field(&field.name),
+                        )),
                         repeated: below.repeated,
                     }
                 }

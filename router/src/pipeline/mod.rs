@@ -128,7 +128,10 @@ async fn run(
     // Which token limit applies is only known after parsing; the larger one bounds what
     // the parser is given.
     let token_ceiling = if state.introspection {
-        config.limits.max_tokens.max(config.introspection.max_tokens)
+        config
+            .limits
+            .max_tokens
+            .max(config.introspection.max_tokens)
     } else {
         config.limits.max_tokens
     };

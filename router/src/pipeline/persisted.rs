@@ -324,8 +324,8 @@ mod tests {
 
     #[test]
     fn apq_registers_checked_queries_and_answers_hash_only_requests() {
-        let ops = PersistedOperations::load(&PersistedConfig::default(), &ApqConfig::default())
-            .unwrap();
+        let ops =
+            PersistedOperations::load(&PersistedConfig::default(), &ApqConfig::default()).unwrap();
         let query = "{ products { id } }";
         let hash = sha256_hex(query);
         assert_eq!(
@@ -338,7 +338,9 @@ mod tests {
         // Nothing is kept until the pipeline registers it (after validation).
         assert_eq!(ops.apq_len(), 0);
         ops.register(hash.clone(), resolved.query);
-        let again = ops.resolve(&apq_request(&hash.to_uppercase(), None)).unwrap();
+        let again = ops
+            .resolve(&apq_request(&hash.to_uppercase(), None))
+            .unwrap();
         assert_eq!((&*again.query, again.register), (query, None));
 
         let other = sha256_hex("{ me { id } }");
@@ -346,9 +348,8 @@ mod tests {
             ops.resolve(&apq_request(&other, Some(query))),
             Err(Rejection::PersistedQueryHashMismatch)
         );
-        let v2 = request(
-            json!({"extensions": {"persistedQuery": {"version": 2, "sha256Hash": hash}}}),
-        );
+        let v2 =
+            request(json!({"extensions": {"persistedQuery": {"version": 2, "sha256Hash": hash}}}));
         assert_eq!(
             ops.resolve(&v2),
             Err(Rejection::PersistedQueryVersionNotSupported)
@@ -366,15 +367,24 @@ mod tests {
             ops.register(sha256_hex(q), Arc::from(q));
         }
         // Using `{ a }` makes `{ b }` the least recently used one.
-        assert!(ops.resolve(&apq_request(&sha256_hex("{ a }"), None)).is_ok());
+        assert!(
+            ops.resolve(&apq_request(&sha256_hex("{ a }"), None))
+                .is_ok()
+        );
         ops.register(sha256_hex("{ c }"), Arc::from("{ c }"));
         assert_eq!(ops.apq_len(), 2);
         assert_eq!(
             ops.resolve(&apq_request(&sha256_hex("{ b }"), None)),
             Err(Rejection::PersistedQueryNotFound)
         );
-        assert!(ops.resolve(&apq_request(&sha256_hex("{ a }"), None)).is_ok());
-        assert!(ops.resolve(&apq_request(&sha256_hex("{ c }"), None)).is_ok());
+        assert!(
+            ops.resolve(&apq_request(&sha256_hex("{ a }"), None))
+                .is_ok()
+        );
+        assert!(
+            ops.resolve(&apq_request(&sha256_hex("{ c }"), None))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -414,7 +424,10 @@ mod tests {
         let by_hash = request(json!({"documentId": sha256_hex("{ a }")}));
         assert_eq!(&*ops.resolve(&by_hash).unwrap().query, "{ a }");
         assert_eq!(
-            &*ops.resolve(&request(json!({"query": "{ a }"}))).unwrap().query,
+            &*ops
+                .resolve(&request(json!({"query": "{ a }"})))
+                .unwrap()
+                .query,
             "{ a }"
         );
         assert_eq!(
@@ -436,11 +449,17 @@ mod tests {
         let ops = PersistedOperations::load(&cfg, &ApqConfig::default()).unwrap();
         assert_eq!(ops.len(), 1);
         assert_eq!(
-            &*ops.resolve(&request(json!({"documentId": "x1"}))).unwrap().query,
+            &*ops
+                .resolve(&request(json!({"documentId": "x1"})))
+                .unwrap()
+                .query,
             "{ a }"
         );
         assert_eq!(
-            &*ops.resolve(&request(json!({"query": "{ b }"}))).unwrap().query,
+            &*ops
+                .resolve(&request(json!({"query": "{ b }"})))
+                .unwrap()
+                .query,
             "{ b }"
         );
         assert_eq!(

@@ -104,7 +104,10 @@ async fn abusive_introspection_is_refused_with_its_own_codes() {
     let h = Harness::start().await;
     let cases = [
         (
-            format!("{{ __type(name: \"Query\") {{ fields {{ type {{ {} }} }} }} }}", type_ref(10)),
+            format!(
+                "{{ __type(name: \"Query\") {{ fields {{ type {{ {} }} }} }} }}",
+                type_ref(10)
+            ),
             "the introspection query nests `ofType` 10 levels deep; the maximum is 9",
             "INTROSPECTION_TOO_DEEP",
         ),
@@ -176,9 +179,7 @@ async fn introspection_when_disabled_is_still_refused() {
         reply.json(),
         rejection("introspection is disabled", "INTROSPECTION_DISABLED")
     );
-    let schema = h
-        .raw(Method::GET, "/schema.graphql", &[], Vec::new())
-        .await;
+    let schema = h.raw(Method::GET, "/schema.graphql", &[], Vec::new()).await;
     assert_eq!(schema.status, StatusCode::NOT_FOUND);
     assert_eq!(
         schema.text,
@@ -208,16 +209,25 @@ async fn deeply_nested_documents_are_too_deep_not_unparseable() {
 #[tokio::test]
 async fn the_api_schema_is_served_when_introspection_is_on() {
     let h = Harness::start().await;
-    let reply = h
-        .raw(Method::GET, "/schema.graphql", &[], Vec::new())
-        .await;
+    let reply = h.raw(Method::GET, "/schema.graphql", &[], Vec::new()).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.content_type().starts_with("text/plain"));
     let executor = h.router().state().executor().unwrap();
-    assert_eq!(reply.text, executor.public_schema_sdl());
+    assert_eq!(reply.text, router::compose::api_schema_of(&executor));
     assert!(reply.text.contains("type Query"), "{}", reply.text);
-    for internal in ["join__", "link__", "_Entity", "_Any", "_service", "@inaccessible"] {
-        assert!(!reply.text.contains(internal), "{internal} leaked:\n{}", reply.text);
+    for internal in [
+        "join__",
+        "link__",
+        "_Entity",
+        "_Any",
+        "_service",
+        "@inaccessible",
+    ] {
+        assert!(
+            !reply.text.contains(internal),
+            "{internal} leaked:\n{}",
+            reply.text
+        );
     }
 }
 
@@ -247,7 +257,9 @@ async fn automatic_persisted_queries_register_then_answer_by_hash_over_get() {
     assert_eq!(code(&still_unknown), "PERSISTED_QUERY_NOT_FOUND");
     assert_eq!(h.subgraph_hits(), 0);
 
-    let full = h.post(json!({ "query": query, "extensions": apq(&hash) })).await;
+    let full = h
+        .post(json!({ "query": query, "extensions": apq(&hash) }))
+        .await;
     assert_eq!(full.json(), expected);
     let by_hash = h.post(json!({ "extensions": apq(&hash) })).await;
     assert_eq!(by_hash.json(), expected);
@@ -258,7 +270,10 @@ async fn automatic_persisted_queries_register_then_answer_by_hash_over_get() {
         .raw(
             Method::GET,
             &path,
-            &[("content-type", "application/json"), ("accept", "application/json")],
+            &[
+                ("content-type", "application/json"),
+                ("accept", "application/json"),
+            ],
             Vec::new(),
         )
         .await;
@@ -297,7 +312,10 @@ async fn a_registered_mutation_never_runs_over_get() {
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
         get.json(),
-        rejection("mutations cannot be sent with GET; use POST", "METHOD_NOT_ALLOWED")
+        rejection(
+            "mutations cannot be sent with GET; use POST",
+            "METHOD_NOT_ALLOWED"
+        )
     );
     assert_eq!(h.subgraph_hits(), hits);
 }
@@ -372,7 +390,11 @@ async fn responses_are_compressed_by_accept_encoding_above_the_threshold() {
                     .any(|v| v.to_str().unwrap().eq_ignore_ascii_case("accept-encoding"))
         );
         let wire = response.bytes().await.unwrap();
-        assert!(wire.len() < size / 3, "{encoding}: {} of {size}", wire.len());
+        assert!(
+            wire.len() < size / 3,
+            "{encoding}: {} of {size}",
+            wire.len()
+        );
         if encoding == "gzip" {
             let mut text = String::new();
             flate2::read::GzDecoder::new(&wire[..])
@@ -394,9 +416,10 @@ async fn responses_are_compressed_by_accept_encoding_above_the_threshold() {
 #[tokio::test]
 async fn public_queries_get_cache_headers_and_nothing_else_does() {
     let h = Harness::with(|config, _| {
-        config.cache_control.root_fields = [("products".to_owned(), 60), ("product".to_owned(), 30)]
-            .into_iter()
-            .collect();
+        config.cache_control.root_fields =
+            [("products".to_owned(), 60), ("product".to_owned(), 30)]
+                .into_iter()
+                .collect();
     })
     .await;
     let cache_control = |reply: &crate::common::Reply| {
@@ -410,7 +433,10 @@ async fn public_queries_get_cache_headers_and_nothing_else_does() {
         .await;
     assert_eq!(cache_control(&both).as_deref(), Some("public, max-age=30"));
     assert!(
-        both.headers["vary"].to_str().unwrap().contains("authorization"),
+        both.headers["vary"]
+            .to_str()
+            .unwrap()
+            .contains("authorization"),
         "{:?}",
         both.headers
     );
@@ -423,7 +449,9 @@ async fn public_queries_get_cache_headers_and_nothing_else_does() {
         .await;
     assert_eq!(authed.status, StatusCode::OK, "{}", authed.text);
     assert_eq!(cache_control(&authed).as_deref(), Some("private, no-store"));
-    let unruled = h.post(json!({"query": "{ products { id } me { id } }"})).await;
+    let unruled = h
+        .post(json!({"query": "{ products { id } me { id } }"}))
+        .await;
     assert_eq!(cache_control(&unruled), None);
     let mutation = h
         .post(json!({"query": "mutation { renameProduct(id: \"p1\", name: \"x\") { name } }"}))
@@ -433,7 +461,12 @@ async fn public_queries_get_cache_headers_and_nothing_else_does() {
     let failed = h
         .post(json!({"query": "query($id: ID!) { product(id: $id) { name } }"}))
         .await;
-    assert_eq!(code(&failed), "GRAPHQL_VALIDATION_FAILED", "{}", failed.text);
+    assert_eq!(
+        code(&failed),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{}",
+        failed.text
+    );
     assert_eq!(cache_control(&failed), None);
 }
 
