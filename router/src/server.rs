@@ -293,7 +293,7 @@ async fn api_schema(State(state): State<Arc<AppState>>) -> Response {
 /// `compression.min_size_bytes` (never for event streams or images).
 fn compression_layer(
     config: &RouterConfig,
-) -> Option<CompressionLayer<impl Predicate + Clone + use<>>> {
+) -> Option<CompressionLayer<impl Predicate + use<>>> {
     let settings = &config.compression;
     if !settings.enabled {
         return None;
