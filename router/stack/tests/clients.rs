@@ -55,8 +55,8 @@ async fn node_clients_work_against_the_running_system() {
     stack.stop().await;
     println!("{report}");
     assert!(output.status.success(), "the Node client tests failed:\n{report}");
-    assert!(report.contains("# fail 0"), "{report}");
-    assert!(report.contains("# pass 5"), "every client test ran:\n{report}");
+    assert!(report.contains("ℹ fail 0"), "{report}");
+    assert!(report.contains("ℹ pass 5"), "every client test ran:\n{report}");
 }
 
 #[tokio::test]
