@@ -62,8 +62,7 @@ async fn node_clients_work_against_the_running_system() {
 #[tokio::test]
 async fn the_banner_lists_only_what_the_router_serves() {
     let start = |profile| async move {
-        let mut config = router::RouterConfig::default();
-        config.profile = profile;
+        let mut config = router::RouterConfig { profile, ..Default::default() };
         config.listen.addr = "127.0.0.1:0".parse().unwrap();
         config.supergraph.path = project_dir().join("schema/supergraph.graphql");
         config.supergraph.poll_interval_secs = 0;
