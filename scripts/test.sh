@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against real services: PostgreSQL, NATS with JetStream, a
-# MongoDB wire-protocol server (secantusdb, from PyPI) and Node for the composition
-# comparison. It starts what is not running, fails loudly when something cannot be
-# reached, and stops what it started.
+# MongoDB wire-protocol server (secantusdb, from PyPI), Node (the composition comparison
+# and the frontend client tests) and Debian's Chromium (GraphiQL in a headless browser).
+# It starts or installs what is missing, fails loudly when something cannot be had, and
+# stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,20 @@ if [ -f router/composition/tests/guild/package.json ]; then
   say "Node packages for the composition comparison"
   command -v npm >/dev/null || fail "node and npm are required"
   (cd router/composition/tests/guild && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
+fi
+
+say "Node packages and Chromium for the client tests"
+command -v npm >/dev/null || fail "node and npm are required"
+(cd router/tests/clients && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) \
+  || fail "npm ci in router/tests/clients failed"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo -n apt-get); fi
+  { "${apt_get[@]}" update && "${apt_get[@]}" install -y chromium; } \
+    || fail "/usr/bin/chromium is missing and Debian's chromium package could not be installed"
+fi
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is still missing"
+if [ ! -f router/graphiql/assets/graphiql.min.js ]; then
+  router/graphiql/install.sh || fail "cannot install GraphiQL's assets (router/graphiql/install.sh)"
 fi
 
 say "cargo tests"

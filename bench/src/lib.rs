@@ -10,7 +10,8 @@
 //! memory, and the services' own counts of subgraph fetches, SQL statements and MongoDB
 //! commands per request. Single requests with lists of growing length show that statement
 //! counts do not grow with the list, 50-request bursts show deduplication, and a longer load
-//! shows whether the router's memory stays flat.
+//! shows whether the router's memory stays flat. The catalog page is also fetched once per
+//! `Accept-Encoding` (identity, gzip, br, zstd) to report its bytes on the wire.
 
 pub mod counters;
 pub mod load;
@@ -107,6 +108,9 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
         let seed = seed::load(&system.router()?.graphql_url(), options.products, options.orders).await?;
         let operations = scenarios::operations(&seed);
         let burst_op = operations.iter().find(|o| o.owner.is_none() && o.as_customer).context("a three-subgraph query")?;
+        progress("bytes on the wire with and without compression");
+        let catalog = operations.iter().find(|o| o.name.starts_with("catalog page")).context("the catalog page")?;
+        let wire = scenarios::wire_bytes(&http, &system, &seed, catalog).await?;
         progress("statement and fetch counts by list length");
         let lengths = [1, 10, options.orders.min(options.products)];
         let scaling = scenarios::scaling(&http, &system, &seed, &lengths, 5).await?;
@@ -158,6 +162,8 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
         text.push_str(&report::table(&rows));
         text.push('\n');
         text.push_str(&report::scaling(&scaling));
+        text.push('\n');
+        text.push_str(&report::wire_bytes(&wire));
         text.push('\n');
         text.push_str(&report::bursts(burst_op.name, &bursts));
         if let Some(soak) = &soak {

@@ -135,3 +135,15 @@ pub fn scaling(rows: &[Scaling]) -> String {
     }
     out
 }
+
+/// Bytes on the wire with and without compression.
+pub fn wire_bytes(wire: &crate::scenarios::WireBytes) -> String {
+    let identity = wire.sizes.iter().find(|(e, _)| *e == "identity").map_or(0, |(_, n)| *n);
+    let mut out = format!("Response bytes on the wire, {} (one request, body only):\n\n", wire.operation);
+    out.push_str("| Accept-Encoding | bytes | of uncompressed |\n|---|--:|--:|\n");
+    for (encoding, bytes) in &wire.sizes {
+        let share = if identity == 0 { 0.0 } else { *bytes as f64 * 100.0 / identity as f64 };
+        let _ = writeln!(out, "| {encoding} | {bytes} | {share:.0} % |");
+    }
+    out
+}

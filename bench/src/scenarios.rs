@@ -299,3 +299,33 @@ pub async fn scaling(http: &reqwest::Client, system: &System, seed: &Seed, lengt
     }
     Ok(out)
 }
+
+/// Response bytes on the wire for one operation, per `Accept-Encoding`.
+#[derive(Debug, Clone)]
+pub struct WireBytes {
+    pub operation: &'static str,
+    /// (encoding asked for, body bytes received); `identity` is the uncompressed size.
+    pub sizes: Vec<(&'static str, usize)>,
+}
+
+/// Sends `operation` through the router once per encoding and counts the body bytes as
+/// they arrive (the client does not decode them), checking the router used the encoding.
+pub async fn wire_bytes(http: &reqwest::Client, system: &System, seed: &Seed, operation: &Operation) -> anyhow::Result<WireBytes> {
+    let request = operation.request(system.router()?.graphql_url(), seed);
+    let mut sizes = Vec::new();
+    for encoding in ["identity", "gzip", "br", "zstd"] {
+        let mut call = http
+            .post(&request.url)
+            .header("content-type", "application/json")
+            .header("accept-encoding", encoding)
+            .body(request.body.clone());
+        if let Some(bearer) = &request.authorization {
+            call = call.header("authorization", bearer);
+        }
+        let response = call.send().await?.error_for_status()?;
+        let used = response.headers().get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("identity").to_owned();
+        anyhow::ensure!(used == encoding, "asked for {encoding}, the router answered with {used}");
+        sizes.push((encoding, response.bytes().await?.len()));
+    }
+    Ok(WireBytes { operation: operation.name, sizes })
+}

@@ -6,8 +6,9 @@
 //! ```
 //!
 //! `serve` is the default. Its config file may also be named by `ROUTER_CONFIG`.
-//! `compose` reads `supergraph.yaml` and writes the supergraph; with `--check` it writes
-//! nothing and fails when the file on disk differs from what composition yields.
+//! `compose` reads `supergraph.yaml` and writes the supergraph and, beside it,
+//! `api.graphql` (the schema clients see); with `--check` it writes nothing and fails when
+//! either file on disk differs from what composition yields.
 
 use std::path::PathBuf;
 

@@ -15,6 +15,11 @@
 //!
 //! `${VAR}` and `${VAR:-default}` are replaced from the environment before parsing, so
 //! routing URLs can differ per deployment without editing the file.
+//!
+//! Next to the supergraph, `router compose` writes the API schema ([`api_schema`]): what
+//! clients see (the supergraph without federation's own types and directives and without
+//! `@inaccessible` parts), which frontend code generators read from the repository and
+//! the router serves at `GET /schema.graphql`.
 
 use std::{
     collections::BTreeMap,
@@ -47,6 +52,8 @@ pub enum ComposeError {
     },
     #[error("composition failed:\n{0}")]
     Conflicts(composition::CompositionErrors),
+    #[error("the composed supergraph cannot be served: {0}")]
+    Unservable(String),
 }
 
 /// The parsed `supergraph.yaml`.
@@ -197,13 +204,52 @@ pub async fn compose_file(path: &Path) -> Result<String, ComposeError> {
     Ok(supergraph.sdl)
 }
 
+/// The API schema of a supergraph, as SDL: what introspection answers, and what
+/// `GET /schema.graphql` serves.
+pub fn api_schema(supergraph_sdl: &str) -> Result<String, ComposeError> {
+    let executor = executor::Executor::new(supergraph_sdl, executor::ExecutorConfig::default())
+        .map_err(|e| ComposeError::Unservable(e.to_string()))?;
+    Ok(api_schema_of(&executor))
+}
+
+/// The API schema an executor serves, without the scalars and directives every GraphQL
+/// schema has built in (tools add those themselves, as graphql-js's `printSchema` omits
+/// them).
+pub fn api_schema_of(executor: &executor::Executor) -> String {
+    use graphql_parser::schema::{Definition, TypeDefinition};
+    const BUILT_IN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
+    const BUILT_IN_DIRECTIVES: [&str; 5] =
+        ["skip", "include", "deprecated", "specifiedBy", "oneOf"];
+    let sdl = executor.public_schema_sdl();
+    let Ok(mut document) = graphql_parser::parse_schema::<String>(&sdl) else {
+        // The executor printed it from a parsed document, so this does not happen.
+        return sdl;
+    };
+    document.definitions.retain(|definition| match definition {
+        Definition::TypeDefinition(TypeDefinition::Scalar(s)) => {
+            !BUILT_IN_SCALARS.contains(&s.name.as_str())
+        }
+        Definition::DirectiveDefinition(d) => !BUILT_IN_DIRECTIVES.contains(&d.name.as_str()),
+        _ => true,
+    });
+    document.to_string()
+}
+
+/// Where the API schema goes for a supergraph written to `supergraph_output`: the same
+/// folder, `api.graphql`.
+pub fn api_schema_path(supergraph_output: &Path) -> PathBuf {
+    supergraph_output.with_file_name("api.graphql")
+}
+
 /// Writes `sdl` to `output` through a temporary file and a rename, so a router polling
 /// the file never reads half of it.
 pub fn write_supergraph(output: &Path, sdl: &str) -> Result<(), std::io::Error> {
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let tmp = output.with_extension("graphql.tmp");
+    let mut tmp = output.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, sdl)?;
     std::fs::rename(&tmp, output)
 }
@@ -237,6 +283,36 @@ mod tests {
             interpolate("no vars, ${ unterminated", lookup).unwrap(),
             "no vars, ${ unterminated"
         );
+    }
+
+    #[test]
+    fn api_schema_leaves_out_federation_and_inaccessible_parts() {
+        let subgraph = SubgraphSdl {
+            name: "things".to_owned(),
+            url: "http://things/graphql".to_owned(),
+            sdl: r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@inaccessible"])
+type Query { thing(id: ID!): Thing }
+type Thing @key(fields: "id") { id: ID! secret: String @inaccessible visible: String }
+"#
+            .to_owned(),
+        };
+        let supergraph = composition::compose(&[subgraph]).unwrap().sdl;
+        assert!(supergraph.contains("secret") && supergraph.contains("join__"));
+        let api = api_schema(&supergraph).unwrap();
+        assert!(api.contains("visible: String"), "{api}");
+        for hidden in [
+            "secret",
+            "join__",
+            "link__",
+            "_Entity",
+            "_Any",
+            "_service",
+            "@key",
+            "directive @skip",
+            "scalar Boolean",
+        ] {
+            assert!(!api.contains(hidden), "{hidden} in:\n{api}");
+        }
     }
 
     #[test]

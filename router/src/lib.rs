@@ -9,15 +9,15 @@
 //! Running it from the repository root:
 //!
 //! ```text
-//! cargo run -p router -- compose                 # supergraph.yaml -> schema/supergraph.graphql
+//! cargo run -p router -- compose                 # supergraph.yaml -> schema/{supergraph,api}.graphql
 //! cargo run -p router -- compose --check         # fails when that file is stale
 //! router/graphiql/install.sh                     # optional: GraphiQL without internet
 //! cargo run -p router -- serve --config router/config/dev.yaml
 //! bench/run.sh                                   # system benchmark (release build)
 //! ```
 //!
-//! Endpoints: `POST`/`GET /graphql`, GraphiQL at `/` and `/graphiql`, `/health`,
-//! `/ready` and `/metrics`.
+//! Endpoints: `POST`/`GET /graphql`, GraphiQL at `/` and `/graphiql`, the API schema at
+//! `/schema.graphql` (where introspection is on), `/health`, `/ready` and `/metrics`.
 
 pub mod cli;
 pub mod compose;

@@ -48,35 +48,50 @@ async fn run_compose(supergraph_config: &Path, output: &Path, check: bool) -> Ex
             return ExitCode::FAILURE;
         }
     };
+    let api = match compose::api_schema(&sdl) {
+        Ok(api) => api,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let api_output = compose::api_schema_path(output);
+    let files = [
+        (output, &sdl, "supergraph"),
+        (api_output.as_path(), &api, "API schema"),
+    ];
     if check {
-        return match compose::is_up_to_date(output, &sdl) {
-            Ok(true) => {
-                println!("{} is up to date", output.display());
-                ExitCode::SUCCESS
+        let mut stale = false;
+        for (path, text, what) in files {
+            match compose::is_up_to_date(path, text) {
+                Ok(true) => println!("{} is up to date", path.display()),
+                Ok(false) => {
+                    eprintln!(
+                        "{} differs from the composed {what}; run `router compose`",
+                        path.display()
+                    );
+                    stale = true;
+                }
+                Err(e) => {
+                    eprintln!("cannot read {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
             }
-            Ok(false) => {
-                eprintln!(
-                    "{} differs from the composed supergraph; run `router compose`",
-                    output.display()
-                );
-                ExitCode::FAILURE
-            }
-            Err(e) => {
-                eprintln!("cannot read {}: {e}", output.display());
-                ExitCode::FAILURE
-            }
+        }
+        return if stale {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
         };
     }
-    match compose::write_supergraph(output, &sdl) {
-        Ok(()) => {
-            println!("wrote {}", output.display());
-            ExitCode::SUCCESS
+    for (path, text, _) in files {
+        if let Err(e) = compose::write_supergraph(path, text) {
+            eprintln!("cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
         }
-        Err(e) => {
-            eprintln!("cannot write {}: {e}", output.display());
-            ExitCode::FAILURE
-        }
+        println!("wrote {}", path.display());
     }
+    ExitCode::SUCCESS
 }
 
 async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {

@@ -16,6 +16,10 @@ use common::health::{ReadinessCheck, RunningServer};
 use http::{HeaderName, HeaderValue, StatusCode};
 use tokio_util::sync::CancellationToken;
 use tower_http::{
+    compression::{
+        CompressionLayer,
+        predicate::{NotForContentType, Predicate, SizeAbove},
+    },
     cors::{AllowOrigin, CorsLayer},
     services::ServeDir,
 };
@@ -121,7 +125,7 @@ pub async fn spawn(config: RouterConfig) -> Result<RunningRouter, StartError> {
     let mut registry = Metrics::registry();
     let metrics = Arc::new(Metrics::register(&mut registry));
     let header_rules = HeaderRules::from_config(&config.headers)?;
-    let persisted = PersistedOperations::load(&config.persisted_operations)?;
+    let persisted = PersistedOperations::load(&config.persisted_operations, &config.apq)?;
     let graphiql = config
         .graphiql_enabled()
         .then(|| GraphiqlPage::new(&config.graphiql.assets_dir));
@@ -225,27 +229,86 @@ impl ReadinessCheck for SupergraphReady {
 fn app(state: Arc<AppState>, registry: prometheus_client::registry::Registry) -> Router {
     let graphql = Router::new()
         .route("/graphql", get(get_graphql).post(pipeline::graphql))
+        .route(API_SCHEMA_ROUTE, get(api_schema))
         .with_state(state.clone());
-    let graphql = match cors_layer(&state.config) {
+    let mut public = match cors_layer(&state.config) {
         Some(cors) => graphql.layer(cors),
         None => graphql,
     };
-    let mut app = graphql.merge(common::health::routes(
-        vec![Arc::new(SupergraphReady(state.clone()))],
-        Arc::new(registry),
-    ));
     if let Some(page) = &state.graphiql {
-        app = app.merge(
+        public = public.merge(
             Router::new()
                 .route("/", get(graphiql_page))
                 .route("/graphiql", get(graphiql_page))
                 .with_state(state.clone()),
         );
         if let AssetSource::Local(dir) = &page.source {
-            app = app.nest_service(ASSETS_ROUTE, ServeDir::new(dir));
+            public = public.nest_service(ASSETS_ROUTE, ServeDir::new(dir));
         }
     }
-    app
+    if let Some(compression) = compression_layer(&state.config) {
+        public = public.layer(compression);
+    }
+    public.merge(common::health::routes(
+        vec![Arc::new(SupergraphReady(state.clone()))],
+        Arc::new(registry),
+    ))
+}
+
+/// Where the client API schema is published (when introspection is on).
+pub const API_SCHEMA_ROUTE: &str = "/schema.graphql";
+
+/// `GET /schema.graphql`: the API schema clients see, as SDL, for codegen tools. It is
+/// what introspection would tell, so it is only served where introspection is enabled.
+async fn api_schema(State(state): State<Arc<AppState>>) -> Response {
+    let text_plain = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    )];
+    if !state.introspection {
+        return (
+            StatusCode::NOT_FOUND,
+            text_plain,
+            "the API schema is not published here: introspection is disabled on this router\n",
+        )
+            .into_response();
+    }
+    match state.executor() {
+        Some(executor) => (
+            StatusCode::OK,
+            text_plain,
+            compose::api_schema_of(&executor),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            text_plain,
+            "the router has no supergraph loaded yet\n",
+        )
+            .into_response(),
+    }
+}
+
+/// gzip, Brotli and zstd by `Accept-Encoding`, for bodies of at least
+/// `compression.min_size_bytes` (never for event streams or images).
+fn compression_layer(
+    config: &RouterConfig,
+) -> Option<CompressionLayer<impl Predicate + use<>>> {
+    let settings = &config.compression;
+    if !settings.enabled {
+        return None;
+    }
+    let predicate = SizeAbove::new(settings.min_size_bytes.saturating_sub(1))
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    Some(
+        CompressionLayer::new()
+            .gzip(true)
+            .br(true)
+            .zstd(true)
+            .compress_when(predicate),
+    )
 }
 
 /// `GET /graphql`: the IDE for a browser navigating there, otherwise a GraphQL query.

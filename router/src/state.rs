@@ -31,6 +31,8 @@ pub struct AppState {
     pub header_rules: HeaderRules,
     pub persisted: PersistedOperations,
     pub graphiql: Option<GraphiqlPage>,
+    /// The `Vary` header of `/graphql` answers (see [`crate::pipeline::cache`]).
+    pub vary: http::HeaderValue,
     supergraph: RwLock<Option<LoadedSupergraph>>,
     draining: AtomicBool,
 }
@@ -55,6 +57,7 @@ impl AppState {
         Self {
             introspection: config.introspection_enabled(),
             auth: EdgeAuth::new(&config.auth),
+            vary: crate::pipeline::cache::vary_value(&config.headers),
             config,
             metrics,
             header_rules,

@@ -3,7 +3,9 @@
 //! A browser sends a cross-origin GET, or a POST with a form-like content type, without a
 //! CORS preflight, so such a request could be forged by any page the user visits. The
 //! router rejects them unless they carry one of `required_headers` with a non-empty
-//! value, which a browser only sends after a successful preflight.
+//! value, which a browser only sends after a successful preflight. A request of any method
+//! with a JSON `Content-Type` is not simple (browsers preflight it), so Apollo Client's
+//! GET requests, which carry one, pass.
 //!
 //! Environment: `ROUTER_CSRF_ENABLED`.
 

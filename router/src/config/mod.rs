@@ -9,7 +9,10 @@
 //! Precedence, lowest first: built-in defaults (which depend on the [`Profile`]), the YAML
 //! file, environment variables (`ROUTER_*`, documented in each submodule).
 
+pub mod apq;
 pub mod auth;
+pub mod cache_control;
+pub mod compression;
 pub mod cors;
 pub mod csrf;
 pub mod dedup;
@@ -22,13 +25,15 @@ pub mod persisted;
 pub mod subgraphs;
 pub mod supergraph;
 pub mod telemetry;
+pub mod variables;
 
 use std::{fmt, path::Path, str::FromStr};
 
 use serde::Deserialize;
 
 pub use self::{
-    auth::AuthConfig, cors::CorsConfig, csrf::CsrfConfig, dedup::DedupConfig,
+    apq::ApqConfig, auth::AuthConfig, cache_control::CacheControlConfig,
+    compression::CompressionConfig, cors::CorsConfig, csrf::CsrfConfig, dedup::DedupConfig,
     graphiql::GraphiqlConfig, headers::HeadersConfig, introspection::IntrospectionConfig,
     limits::LimitsConfig, listen::ListenConfig, persisted::PersistedConfig,
     subgraphs::SubgraphsConfig, supergraph::SupergraphConfig, telemetry::TelemetryConfig,
@@ -187,6 +192,9 @@ pub struct RouterConfig {
     pub subgraphs: SubgraphsConfig,
     pub dedup: DedupConfig,
     pub persisted_operations: PersistedConfig,
+    pub apq: ApqConfig,
+    pub compression: CompressionConfig,
+    pub cache_control: CacheControlConfig,
     pub graphiql: GraphiqlConfig,
     pub telemetry: TelemetryConfig,
 }
@@ -235,6 +243,9 @@ impl RouterConfig {
         self.subgraphs.apply_env(env)?;
         self.dedup.apply_env(env)?;
         self.persisted_operations.apply_env(env)?;
+        self.apq.apply_env(env)?;
+        self.compression.apply_env(env)?;
+        self.cache_control.apply_env(env)?;
         self.graphiql.apply_env(env)?;
         self.telemetry.apply_env(env)?;
         self.validate()?;
@@ -248,10 +259,12 @@ impl RouterConfig {
         self.limits.validate()?;
         self.csrf.validate()?;
         self.cors.validate()?;
+        self.introspection.validate()?;
         self.auth.validate()?;
         self.headers.validate()?;
         self.subgraphs.validate()?;
         self.persisted_operations.validate()?;
+        self.apq.validate()?;
         self.telemetry.validate()?;
         Ok(())
     }

@@ -5,15 +5,19 @@
 //! times is measured by what it asks for, not by its size. Each fragment is measured once
 //! and memoised, which keeps this linear in the document even for "fragment bombs".
 //! Validation has already refused fragment cycles; the walker still guards against them.
+//!
+//! Root `__schema` and `__type` fields count as root fields but are otherwise measured by
+//! the introspection guard ([`super::introspection`]), whose limits admit the standard
+//! introspection query that tools send.
 
 use std::collections::HashMap;
 
 use executor::{
     ParsedOperation,
-    ast::{Definition, FragmentDefinition, OperationDefinition, Selection, SelectionSet},
+    ast::{Definition, Field, FragmentDefinition, OperationDefinition, Selection, SelectionSet},
 };
 
-use super::rejection::Rejection;
+use super::{introspection::is_root_introspection, rejection::Rejection};
 use crate::config::LimitsConfig;
 
 /// Measurements of one operation.
@@ -55,10 +59,47 @@ impl Shape {
 struct Walker<'a> {
     fragments: HashMap<&'a str, &'a FragmentDefinition>,
     memo: HashMap<&'a str, Shape>,
+    memo_at_root: HashMap<&'a str, Shape>,
     visiting: Vec<&'a str>,
 }
 
 impl<'a> Walker<'a> {
+    /// Measures the operation's own selection set, leaving introspection fields out of
+    /// everything but the root-field count.
+    fn measure_root(&mut self, set: &'a SelectionSet) -> Shape {
+        let mut m = Shape::default();
+        for selection in &set.items {
+            let inner = match selection {
+                Selection::Field(field) if is_root_introspection(&field.name) => Shape {
+                    root_fields: 1,
+                    ..Shape::default()
+                },
+                Selection::Field(field) => self.field(field),
+                Selection::InlineFragment(inline) => self.measure_root(&inline.selection_set),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.fragment_name.as_str();
+                    if let Some(m) = self.memo_at_root.get(name) {
+                        *m
+                    } else {
+                        let Some(fragment) = self.fragments.get(name).copied() else {
+                            continue;
+                        };
+                        if self.visiting.contains(&name) {
+                            continue;
+                        }
+                        self.visiting.push(name);
+                        let inner = self.measure_root(&fragment.selection_set);
+                        self.visiting.pop();
+                        self.memo_at_root.insert(name, inner);
+                        inner
+                    }
+                }
+            };
+            m = merge(m, inner);
+        }
+        m
+    }
+
     /// Measures a selection set: `root_fields` counts the fields of its own level
     /// (through fragments), `depth` and `aliases` cover everything below it.
     fn measure(&mut self, set: &'a SelectionSet) -> Shape {
@@ -66,13 +107,8 @@ impl<'a> Walker<'a> {
         for selection in &set.items {
             match selection {
                 Selection::Field(field) => {
-                    let below = self.measure(&field.selection_set);
-                    m.root_fields = m.root_fields.saturating_add(1);
-                    m.depth = m.depth.max(below.depth.saturating_add(1));
-                    m.aliases = m
-                        .aliases
-                        .saturating_add(below.aliases)
-                        .saturating_add(usize::from(field.alias.is_some()));
+                    let inner = self.field(field);
+                    m = merge(m, inner);
                 }
                 Selection::InlineFragment(inline) => {
                     let inner = self.measure(&inline.selection_set);
@@ -85,6 +121,18 @@ impl<'a> Walker<'a> {
             }
         }
         m
+    }
+
+    /// One field: a root field of its level, one deeper than what it selects.
+    fn field(&mut self, field: &'a Field) -> Shape {
+        let below = self.measure(&field.selection_set);
+        Shape {
+            depth: below.depth.saturating_add(1),
+            aliases: below
+                .aliases
+                .saturating_add(usize::from(field.alias.is_some())),
+            root_fields: 1,
+        }
     }
 
     fn fragment(&mut self, name: &'a str) -> Shape {
@@ -133,9 +181,10 @@ pub fn measure(parsed: &ParsedOperation) -> Shape {
     let mut walker = Walker {
         fragments,
         memo: HashMap::new(),
+        memo_at_root: HashMap::new(),
         visiting: Vec::new(),
     };
-    walker.measure(selection_set)
+    walker.measure_root(selection_set)
 }
 
 #[cfg(test)]

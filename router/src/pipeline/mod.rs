@@ -3,19 +3,24 @@
 //! subgraph:
 //!
 //! 1. [`request`]: `Accept` negotiation, CSRF prevention, body size limit, request shape;
-//! 2. [`persisted`]: persisted-operation ids and the safelist;
-//! 3. [`tokens`]: the token limit, before parsing;
+//! 2. [`persisted`]: persisted-operation ids, automatic persisted queries, the safelist;
+//! 3. [`tokens`]: the token limit and the parser's nesting limit, before parsing;
 //! 4. parse and validate (the executor, cached by query text), then GET-only-for-queries;
-//! 5. [`limits`]: depth, aliases and root fields; then the introspection switch;
+//! 5. [`limits`]: depth, aliases and root fields; then the introspection switch and
+//!    [`introspection`]'s own limits; a query sent with its APQ hash is registered here;
 //! 6. [`auth`]: bearer token verification;
 //! 7. [`headers`]: the headers subgraphs receive;
-//! 8. [`execute`]: planning and execution.
+//! 8. [`execute`]: planning and execution;
+//! 9. [`cache`]: `Cache-Control` and `Vary` on the answer.
 //!
-//! The codes of every refusal are listed in [`rejection`].
+//! The codes of every refusal are listed in [`rejection`]. Compression is a layer around
+//! the whole route (see `server`).
 
 pub mod auth;
+pub mod cache;
 pub mod execute;
 pub mod headers;
+pub mod introspection;
 pub mod limits;
 pub mod persisted;
 pub mod rejection;
@@ -38,7 +43,7 @@ use self::{
     headers::{REQUEST_ID, TraceContext},
     rejection::{MediaType, Rejection},
 };
-use crate::{metrics::Outcome, state::AppState};
+use crate::{config::limits::PARSER_NESTING_LIMIT, metrics::Outcome, state::AppState};
 
 /// What a finished request reports to metrics.
 struct Finished {
@@ -103,20 +108,44 @@ async fn run(
     let request = if *method == Method::GET {
         request::decode_get(uri.query(), config.limits.max_body_bytes)
     } else {
-        request::decode_post(headers, body, config.limits.max_body_bytes).await
+        request::decode_post(
+            headers,
+            body,
+            config.limits.max_body_bytes,
+            config.limits.max_discard_bytes,
+        )
+        .await
     };
     let request = match request {
         Ok(request) => request,
         Err(r) => refuse!(r),
     };
-    let query = match state.persisted.resolve(&request) {
-        Ok(query) => query,
+    let resolved = match state.persisted.resolve(&request) {
+        Ok(resolved) => resolved,
         Err(r) => refuse!(r),
     };
-    if let Err(count) = tokens::count_tokens(&query, config.limits.max_tokens) {
-        tracing::debug!(count, "token limit exceeded");
+    let query = resolved.query;
+    // Which token limit applies is only known after parsing; the larger one bounds what
+    // the parser is given.
+    let token_ceiling = if state.introspection {
+        config
+            .limits
+            .max_tokens
+            .max(config.introspection.max_tokens)
+    } else {
+        config.limits.max_tokens
+    };
+    let scan = tokens::scan(&query, token_ceiling);
+    if scan.tokens > token_ceiling {
+        tracing::debug!(count = scan.tokens, "token limit exceeded");
         refuse!(Rejection::MaxTokens {
             max: config.limits.max_tokens
+        });
+    }
+    if scan.nesting > PARSER_NESTING_LIMIT {
+        refuse!(Rejection::MaxDepth {
+            actual: scan.nesting,
+            max: config.limits.max_depth
         });
     }
     let Some(executor) = state.executor() else {
@@ -127,6 +156,14 @@ async fn run(
         Err(e) => return request_failed(state, kind, media, e),
     };
     kind = kind_label(parsed.kind());
+    let token_limit = if state.introspection && introspection::only_introspection(&parsed) {
+        config.introspection.max_tokens
+    } else {
+        config.limits.max_tokens
+    };
+    if scan.tokens > token_limit {
+        refuse!(Rejection::MaxTokens { max: token_limit });
+    }
     if *method == Method::GET && parsed.kind() == OperationKind::Mutation {
         refuse!(Rejection::MutationOverGet);
     }
@@ -135,6 +172,12 @@ async fn run(
     }
     if parsed.uses_introspection() && !state.introspection {
         refuse!(Rejection::IntrospectionDisabled);
+    }
+    if let Err(r) = introspection::check(&parsed, &config.introspection) {
+        refuse!(r);
+    }
+    if let Some(hash) = resolved.register {
+        state.persisted.register(hash, query.clone());
     }
     if let Err(r) = state.auth.authenticate(headers).await {
         refuse!(r);
@@ -166,10 +209,18 @@ async fn run(
     } else {
         (StatusCode::OK, Outcome::Partial)
     };
+    let cacheability = cache::decide(
+        &config.cache_control,
+        headers,
+        &parsed,
+        outcome == Outcome::Ok,
+    );
+    let mut response = json_response(status, media, response.to_bytes());
+    cache::apply(&mut response, cacheability, &state.vary);
     Finished {
         kind,
         outcome,
-        response: json_response(status, media, response.to_bytes()),
+        response,
     }
 }
 

@@ -13,13 +13,17 @@
 //! | `GRAPHQL_PARSE_FAILED` | 400 / 200 | the document does not parse |
 //! | `GRAPHQL_UNKNOWN_OPERATION_NAME` | 400 / 200 | `operationName` names no operation, or is missing while the document has several |
 //! | `GRAPHQL_VALIDATION_FAILED` | 400 / 200 | the operation or its variables do not fit the schema (from the executor) |
-//! | `MAX_DEPTH_EXCEEDED` | 400 / 200 | nesting deeper than `limits.max_depth` |
+//! | `MAX_DEPTH_EXCEEDED` | 400 / 200 | nesting deeper than `limits.max_depth` (outside introspection), or a document nested deeper than the parser accepts |
 //! | `MAX_ALIASES_EXCEEDED` | 400 / 200 | more aliases than `limits.max_aliases` |
 //! | `MAX_ROOT_FIELDS_EXCEEDED` | 400 / 200 | more root fields than `limits.max_root_fields` |
 //! | `INTROSPECTION_DISABLED` | 400 / 200 | `__schema`/`__type` while introspection is off |
+//! | `INTROSPECTION_TOO_DEEP` | 400 / 200 | introspection nested deeper than `introspection.max_depth`, `ofType` deeper than `introspection.max_of_type_depth`, or lists deeper than `introspection.max_list_depth` |
+//! | `INTROSPECTION_REPEATED` | 400 / 200 | an introspection field selected under two response names in one selection set, or `__schema`/`__type` twice |
 //! | `SUBSCRIPTION_NOT_SUPPORTED` | 400 / 200 | a subscription operation |
 //! | `PERSISTED_QUERY_NOT_SUPPORTED` | 400 / 200 | a persisted-operation id while `persisted_operations.mode` is `off` |
-//! | `PERSISTED_QUERY_NOT_FOUND` | 400 / 200 | an id the manifest does not hold (mode `allow`) |
+//! | `PERSISTED_QUERY_NOT_FOUND` | 400 / 200 | an id neither the manifest nor the automatic persisted-query cache holds; clients then send the full query once |
+//! | `PERSISTED_QUERY_HASH_MISMATCH` | 400 / 200 | `extensions.persistedQuery.sha256Hash` is not the SHA-256 of the `query` sent with it |
+//! | `PERSISTED_QUERY_VERSION_NOT_SUPPORTED` | 400 / 200 | `extensions.persistedQuery.version` is not 1 |
 //! | `PERSISTED_QUERY_NOT_IN_SAFELIST` | 400 / 200 | in `safelist` mode, an id or text outside the manifest |
 //! | `UNAUTHENTICATED` | 401 / 200 | a bearer token that is malformed, expired, forged, unsigned, or from another issuer/audience |
 //! | `AUTHENTICATION_UNAVAILABLE` | 503 / 503 | a token was sent but the signing keys cannot be fetched |
@@ -85,12 +89,24 @@ pub enum Rejection {
     MaxRootFields { actual: usize, max: usize },
     #[error("introspection is disabled")]
     IntrospectionDisabled,
+    #[error("the introspection query nests {what} {actual} levels deep; the maximum is {max}")]
+    IntrospectionTooDeep {
+        what: &'static str,
+        actual: usize,
+        max: usize,
+    },
+    #[error("the introspection query selects `{field}` more than once")]
+    IntrospectionRepeated { field: String },
     #[error("subscriptions are not supported by this router")]
     SubscriptionNotSupported,
     #[error("persisted operations are not enabled")]
     PersistedQueryNotSupported,
-    #[error("persisted operation not found")]
+    #[error("PersistedQueryNotFound")]
     PersistedQueryNotFound,
+    #[error("the persisted query hash does not match the query text")]
+    PersistedQueryHashMismatch,
+    #[error("only version 1 of persisted queries is supported")]
+    PersistedQueryVersionNotSupported,
     #[error("this operation is not in the safelist of persisted operations")]
     PersistedQueryNotInSafelist,
     #[error("{0}")]
@@ -118,9 +134,13 @@ impl Rejection {
             Self::MaxAliases { .. } => "MAX_ALIASES_EXCEEDED",
             Self::MaxRootFields { .. } => "MAX_ROOT_FIELDS_EXCEEDED",
             Self::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            Self::IntrospectionTooDeep { .. } => "INTROSPECTION_TOO_DEEP",
+            Self::IntrospectionRepeated { .. } => "INTROSPECTION_REPEATED",
             Self::SubscriptionNotSupported => "SUBSCRIPTION_NOT_SUPPORTED",
             Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Self::PersistedQueryVersionNotSupported => "PERSISTED_QUERY_VERSION_NOT_SUPPORTED",
             Self::PersistedQueryNotInSafelist => "PERSISTED_QUERY_NOT_IN_SAFELIST",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::AuthenticationUnavailable => "AUTHENTICATION_UNAVAILABLE",

@@ -3,11 +3,17 @@
 //!
 //! Order matters: CSRF is checked before the body is read, so a forged request costs the
 //! router nothing, and the size limit is applied while reading, so an oversized body is
-//! never buffered whole.
+//! never buffered whole. The rest of an oversized body is read and dropped (up to
+//! `limits.max_discard_bytes`, within [`DISCARD_TIMEOUT`]) before the 413 is sent:
+//! clients that write the whole body before reading (browsers, Node's `fetch`) would
+//! otherwise see a reset connection instead of the error.
+
+use std::time::Duration;
 
 use axum::body::Body;
+use bytes::BytesMut;
 use http::{HeaderMap, Method, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -82,17 +88,19 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
 }
 
 /// Rejects "simple" requests (those a browser sends cross-origin without a preflight)
-/// that do not carry one of the configured preflight headers.
+/// that do not carry one of the configured preflight headers. The method does not
+/// matter: a GET and a POST are simple unless their content type is JSON.
 pub fn check_csrf(
     config: &CsrfConfig,
-    method: &Method,
+    _method: &Method,
     headers: &HeaderMap,
 ) -> Result<(), Rejection> {
     if !config.enabled {
         return Ok(());
     }
-    // A JSON content type cannot be sent without a preflight, so such a POST is safe.
-    let simple = *method != Method::POST || !is_json_content_type(headers);
+    // A JSON content type cannot be sent cross-origin without a preflight, whatever the
+    // method (Apollo Client sends it on GET too), so such a request is safe.
+    let simple = !is_json_content_type(headers);
     if !simple {
         return Ok(());
     }
@@ -153,11 +161,34 @@ fn json_object_param(
     }
 }
 
+/// How long the rest of an oversized body may take to arrive before the connection is
+/// dropped.
+pub const DISCARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads and drops what is left of `body`, up to `max_discard` bytes (`read` already
+/// read), so the client is reading when the error is sent.
+async fn discard(mut body: Body, mut read: usize, max_discard: usize) {
+    let drain = async {
+        while read <= max_discard {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    read = read.saturating_add(frame.data_ref().map_or(0, |d| d.len()));
+                }
+                _ => return,
+            }
+        }
+    };
+    if tokio::time::timeout(DISCARD_TIMEOUT, drain).await.is_err() {
+        tracing::debug!("oversized body still arriving; answering without reading it all");
+    }
+}
+
 /// Reads a `POST` body as JSON, enforcing the size limit while reading.
 pub async fn decode_post(
     headers: &HeaderMap,
-    body: Body,
+    mut body: Body,
     max_bytes: usize,
+    max_discard: usize,
 ) -> Result<GraphqlRequest, Rejection> {
     if !is_json_content_type(headers) {
         return Err(Rejection::UnsupportedMediaType);
@@ -166,20 +197,29 @@ pub async fn decode_post(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max_bytes as u64) {
+    if let Some(len) = declared.filter(|len| *len > max_bytes as u64) {
+        if len <= max_discard as u64 {
+            discard(body, 0, max_discard).await;
+        }
         return Err(Rejection::PayloadTooLarge { limit: max_bytes });
     }
-    let bytes = match Limited::new(body, max_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(Rejection::PayloadTooLarge { limit: max_bytes });
-        }
-        Err(_) => {
+    let mut buffer = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
             return Err(Rejection::BadRequest(
                 "the request body could not be read".to_owned(),
             ));
+        };
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
+        if buffer.len() + data.len() > max_bytes {
+            discard(body, buffer.len() + data.len(), max_discard).await;
+            return Err(Rejection::PayloadTooLarge { limit: max_bytes });
         }
-    };
+        buffer.extend_from_slice(data);
+    }
+    let bytes = buffer.freeze();
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(_)) => serde_json::from_slice::<GraphqlRequest>(&bytes).map_err(|e| {
             Rejection::BadRequest(format!("the request body is not a GraphQL request: {e}"))
@@ -249,6 +289,8 @@ mod tests {
             check_csrf(&config, &Method::GET, &headers(&[])),
             Err(Rejection::CsrfPrevention)
         );
+        // A JSON content type forces a preflight on GET as on POST (Apollo Client sends it).
+        assert_eq!(check_csrf(&config, &Method::GET, &json), Ok(()));
         let blank = headers(&[("apollo-require-preflight", " ")]);
         assert_eq!(
             check_csrf(&config, &Method::GET, &blank),
@@ -288,20 +330,20 @@ mod tests {
     #[tokio::test]
     async fn post_body_limits_and_shape() {
         let json = headers(&[("content-type", "application/json")]);
-        let ok = decode_post(&json, Body::from(r#"{"query":"{ a }"}"#), 64)
+        let ok = decode_post(&json, Body::from(r#"{"query":"{ a }"}"#), 64, 1024)
             .await
             .unwrap();
         assert_eq!(ok.query.as_deref(), Some("{ a }"));
         let big = format!(r#"{{"query":"{}"}}"#, "a".repeat(100));
         assert_eq!(
-            decode_post(&json, Body::from(big), 64)
+            decode_post(&json, Body::from(big), 64, 1024)
                 .await
                 .unwrap_err()
                 .code(),
             "PAYLOAD_TOO_LARGE"
         );
         assert_eq!(
-            decode_post(&json, Body::from("[]"), 64)
+            decode_post(&json, Body::from("[]"), 64, 1024)
                 .await
                 .unwrap_err()
                 .code(),
@@ -309,7 +351,7 @@ mod tests {
         );
         let text = headers(&[("content-type", "text/plain")]);
         assert_eq!(
-            decode_post(&text, Body::from("{}"), 64)
+            decode_post(&text, Body::from("{}"), 64, 1024)
                 .await
                 .unwrap_err()
                 .code(),

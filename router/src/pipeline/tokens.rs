@@ -5,15 +5,40 @@
 //! numbers and strings (including block strings) and skips whitespace, commas and
 //! comments, following the lexical grammar of the GraphQL specification. Malformed input
 //! is counted leniently; the parser reports the actual syntax error later.
+//!
+//! The same pass measures bracket nesting (`{`, `(`, `[`): the parser gives up on deep
+//! nesting with a bare "recursion limit" syntax error, so documents nested deeper than
+//! [`crate::config::limits::PARSER_NESTING_LIMIT`] are refused as too deep before it runs.
+
+/// What one pass over the document found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// Tokens counted (at most `limit + 1`: counting stops past the limit).
+    pub tokens: usize,
+    /// Deepest bracket nesting seen.
+    pub nesting: usize,
+}
 
 /// Counts tokens, stopping as soon as the count exceeds `limit`.
 ///
 /// Returns `Err(count)` with a count greater than `limit` when the limit is exceeded,
 /// `Ok(count)` otherwise.
 pub fn count_tokens(source: &str, limit: usize) -> Result<usize, usize> {
+    let found = scan(source, limit);
+    if found.tokens > limit {
+        Err(found.tokens)
+    } else {
+        Ok(found.tokens)
+    }
+}
+
+/// Counts tokens (stopping past `limit`) and measures bracket nesting.
+pub fn scan(source: &str, limit: usize) -> Scan {
     let bytes = source.as_bytes();
     let mut i = 0;
     let mut count = 0usize;
+    let mut open = 0usize;
+    let mut nesting = 0usize;
     while i < bytes.len() {
         let b = bytes[i];
         match b {
@@ -51,15 +76,27 @@ pub fn count_tokens(source: &str, limit: usize) -> Result<usize, usize> {
                     i += 1;
                 }
             }
-            // Punctuators and anything unexpected count as one token each.
+            b'{' | b'(' | b'[' => {
+                open += 1;
+                nesting = nesting.max(open);
+                i += 1;
+            }
+            b'}' | b')' | b']' => {
+                open = open.saturating_sub(1);
+                i += 1;
+            }
+            // Other punctuators and anything unexpected count as one token each.
             _ => i += utf8_len(b),
         }
         count += 1;
         if count > limit {
-            return Err(count);
+            break;
         }
     }
-    Ok(count)
+    Scan {
+        tokens: count,
+        nesting,
+    }
 }
 
 fn skip_string(bytes: &[u8], mut i: usize) -> usize {
@@ -99,7 +136,7 @@ fn utf8_len(first: u8) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::count_tokens;
+    use super::{count_tokens, scan};
 
     #[test]
     fn counts_punctuators_names_and_values() {
@@ -120,6 +157,14 @@ mod tests {
         let query = "{ a b c d e f g h }";
         assert_eq!(count_tokens(query, 3), Err(4));
         assert_eq!(count_tokens(query, 10), Ok(10));
+    }
+
+    #[test]
+    fn measures_bracket_nesting_outside_strings_and_comments() {
+        assert_eq!(scan("{ a(x: [[1]]) { b { c } } } # {{{{{{", 100).nesting, 4);
+        assert_eq!(scan("{ a(s: \"{{{{{{\") }", 100).nesting, 2);
+        let deep = format!("{}{}", "{ a ".repeat(60), "}".repeat(60));
+        assert_eq!(scan(&deep, 1_000).nesting, 60);
     }
 
     #[test]

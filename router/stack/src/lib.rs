@@ -9,6 +9,7 @@
 //! wires them together (one shared bus, the users service's keys for every verifier, the
 //! router pointed at wherever the subgraphs really listen).
 
+pub mod configuration;
 pub mod demo;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
@@ -99,6 +100,21 @@ impl Stack {
     }
 }
 
+/// The banner lines about the router: the GraphQL endpoint, and GraphiQL and the API
+/// schema only when this router serves them.
+pub fn router_banner(router: &router::RunningRouter) -> Vec<String> {
+    let addr = router.addr;
+    let state = router.state();
+    let mut lines = vec![format!("  router (GraphQL)   http://{addr}/graphql")];
+    if state.graphiql.is_some() {
+        lines.push(format!("  GraphiQL           http://{addr}/"));
+    }
+    if state.introspection {
+        lines.push(format!("  API schema (SDL)   http://{addr}/schema.graphql"));
+    }
+    lines
+}
+
 fn ephemeral(addr: SocketAddr, on: bool) -> SocketAddr {
     if on { SocketAddr::new(addr.ip(), 0) } else { addr }
 }
@@ -141,6 +157,9 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
     router_config.listen.addr = ephemeral(router_config.listen.addr, options.ephemeral_ports);
     router_config.supergraph.compose_from = Some(options.project_dir.join("supergraph.yaml"));
     router_config.supergraph.path = options.project_dir.join("schema/supergraph.graphql");
+    if router_config.graphiql.assets_dir.is_relative() {
+        router_config.graphiql.assets_dir = options.project_dir.join(&router_config.graphiql.assets_dir);
+    }
     router_config.auth.jwks_url = jwks_url;
     for (name, addr) in [("products", products.addr), ("orders", orders.addr), ("payments", payments.addr), ("users", users.addr)] {
         router_config.subgraphs.urls.insert(name.to_owned(), format!("http://{addr}/graphql"));

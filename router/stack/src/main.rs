@@ -1,5 +1,6 @@
-//! `commerce`: the README's first command. Runs the router (with GraphiQL) and all four
-//! subgraphs in one process; `--demo` loads demo accounts and a catalog.
+//! `commerce`: the README's first command. Runs the router and all four subgraphs in one
+//! process; `--demo` loads demo accounts and a catalog. The banner lists what is really
+//! served (GraphiQL and `/schema.graphql` only where the router's profile turns them on).
 
 use std::path::PathBuf;
 
@@ -8,7 +9,8 @@ use common::config::Env;
 
 const USAGE: &str = "usage: commerce [--demo] [--data-dir DIR]
 
-Runs the router on :4000 (GraphiQL at http://127.0.0.1:4000/) and the products (:4001),
+Runs the router on :4000 (GraphiQL at http://127.0.0.1:4000/ in the default dev profile;
+ROUTER_PROFILE=production turns it and introspection off) and the products (:4001),
 orders (:4002), payments (:4003) and users (:4004) subgraphs in one process. Without
 DATABASE_URL, MONGODB_URL, NATS_URL or STRIPE_SECRET_KEY it runs embedded: SQLite files and
 the user store in the data folder (DATA_DIR, default ./data), an in-process event bus and a
@@ -38,7 +40,9 @@ async fn main() -> anyhow::Result<()> {
     let stack = stack::start(&env, &options).await?;
     let urls = stack.urls();
     println!();
-    println!("  router + GraphiQL  http://{}/", urls.router);
+    for line in stack::router_banner(&stack.router) {
+        println!("{line}");
+    }
     println!("  products           http://{}/graphql", urls.products);
     println!("  orders             http://{}/graphql", urls.orders);
     println!("  payments           http://{}/graphql  (webhook: /webhooks/stripe)", urls.payments);

@@ -103,7 +103,7 @@ impl ServedRouter {
         config.supergraph.poll_interval_secs = 0;
         config.auth.enabled = false;
         // The corpus checks answers, not the edge's limits.
-        config.limits.max_depth = 64;
+        config.limits.max_depth = router::config::limits::PARSER_NESTING_LIMIT;
         config.limits.max_aliases = 500;
         config.limits.max_root_fields = 200;
         config.limits.max_tokens = 100_000;

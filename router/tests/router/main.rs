@@ -7,5 +7,6 @@ mod csrf;
 mod dedup;
 mod execution;
 mod fixtures;
+mod frontend;
 mod limits;
 mod operations;

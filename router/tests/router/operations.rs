@@ -399,6 +399,9 @@ fn compose_command_writes_and_checks_the_supergraph() {
     );
     let sdl = std::fs::read_to_string(&out).unwrap();
     assert!(sdl.contains("join__Graph"), "{sdl}");
+    let api = std::fs::read_to_string(dir.path().join("schema/api.graphql")).unwrap();
+    assert_eq!(api, router::compose::api_schema(&sdl).unwrap());
+    assert!(!api.contains("join__Graph"), "{api}");
 
     let check = router_bin(
         &[
@@ -416,6 +419,23 @@ fn compose_command_writes_and_checks_the_supergraph() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+
+    let api_path = dir.path().join("schema/api.graphql");
+    std::fs::write(&api_path, format!("{api}\n# edited\n")).unwrap();
+    let check = router_bin(
+        &[
+            "compose",
+            "--supergraph-config",
+            yaml_arg,
+            "-o",
+            out_arg,
+            "--check",
+        ],
+        &[],
+    );
+    assert!(!check.status.success(), "a stale API schema fails the check");
+    assert!(String::from_utf8_lossy(&check.stderr).contains("api.graphql"));
+    std::fs::write(&api_path, &api).unwrap();
 
     std::fs::write(&out, format!("{sdl}\n# edited\n")).unwrap();
     let check = router_bin(
@@ -472,6 +492,22 @@ async fn checked_in_supergraph_matches_composition() {
         router::compose::is_up_to_date(&path, &sdl).unwrap(),
         "schema/supergraph.graphql is stale: run `cargo run -p router -- compose`"
     );
+}
+
+#[tokio::test]
+async fn checked_in_api_schema_matches_composition() {
+    let sdl = repository_supergraph().await;
+    let api = router::compose::api_schema(&sdl).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/api.graphql");
+    assert!(
+        router::compose::is_up_to_date(&path, &api).unwrap(),
+        "schema/api.graphql is stale: run `cargo run -p router -- compose`"
+    );
+    // What clients see: no federation machinery, nothing @inaccessible.
+    for internal in ["join__", "link__", "_Entity", "_Any", "_service", "@inaccessible"] {
+        assert!(!api.contains(internal), "{internal} in the API schema");
+    }
+    assert!(api.contains("type Query"));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 //! ([`error`]), how money is represented ([`money`]), how tokens are verified ([`auth`]),
 //! how events and requests travel between services ([`bus`], [`contracts`], [`outbox`]),
 //! and how a service is configured, observed and probed ([`config`], [`telemetry`],
-//! [`health`], [`db`]).
+//! [`health`], [`db`]), and which characters text inputs may hold ([`text`]).
 
 pub mod auth;
 pub mod bus;
@@ -18,6 +18,7 @@ pub mod health;
 pub mod money;
 pub mod outbox;
 pub mod telemetry;
+pub mod text;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -95,14 +95,15 @@ pub struct Query;
 
 #[Object]
 impl Query {
-    /// A payment by id; its owner and admins only.
-    async fn payment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Payment>> {
+    /// A payment by id; its owner and admins only. Anyone else's payment is `NOT_FOUND`,
+    /// as an unknown one is, so ids cannot be probed.
+    async fn payment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Payment> {
         let caller = auth_from_ctx(ctx).require_user()?;
         let id = parse_id(&id, "id")?;
         let found = payment::Entity::find_by_id(id).one(&state(ctx).db).await.map_err(ApiError::from)?;
         match found {
-            Some(p) if visible_to(&caller, &p) => Ok(Some(Payment::try_from(p)?)),
-            _ => Ok(None),
+            Some(p) if visible_to(&caller, &p) => Ok(Payment::try_from(p)?),
+            _ => Err(ApiError::not_found("payment").into()),
         }
     }
 

@@ -217,7 +217,13 @@ async fn a_payment_is_visible_to_its_owner_and_admins_only() {
     let query = r#"query($id: ID!) { payment(id: $id) { id } }"#;
     let vars = json!({ "id": p.payment_id.to_string() });
     let stranger = p.app.graphql.post(query, vars.clone(), Some(&p.app.customer(Uuid::now_v7()))).await;
-    assert!(stranger["data"]["payment"].is_null());
+    assert!(stranger["data"].is_null(), "{stranger}");
+    assert_eq!(first_error_code(&stranger), Some("NOT_FOUND"));
+    assert_eq!(stranger["errors"][0]["message"], "payment not found");
+    let unknown = p.app.graphql.post(query, json!({ "id": Uuid::now_v7().to_string() }), Some(&p.app.admin())).await;
+    assert!(unknown["data"].is_null(), "{unknown}");
+    assert_eq!(first_error_code(&unknown), Some("NOT_FOUND"));
+    assert_eq!(unknown["errors"][0]["message"], "payment not found");
     let anonymous = p.app.graphql.post(query, vars.clone(), None).await;
     assert_eq!(first_error_code(&anonymous), Some("UNAUTHENTICATED"));
     let owner = p.app.graphql.post(query, vars, Some(&p.app.customer(p.user))).await;

@@ -260,6 +260,9 @@ async fn products_are_filtered_by_availability_price_and_name() {
         (json!({ "minPrice": price("1", "EUR"), "maxPrice": price("2", "USD") }), "filter.maxPrice.currencyCode"),
         (json!({ "minPrice": price("3", "EUR"), "maxPrice": price("2", "EUR") }), "filter.maxPrice.amount"),
         (json!({ "nameContains": "x".repeat(201) }), "filter.nameContains"),
+        // A NUL must not cut the search text short ("Mug\0zzz" is not "Mug").
+        (json!({ "nameContains": "Tea\u{0}zzz" }), "filter.nameContains"),
+        (json!({ "nameContains": "Tea\u{1b}[0m" }), "filter.nameContains"),
     ] {
         let resp = app.anonymous(query, json!({ "f": filter })).await;
         assert_eq!(first_error_code(&resp), Some("BAD_USER_INPUT"), "{resp}");

@@ -117,7 +117,7 @@ impl Filter {
                     format!("the search text must be at most {MAX_SEARCH_CHARS} characters"),
                 ));
             }
-            Some(text) => Some(name_key(text)),
+            Some(text) => Some(name_key(common::text::single_line("filter.nameContains", text)?)),
         };
         Ok(Self { available, price, name_contains })
     }
@@ -386,6 +386,8 @@ mod tests {
             (Filter::new(None, Some(&money("1", "EUR")), Some(&money("2", "USD")), None), "filter.maxPrice.currencyCode"),
             (Filter::new(None, Some(&money("3", "EUR")), Some(&money("2", "EUR")), None), "filter.maxPrice.amount"),
             (Filter::new(None, None, None, Some(&"x".repeat(MAX_SEARCH_CHARS + 1))), "filter.nameContains"),
+            (Filter::new(None, None, None, Some("Mug\u{0}zzz")), "filter.nameContains"),
+            (Filter::new(None, None, None, Some("Mug\u{1b}")), "filter.nameContains"),
         ];
         for (result, field) in cases {
             assert_eq!(field_of(result.unwrap_err()), field);

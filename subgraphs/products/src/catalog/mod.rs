@@ -129,15 +129,13 @@ pub(crate) fn valid_name(raw: &str, field: &str) -> Result<String, CatalogError>
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(CatalogError::invalid(field, format!("the name must be at most {MAX_NAME_CHARS} characters")));
     }
-    if name.chars().any(char::is_control) {
-        return Err(CatalogError::invalid(field, "the name must not contain control characters"));
-    }
+    common::text::single_line(field, name)?;
     Ok(name.to_owned())
 }
 
 /// A trimmed description of bounded length; empty is allowed.
 pub(crate) fn valid_description(raw: &str, field: &str) -> Result<String, CatalogError> {
-    let description = raw.trim();
+    let description = common::text::multi_line(field, raw.trim())?;
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(CatalogError::invalid(
             field,
@@ -169,6 +167,8 @@ mod tests {
         assert_eq!(valid_description("  ", "d").unwrap(), "");
         assert_eq!(valid_description("line one\nline two", "d").unwrap(), "line one\nline two");
         assert!(valid_description(&"x".repeat(MAX_DESCRIPTION_CHARS + 1), "d").is_err());
+        let err = valid_description("one\u{0}two", "input.description").unwrap_err();
+        assert!(matches!(&err, CatalogError::InvalidInput { field, .. } if field == "input.description"));
     }
 
     #[test]

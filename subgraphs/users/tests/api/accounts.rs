@@ -49,7 +49,7 @@ async fn register_returns_the_user_and_a_session() {
 #[tokio::test]
 async fn rejected_registrations_name_the_field_and_write_nothing() {
     let app = spawn_app().await;
-    let cases: [(&str, &str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str, &str); 10] = [
         ("not-an-email", "Ada", PASSWORD, "input.email"),
         ("ada@localhost", "Ada", PASSWORD, "input.email"),
         ("ada@example.com", "   ", PASSWORD, "input.name"),
@@ -57,6 +57,9 @@ async fn rejected_registrations_name_the_field_and_write_nothing() {
         ("ada@example.com", "Ada", &"x".repeat(129), "input.password"),
         ("grace.hopper@example.com", "Someone", "my grace.hopper password", "input.password"),
         ("ada@example.com", "Augusta Lovelace", "lovelace forever and ever", "input.password"),
+        ("ada@example.com\u{0}x", "Ada", PASSWORD, "input.email"),
+        ("ada@example.com", "Ada\u{0}Byron", PASSWORD, "input.name"),
+        ("ada@example.com", "Ada", "correct horse\u{7} battery", "input.password"),
     ];
     for (email, name, password, field) in cases {
         let resp = app.register(email, name, password).await;
