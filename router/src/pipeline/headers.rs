@@ -403,6 +403,7 @@ mod tests {
             insert: [("x-api-key".to_owned(), Secret::new("k"))]
                 .into_iter()
                 .collect(),
+            trusted_proxies: Vec::new(),
         };
         let rules = HeaderRules::from_config(&config).unwrap();
         let mut incoming = HeaderMap::new();
