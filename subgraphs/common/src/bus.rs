@@ -669,7 +669,7 @@ impl EventBus for InProcessBus {
                         let delivery = Delivery { subject: subject.clone(), payload: payload.clone(), attempt };
                         match handler(delivery).await {
                             Ok(()) => break,
-                            Err(e) if attempt >= u64::from(bus.delivery.max_deliver().unsigned_abs()) => {
+                            Err(e) if attempt >= bus.delivery.max_deliver().unsigned_abs() => {
                                 tracing::error!(durable = %spec.durable, attempt, error = %e, "event given up after its delivery budget");
                                 break;
                             }

@@ -31,14 +31,16 @@ use prometheus_client::{
     registry::Registry,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Schema,
     sea_query::{Expr, OnConflict},
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Schema,
 };
 use uuid::Uuid;
 
 use crate::{
-    ApiError,
     bus::{ConsumerSpec, Delivery, EventBus, EventHandler, HandlerError},
+    ApiError,
 };
 
 /// Events parked by this service's consumers.
@@ -74,7 +76,14 @@ pub mod parked_event {
 pub async fn create_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
     use sea_orm_migration::prelude::Index;
     let schema = Schema::new(manager.get_database_backend());
-    manager.create_table(schema.create_table_from_entity(parked_event::Entity).if_not_exists().to_owned()).await?;
+    manager
+        .create_table(
+            schema
+                .create_table_from_entity(parked_event::Entity)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
     manager
         .create_index(
             Index::create()
@@ -92,7 +101,14 @@ pub async fn create_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Res
 /// Drops the `parked_events` table (the migration's `down`).
 pub async fn drop_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
     use sea_orm_migration::prelude::Table;
-    manager.drop_table(Table::drop().table(parked_event::Entity).if_exists().to_owned()).await
+    manager
+        .drop_table(
+            Table::drop()
+                .table(parked_event::Entity)
+                .if_exists()
+                .to_owned(),
+        )
+        .await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +129,9 @@ impl From<ParkingError> for ApiError {
     fn from(err: ParkingError) -> Self {
         match err {
             ParkingError::NotFound => ApiError::not_found("parked event"),
-            ParkingError::AlreadyReplayed | ParkingError::StillFailing(_) => ApiError::conflict(err.to_string()),
+            ParkingError::AlreadyReplayed | ParkingError::StillFailing(_) => {
+                ApiError::conflict(err.to_string())
+            }
             other => ApiError::internal(other),
         }
     }
@@ -145,17 +163,30 @@ pub const MAX_PAGE: u64 = 100;
 
 impl ParkingLot {
     pub fn new(db: DatabaseConnection, bus: Arc<dyn EventBus>) -> Self {
-        Self { db, bus, handlers: Arc::default(), parked: Family::default() }
+        Self {
+            db,
+            bus,
+            handlers: Arc::default(),
+            parked: Family::default(),
+        }
     }
 
     /// Adds `events_parked_total{consumer}` to `registry`.
     pub fn register_metrics(&self, registry: &mut Registry) {
-        registry.register("events_parked", "Events parked after they could not be processed", self.parked.clone());
+        registry.register(
+            "events_parked",
+            "Events parked after they could not be processed",
+            self.parked.clone(),
+        );
     }
 
     /// Events parked so far by `consumer` (what the metric reports).
     pub fn parked_count(&self, consumer: &str) -> u64 {
-        self.parked.get_or_create(&ConsumerLabel { consumer: consumer.to_owned() }).get()
+        self.parked
+            .get_or_create(&ConsumerLabel {
+                consumer: consumer.to_owned(),
+            })
+            .get()
     }
 
     /// Wraps `handler` of the consumer `spec` so that what it cannot process is parked
@@ -180,16 +211,26 @@ impl ParkingLot {
                 };
                 // Parking failed: let the bus deliver it again (it has a few deliveries
                 // beyond the budget for this).
-                lot.park(&consumer, &delivery, &reason).await.map_err(|e| HandlerError::Retry(format!("parking failed: {e}")))?;
+                lot.park(&consumer, &delivery, &reason)
+                    .await
+                    .map_err(|e| HandlerError::Retry(format!("parking failed: {e}")))?;
                 Ok(())
             })
         })
     }
 
     /// Parks one delivery of `consumer` with `reason`.
-    pub async fn park(&self, consumer: &str, delivery: &Delivery, reason: &str) -> Result<(), ParkingError> {
+    pub async fn park(
+        &self,
+        consumer: &str,
+        delivery: &Delivery,
+        reason: &str,
+    ) -> Result<(), ParkingError> {
         use sha2::Digest as _;
-        self.bus.dead_letter(consumer, delivery, reason).await.map_err(|e| ParkingError::Db(DbErr::Custom(e.to_string())))?;
+        self.bus
+            .dead_letter(consumer, delivery, reason)
+            .await
+            .map_err(|e| ParkingError::Db(DbErr::Custom(e.to_string())))?;
         let fingerprint = crate::bus::hex_digest(&sha2::Sha256::digest(&delivery.payload));
         let row = parked_event::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -206,26 +247,40 @@ impl ParkingLot {
         // whose acknowledgement was lost): the row is brought up to date.
         parked_event::Entity::insert(row)
             .on_conflict(
-                OnConflict::columns([parked_event::Column::Consumer, parked_event::Column::Fingerprint])
-                    .update_columns([
-                        parked_event::Column::Reason,
-                        parked_event::Column::Attempts,
-                        parked_event::Column::ParkedAt,
-                        parked_event::Column::ReplayedAt,
-                    ])
-                    .to_owned(),
+                OnConflict::columns([
+                    parked_event::Column::Consumer,
+                    parked_event::Column::Fingerprint,
+                ])
+                .update_columns([
+                    parked_event::Column::Reason,
+                    parked_event::Column::Attempts,
+                    parked_event::Column::ParkedAt,
+                    parked_event::Column::ReplayedAt,
+                ])
+                .to_owned(),
             )
             .exec_without_returning(&self.db)
             .await?;
-        self.parked.get_or_create(&ConsumerLabel { consumer: consumer.to_owned() }).inc();
+        self.parked
+            .get_or_create(&ConsumerLabel {
+                consumer: consumer.to_owned(),
+            })
+            .inc();
         tracing::error!(consumer, subject = %delivery.subject, attempt = delivery.attempt, reason, "event parked");
         Ok(())
     }
 
     /// Up to `limit` (at most [`MAX_PAGE`]) parked events after `after`, oldest first;
     /// replayed ones only when `include_replayed`.
-    pub async fn list(&self, after: Option<Uuid>, limit: u64, include_replayed: bool) -> Result<Vec<parked_event::Model>, ParkingError> {
-        let mut query = parked_event::Entity::find().order_by_asc(parked_event::Column::Id).limit(limit.min(MAX_PAGE));
+    pub async fn list(
+        &self,
+        after: Option<Uuid>,
+        limit: u64,
+        include_replayed: bool,
+    ) -> Result<Vec<parked_event::Model>, ParkingError> {
+        let mut query = parked_event::Entity::find()
+            .order_by_asc(parked_event::Column::Id)
+            .limit(limit.min(MAX_PAGE));
         if let Some(after) = after {
             query = query.filter(parked_event::Column::Id.gt(after));
         }
@@ -238,7 +293,10 @@ impl ParkingLot {
     /// Runs the consumer's handler on parked event `id` again; on success the event is
     /// marked replayed, otherwise its reason and attempts are updated and the error says why.
     pub async fn replay(&self, id: Uuid) -> Result<parked_event::Model, ParkingError> {
-        let row = parked_event::Entity::find_by_id(id).one(&self.db).await?.ok_or(ParkingError::NotFound)?;
+        let row = parked_event::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(ParkingError::NotFound)?;
         if row.replayed_at.is_some() {
             return Err(ParkingError::AlreadyReplayed);
         }
@@ -248,7 +306,11 @@ impl ParkingLot {
             .ok()
             .and_then(|h| h.get(&row.consumer).cloned())
             .ok_or_else(|| ParkingError::UnknownConsumer(row.consumer.clone()))?;
-        let delivery = Delivery { subject: row.subject.clone(), payload: row.payload.clone().into(), attempt: 1 };
+        let delivery = Delivery {
+            subject: row.subject.clone(),
+            payload: row.payload.clone().into(),
+            attempt: 1,
+        };
         match handler(delivery).await {
             Ok(()) => {
                 let now = chrono::Utc::now();
@@ -258,13 +320,22 @@ impl ParkingLot {
                     .exec(&self.db)
                     .await?;
                 tracing::info!(consumer = %row.consumer, %id, "parked event replayed");
-                Ok(parked_event::Model { replayed_at: Some(now), ..row })
+                Ok(parked_event::Model {
+                    replayed_at: Some(now),
+                    ..row
+                })
             }
             Err(e) => {
                 let reason = e.to_string();
                 parked_event::Entity::update_many()
                     .col_expr(parked_event::Column::Reason, Expr::value(reason.clone()))
-                    .col_expr(parked_event::Column::Attempts, sea_orm::sea_query::ExprTrait::add(Expr::col(parked_event::Column::Attempts), 1))
+                    .col_expr(
+                        parked_event::Column::Attempts,
+                        sea_orm::sea_query::ExprTrait::add(
+                            Expr::col(parked_event::Column::Attempts),
+                            1,
+                        ),
+                    )
                     .filter(parked_event::Column::Id.eq(id))
                     .exec(&self.db)
                     .await?;
@@ -325,15 +396,24 @@ pub async fn list_for_admin(
         Some(n) => u64::try_from(n)
             .ok()
             .filter(|n| *n <= MAX_PAGE)
-            .ok_or_else(|| ApiError::bad_input("first", format!("`first` must be between 0 and {MAX_PAGE}")))?,
+            .ok_or_else(|| {
+                ApiError::bad_input("first", format!("`first` must be between 0 and {MAX_PAGE}"))
+            })?,
     };
-    let after = after.map(|id| crate::graphql::parse_id(&id, "after")).transpose()?;
-    let rows = lot.list(after, limit, include_replayed.unwrap_or(false)).await?;
+    let after = after
+        .map(|id| crate::graphql::parse_id(&id, "after"))
+        .transpose()?;
+    let rows = lot
+        .list(after, limit, include_replayed.unwrap_or(false))
+        .await?;
     Ok(rows.into_iter().map(ParkedEvent::from).collect())
 }
 
 /// `replayParked...Event(id)` for a subgraph's admin mutation.
-pub async fn replay_for_admin(ctx: &async_graphql::Context<'_>, id: async_graphql::ID) -> Result<ParkedEvent, ApiError> {
+pub async fn replay_for_admin(
+    ctx: &async_graphql::Context<'_>,
+    id: async_graphql::ID,
+) -> Result<ParkedEvent, ApiError> {
     let admin = crate::auth::auth_from_ctx(ctx).require_admin()?;
     let lot = lot_from_ctx(ctx)?;
     let id = crate::graphql::parse_id(&id, "id")?;
@@ -342,5 +422,7 @@ pub async fn replay_for_admin(ctx: &async_graphql::Context<'_>, id: async_graphq
 }
 
 fn lot_from_ctx<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a ParkingLot, ApiError> {
-    ctx.data::<ParkingLot>().map_err(|e| ApiError::internal(format!("schema built without a parking lot: {}", e.message)))
+    ctx.data::<ParkingLot>().map_err(|e| {
+        ApiError::internal(format!("schema built without a parking lot: {}", e.message))
+    })
 }

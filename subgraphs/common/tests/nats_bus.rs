@@ -207,7 +207,7 @@ async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
     t.bus.publish("orders.created", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
     // Without parking, JetStream stops after max_deliver = 3 + 5 deliveries.
     wait_until(|| calls.load(Ordering::SeqCst) >= 8).await;
-    let mut stream = js.get_stream(t.bus.stream_name()).await.unwrap();
+    let stream = js.get_stream(t.bus.stream_name()).await.unwrap();
     let info = stream.consumer_info("budget").await.unwrap();
     assert_eq!(info.config.max_deliver, 8, "the old consumer was updated");
     // The consumer is done with it: nothing pending, nothing waiting for an ack.
@@ -215,7 +215,7 @@ async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
         let js = js.clone();
         let name = t.bus.stream_name().to_owned();
         async move {
-            let Ok(mut stream) = js.get_stream(name).await else { return false };
+            let Ok(stream) = js.get_stream(name).await else { return false };
             let Ok(info) = stream.consumer_info("budget").await else { return false };
             info.num_pending == 0 && info.num_ack_pending == 0
         }

@@ -348,7 +348,7 @@ mod tests {
                 })
                 .collect();
             for task in next {
-                assert_eq!(task.await.expect("task").expect("verify"), true);
+                assert!(task.await.expect("task").expect("verify"));
             }
         }
         assert!(hasher.peak_in_flight() <= 2, "{} hashes ran at once with a bound of 2", hasher.peak_in_flight());

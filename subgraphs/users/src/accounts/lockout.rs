@@ -47,7 +47,8 @@ pub struct ClientAddress(pub Option<IpAddr>);
 
 impl ClientAddress {
     fn key(self) -> String {
-        self.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        self.0
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
     }
 }
 
@@ -67,7 +68,10 @@ pub fn known_client_key(user: Uuid, client: ClientAddress) -> String {
 
 /// The throttles an attempt on `user` from `client` draws on.
 pub fn buckets(user: Uuid, client: ClientAddress, known: bool) -> Buckets {
-    Buckets { client: format!("client/{user}/{}", client.key()), shared: (!known).then(|| format!("account/{user}")) }
+    Buckets {
+        client: format!("client/{user}/{}", client.key()),
+        shared: (!known).then(|| format!("account/{user}")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +86,11 @@ pub struct LockoutPolicy {
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
-        Self { threshold: 5, base: Duration::from_secs(30), max: Duration::from_secs(15 * 60) }
+        Self {
+            threshold: 5,
+            base: Duration::from_secs(30),
+            max: Duration::from_secs(15 * 60),
+        }
     }
 }
 
@@ -92,7 +100,12 @@ impl LockoutPolicy {
     pub fn delay_after(&self, attempts: u32, threshold: u32) -> Option<Duration> {
         let beyond = attempts.checked_sub(threshold)?;
         let factor = 1u32.checked_shl(beyond).unwrap_or(u32::MAX);
-        Some(self.base.checked_mul(factor).unwrap_or(self.max).min(self.max))
+        Some(
+            self.base
+                .checked_mul(factor)
+                .unwrap_or(self.max)
+                .min(self.max),
+        )
     }
 
     /// The per-address threshold.
@@ -106,7 +119,12 @@ impl LockoutPolicy {
     }
 
     /// What a throttle becomes when an attempt is asked for at `now`; `None` refuses it.
-    pub fn reserve(&self, threshold: u32, current: Option<&Throttle>, now: DateTime<Utc>) -> Option<Throttle> {
+    pub fn reserve(
+        &self,
+        threshold: u32,
+        current: Option<&Throttle>,
+        now: DateTime<Utc>,
+    ) -> Option<Throttle> {
         let attempts = current.map_or(0, |t| t.attempts);
         if current.is_some_and(|t| t.next_allowed > now) {
             return None;
@@ -116,7 +134,10 @@ impl LockoutPolicy {
             Some(delay) => now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
             None => now,
         };
-        Some(Throttle { attempts, next_allowed })
+        Some(Throttle {
+            attempts,
+            next_allowed,
+        })
     }
 }
 
@@ -133,7 +154,10 @@ mod tests {
         assert_eq!(p.delay_after(6, 5), Some(Duration::from_secs(60)));
         assert_eq!(p.delay_after(7, 5), Some(Duration::from_secs(120)));
         assert_eq!(p.delay_after(10, 5), Some(Duration::from_secs(15 * 60)));
-        assert_eq!(p.delay_after(u32::MAX, 5), Some(Duration::from_secs(15 * 60)));
+        assert_eq!(
+            p.delay_after(u32::MAX, 5),
+            Some(Duration::from_secs(15 * 60))
+        );
         assert_eq!(p.shared_threshold(), 20);
     }
 
@@ -143,15 +167,27 @@ mod tests {
         let now = Utc::now();
         let mut state: Option<Throttle> = None;
         for n in 1..=5 {
-            state = Some(p.reserve(5, state.as_ref(), now).expect("within the threshold"));
+            state = Some(
+                p.reserve(5, state.as_ref(), now)
+                    .expect("within the threshold"),
+            );
             assert_eq!(state.map(|t| t.attempts), Some(n));
         }
         // The fifth attempt set a 30 s wait: a sixth now is refused, later it is allowed.
-        assert_eq!(state.map(|t| t.next_allowed), Some(now + chrono::Duration::seconds(30)));
+        assert_eq!(
+            state.map(|t| t.next_allowed),
+            Some(now + chrono::Duration::seconds(30))
+        );
         assert_eq!(p.reserve(5, state.as_ref(), now), None);
         let later = now + chrono::Duration::seconds(30);
         let sixth = p.reserve(5, state.as_ref(), later).expect("after the wait");
-        assert_eq!(sixth, Throttle { attempts: 6, next_allowed: later + chrono::Duration::seconds(60) });
+        assert_eq!(
+            sixth,
+            Throttle {
+                attempts: 6,
+                next_allowed: later + chrono::Duration::seconds(60)
+            }
+        );
     }
 
     #[test]
@@ -159,7 +195,13 @@ mod tests {
         let user = Uuid::nil();
         let ip = ClientAddress(Some("203.0.113.7".parse().expect("ip")));
         assert_eq!(buckets(user, ip, true).shared, None);
-        assert_eq!(buckets(user, ip, false).shared.as_deref(), Some("account/00000000-0000-0000-0000-000000000000"));
-        assert_ne!(buckets(user, ip, false).client, buckets(user, ClientAddress(None), false).client);
+        assert_eq!(
+            buckets(user, ip, false).shared.as_deref(),
+            Some("account/00000000-0000-0000-0000-000000000000")
+        );
+        assert_ne!(
+            buckets(user, ip, false).client,
+            buckets(user, ClientAddress(None), false).client
+        );
     }
 }
