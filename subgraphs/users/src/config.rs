@@ -126,11 +126,10 @@ impl Config {
         )
         .map_err(|reason| invalid("PASSWORD_HASH_MEMORY_KIB/PASSWORD_HASH_ITERATIONS", reason))?;
         let default_limits = HashLimits::default();
-        let hash_limits = HashLimits::new(
-            env.parse_or("PASSWORD_HASH_CONCURRENCY", default_limits.concurrency)?,
-            env.parse_or("PASSWORD_HASH_QUEUE", default_limits.queue.max(env.parse_or("PASSWORD_HASH_CONCURRENCY", 0)?))?,
-        )
-        .map_err(|reason| invalid("PASSWORD_HASH_CONCURRENCY/PASSWORD_HASH_QUEUE", reason))?;
+        let concurrency = env.parse_or("PASSWORD_HASH_CONCURRENCY", default_limits.concurrency)?;
+        let queue = env.parse_or("PASSWORD_HASH_QUEUE", default_limits.queue.max(concurrency))?;
+        let hash_limits = HashLimits::new(concurrency, queue)
+            .map_err(|reason| invalid("PASSWORD_HASH_CONCURRENCY/PASSWORD_HASH_QUEUE", reason))?;
         let defaults = LockoutPolicy::default();
         let lockout = LockoutPolicy {
             threshold: env.parse_or("LOGIN_LOCK_THRESHOLD", defaults.threshold)?,
