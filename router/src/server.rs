@@ -316,6 +316,7 @@ async fn get_graphql(
     state: State<Arc<AppState>>,
     method: Method,
     uri: Uri,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -329,7 +330,7 @@ async fn get_graphql(
     {
         return Html(page.html.clone()).into_response();
     }
-    pipeline::graphql(state, method, uri, headers, body).await
+    pipeline::graphql(state, method, uri, connect, headers, body).await
 }
 
 async fn graphiql_page(State(state): State<Arc<AppState>>) -> Response {

@@ -10,6 +10,7 @@ mod m20261128_000001_create_orders;
 mod m20261128_000002_create_outbox;
 mod m20261128_000003_create_payment_issues;
 mod m20261128_000004_index_order_items_product_id;
+mod m20261203_000001_create_parked_events;
 
 /// Every migration of the orders database, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_outbox::Migration),
             Box::new(m20261128_000003_create_payment_issues::Migration),
             Box::new(m20261128_000004_index_order_items_product_id::Migration),
+            Box::new(m20261203_000001_create_parked_events::Migration),
         ]
     }
 }

@@ -10,7 +10,16 @@
 //! Hop-by-hop and framing headers cannot be configured: forwarding them would corrupt the
 //! subgraph connection.
 //!
-//! Environment: `ROUTER_HEADERS_ALLOW` (comma-separated names).
+//! The client's address reaches the subgraphs in `x-commerce-client-ip`, which the router
+//! always sets itself (the users service throttles logins by it). It is the connection's
+//! peer address, unless that peer is one of `trusted_proxies` (addresses or CIDR ranges of
+//! the load balancers in front of the router): then `X-Forwarded-For` is read from the
+//! right, skipping trusted proxies, and the first address that is not one is the client.
+//! `X-Forwarded-For` from any other peer is ignored, so a client cannot choose its address.
+//! The header cannot be the target of a rule.
+//!
+//! Environment: `ROUTER_HEADERS_ALLOW` (comma-separated names), `ROUTER_TRUSTED_PROXIES`
+//! (comma-separated addresses or ranges).
 
 use std::collections::BTreeMap;
 
@@ -49,12 +58,28 @@ pub struct HeadersConfig {
     pub allow: Vec<String>,
     pub rename: Vec<RenameRule>,
     pub insert: BTreeMap<String, Secret>,
+    /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Parses one trusted-proxy entry: an address (a one-address range) or a CIDR range.
+pub fn parse_proxy(entry: &str) -> Option<ipnet::IpNet> {
+    let entry = entry.trim();
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| entry.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 impl HeadersConfig {
     pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
         if let Some(list) = env.var("ROUTER_HEADERS_ALLOW") {
             self.allow = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(list) = env.var("ROUTER_TRUSTED_PROXIES") {
+            self.trusted_proxies = list
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
@@ -78,10 +103,24 @@ impl HeadersConfig {
         for (key, name) in names {
             let parsed = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| ConfigError::invalid(key, format!("`{name}` is not a header name")))?;
+            if parsed.as_str() == common::graphql::CLIENT_IP_HEADER {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("`{name}` is set by the router itself and cannot be propagated"),
+                ));
+            }
             if FORBIDDEN.contains(&parsed.as_str()) {
                 return Err(ConfigError::invalid(
                     key,
                     format!("`{name}` is a connection-level header and cannot be propagated"),
+                ));
+            }
+        }
+        for proxy in &self.trusted_proxies {
+            if parse_proxy(proxy).is_none() {
+                return Err(ConfigError::invalid(
+                    "headers.trusted_proxies",
+                    format!("`{proxy}` is neither an IP address nor a CIDR range"),
                 ));
             }
         }

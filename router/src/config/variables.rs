@@ -152,6 +152,11 @@ pub const VARIABLES: &[Variable] = &[
         "comma-separated client headers forwarded to subgraphs",
     ),
     var(
+        "ROUTER_TRUSTED_PROXIES",
+        "headers.trusted_proxies",
+        "comma-separated addresses or CIDR ranges of proxies whose `X-Forwarded-For` is believed",
+    ),
+    var(
         "ROUTER_SUBGRAPH_TIMEOUT_MS",
         "subgraphs.timeout_ms",
         "timeout of one subgraph request",

@@ -4,15 +4,23 @@
 //! (the client's when it is sane, otherwise a fresh UUID) and W3C `traceparent` (the
 //! client's trace id with a new parent id for the router's hop, or a new trace), plus
 //! `tracestate` when the client's trace context is kept. Configured rules then add
-//! allowed, renamed and inserted headers.
+//! allowed, renamed and inserted headers. Last, `x-commerce-client-ip` is set to the
+//! client's address ([`HeaderRules::client_ip`]) or removed when it is unknown, so whatever
+//! a client sends under that name never reaches a subgraph.
 //!
 //! When spans are exported over OpenTelemetry, the ids come from the request's span instead
 //! ([`TraceContext::follow_span`]), and each subgraph request's `traceparent` is replaced by
 //! its own fetch span's context just before sending (see `execute`).
 
+use std::net::IpAddr;
+
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 use crate::config::HeadersConfig;
+
+/// The client's address as the router determined it (see the module doc).
+pub const CLIENT_IP: HeaderName = HeaderName::from_static(common::graphql::CLIENT_IP_HEADER);
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -25,6 +33,8 @@ pub enum HeaderRuleError {
     Name(String),
     #[error("the value configured for `{0}` is not a valid header value")]
     Value(String),
+    #[error("`{0}` is neither an IP address nor a CIDR range")]
+    Proxy(String),
 }
 
 /// Compiled propagation rules.
@@ -33,6 +43,7 @@ pub struct HeaderRules {
     allow: Vec<HeaderName>,
     rename: Vec<(HeaderName, HeaderName)>,
     insert: Vec<(HeaderName, HeaderValue)>,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 fn name(raw: &str) -> Result<HeaderName, HeaderRuleError> {
@@ -61,11 +72,61 @@ impl HeaderRules {
                 Ok((name(n)?, value))
             })
             .collect::<Result<_, HeaderRuleError>>()?;
+        let trusted_proxies = config
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                crate::config::headers::parse_proxy(p).ok_or_else(|| HeaderRuleError::Proxy(p.clone()))
+            })
+            .collect::<Result<_, HeaderRuleError>>()?;
         Ok(Self {
             allow,
             rename,
             insert,
+            trusted_proxies,
         })
+    }
+
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client's address: the connection's `peer`, or, when the peer is a trusted proxy,
+    /// the right-most `X-Forwarded-For` entry that is not a trusted proxy (the left-most one
+    /// when every entry is). A malformed entry stops the walk at the last address known good.
+    pub fn client_ip(&self, peer: Option<IpAddr>, incoming: &HeaderMap) -> Option<IpAddr> {
+        let peer = peer?.to_canonical();
+        if !self.is_trusted(peer) {
+            return Some(peer);
+        }
+        let hops: Vec<&str> = incoming
+            .get_all(&X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            let Ok(ip) = hop.parse::<IpAddr>() else { break };
+            client = ip.to_canonical();
+            if !self.is_trusted(client) {
+                break;
+            }
+        }
+        Some(client)
+    }
+
+    /// Replaces whatever the client sent as [`CLIENT_IP`] with the address the router
+    /// determined from the connection's `peer` (or removes it when that is unknown). Runs on
+    /// every request before anything reads the headers.
+    pub fn stamp_client_ip(&self, headers: &mut HeaderMap, peer: Option<IpAddr>) {
+        let client = self.client_ip(peer, headers).and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
+        headers.remove(CLIENT_IP);
+        if let Some(value) = client {
+            headers.insert(CLIENT_IP, value);
+        }
     }
 
     /// Builds the subgraph request headers from the client's headers and the trace ids
@@ -92,6 +153,10 @@ impl HeaderRules {
         }
         for (n, v) in &self.insert {
             out.insert(n.clone(), v.clone());
+        }
+        // Set by the router in `stamp_client_ip`; no rule can name it.
+        if let Some(client) = incoming.get(CLIENT_IP) {
+            out.insert(CLIENT_IP, client.clone());
         }
         out
     }
@@ -203,6 +268,68 @@ mod tests {
     use super::*;
     use crate::config::{Secret, headers::RenameRule};
 
+    fn rules_trusting(proxies: &[&str]) -> HeaderRules {
+        let config = HeadersConfig {
+            trusted_proxies: proxies.iter().map(|p| (*p).to_owned()).collect(),
+            ..HeadersConfig::default()
+        };
+        HeaderRules::from_config(&config).unwrap()
+    }
+
+    fn xff(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(X_FORWARDED_FOR, value.parse().unwrap());
+        h
+    }
+
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
+    #[test]
+    fn x_forwarded_for_from_an_untrusted_peer_is_ignored() {
+        let rules = rules_trusting(&["10.0.0.0/8"]);
+        let spoofed = xff("198.51.100.23");
+        assert_eq!(rules.client_ip(ip("203.0.113.7"), &spoofed), ip("203.0.113.7"));
+        // No proxies configured: the peer, always.
+        assert_eq!(rules_trusting(&[]).client_ip(ip("10.0.0.5"), &spoofed), ip("10.0.0.5"));
+    }
+
+    #[test]
+    fn x_forwarded_for_is_walked_from_the_right_through_trusted_proxies() {
+        let rules = rules_trusting(&["10.0.0.0/8", "192.0.2.1"]);
+        // client -> (spoofed entry) -> 203.0.113.7 -> 192.0.2.1 -> 10.1.2.3 -> router
+        let chain = xff("198.51.100.23, 203.0.113.7, 192.0.2.1");
+        assert_eq!(rules.client_ip(ip("10.1.2.3"), &chain), ip("203.0.113.7"));
+        // Everything trusted: the left-most entry.
+        assert_eq!(rules.client_ip(ip("10.1.2.3"), &xff("10.9.9.9, 192.0.2.1")), ip("10.9.9.9"));
+        // Garbage stops the walk at the last good address.
+        assert_eq!(rules.client_ip(ip("10.1.2.3"), &xff("not-an-ip, 192.0.2.1")), ip("192.0.2.1"));
+        // IPv4-mapped IPv6 peers match IPv4 ranges.
+        assert_eq!(rules.client_ip(ip("::ffff:10.1.2.3"), &xff("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(rules.client_ip(None, &chain), None);
+    }
+
+    #[test]
+    fn the_client_ip_header_is_always_the_routers() {
+        let rules = rules_trusting(&[]);
+        let mut incoming = HeaderMap::new();
+        incoming.insert(CLIENT_IP, "198.51.100.23".parse().unwrap());
+        let trace = TraceContext::from_headers(&incoming);
+        let mut stamped = incoming.clone();
+        rules.stamp_client_ip(&mut stamped, ip("203.0.113.7"));
+        let out = rules.forward(&stamped, &trace);
+        assert_eq!(out.get_all(&CLIENT_IP).iter().collect::<Vec<_>>(), vec!["203.0.113.7"]);
+        let mut unknown = incoming.clone();
+        rules.stamp_client_ip(&mut unknown, None);
+        assert!(rules.forward(&unknown, &trace).get(&CLIENT_IP).is_none());
+        // No rule may forward a client's value under that name.
+        let config = HeadersConfig { allow: vec![CLIENT_IP.as_str().to_owned()], ..HeadersConfig::default() };
+        assert!(config.validate().is_err());
+        let bad = HeadersConfig { trusted_proxies: vec!["10.0.0.0/33".into()], ..HeadersConfig::default() };
+        assert!(bad.validate().is_err());
+    }
+
     #[test]
     fn keeps_client_trace_id_with_a_new_parent() {
         let mut incoming = HeaderMap::new();
@@ -276,6 +403,7 @@ mod tests {
             insert: [("x-api-key".to_owned(), Secret::new("k"))]
                 .into_iter()
                 .collect(),
+            trusted_proxies: Vec::new(),
         };
         let rules = HeaderRules::from_config(&config).unwrap();
         let mut incoming = HeaderMap::new();

@@ -57,10 +57,13 @@ pub async fn graphql(
     State(state): State<Arc<AppState>>,
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    mut headers: HeaderMap,
     body: Body,
 ) -> Response {
     let _in_flight = state.metrics.in_flight();
+    let peer = connect.map(|axum::Extension(axum::extract::ConnectInfo(addr))| addr.ip());
+    state.header_rules.stamp_client_ip(&mut headers, peer);
     let mut trace = TraceContext::from_headers(&headers);
     let span = tracing::info_span!(
         "graphql",
@@ -206,6 +209,8 @@ async fn run(
         (status, Outcome::Rejected)
     } else if response.errors.is_empty() {
         (StatusCode::OK, Outcome::Ok)
+    } else if only_unavailable(response.data_json(), response.errors.iter().map(|e| e.code())) {
+        (StatusCode::SERVICE_UNAVAILABLE, Outcome::Failed)
     } else {
         (StatusCode::OK, Outcome::Partial)
     };
@@ -217,12 +222,29 @@ async fn run(
     );
     let mut response = json_response(status, media, response.to_bytes());
     cache::apply(&mut response, cacheability, &state.vary);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
     Finished {
         kind,
         outcome,
         response,
     }
 }
+
+/// What `Retry-After` says when a subgraph sheds load (seconds).
+const RETRY_AFTER_SECS: &str = "1";
+
+/// Whether the operation produced no data at all and every error is a subgraph's
+/// `SERVICE_UNAVAILABLE` (e.g. users refusing a login while its password queue is full):
+/// then the whole request is "try again later", and HTTP says so with 503 and
+/// `Retry-After`. Partial results keep 200.
+fn only_unavailable<'a>(data: Option<&str>, mut codes: impl Iterator<Item = Option<&'a str>>) -> bool {
+    data.is_some_and(|data| data.trim() == "null") && codes.all(|code| code == Some("SERVICE_UNAVAILABLE"))
+}
+
 
 fn kind_label(kind: OperationKind) -> &'static str {
     match kind {
@@ -305,4 +327,21 @@ fn with_request_id(mut response: Response, trace: &TraceContext) -> Response {
         .headers_mut()
         .insert(REQUEST_ID, trace.request_id.clone());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::only_unavailable;
+
+    #[test]
+    fn only_a_whole_request_shed_by_subgraphs_is_a_503() {
+        let shed = [Some("SERVICE_UNAVAILABLE"), Some("SERVICE_UNAVAILABLE")];
+        assert!(only_unavailable(Some("null"), shed.into_iter()));
+        // Partial data, or any other error among them, stays a 200 with errors.
+        assert!(!only_unavailable(Some(r#"{"me":null,"products":[]}"#), shed.into_iter()));
+        assert!(!only_unavailable(Some("null"), [Some("SERVICE_UNAVAILABLE"), Some("UNAUTHENTICATED")].into_iter()));
+        assert!(!only_unavailable(Some("null"), [None].into_iter()));
+        // A request error (no data at all) is not this case.
+        assert!(!only_unavailable(None, shed.into_iter()));
+    }
 }

@@ -33,7 +33,10 @@
 //! clients expect; failures that are not about the GraphQL document (size, media type,
 //! method, CSRF) keep their HTTP status in both cases. Errors produced while executing
 //! (subgraph failures, resolver errors) are not rejections: they come back with 200 and
-//! whatever partial data could be resolved.
+//! whatever partial data could be resolved, with one exception: when nothing could be
+//! resolved and every error is a subgraph's `SERVICE_UNAVAILABLE` (a subgraph shedding
+//! load, such as users with a full password-hashing queue), the answer is 503 with
+//! `Retry-After`, so clients and proxies back off.
 
 use http::StatusCode;
 use serde_json::{Value, json};

@@ -50,6 +50,8 @@ pub const SERVICE_VARIABLES: &[ServiceVariable] = &[
     var("REFRESH_TOKEN_TTL", &["users"], "refresh-token lifetime (default `30d`)"),
     var("PASSWORD_HASH_MEMORY_KIB", &["users"], "argon2id memory (never below OWASP's 19 MiB)"),
     var("PASSWORD_HASH_ITERATIONS", &["users"], "argon2id passes (never below 2)"),
+    var("PASSWORD_HASH_CONCURRENCY", &["users"], "password hashes running at once (default twice the cores)"),
+    var("PASSWORD_HASH_QUEUE", &["users"], "hashes running or waiting (default 16 per core); beyond it a login is refused with `SERVICE_UNAVAILABLE`"),
     var("LOGIN_LOCK_THRESHOLD", &["users"], "failed logins before an account is locked for a while"),
     var("LOGIN_LOCK_BASE", &["users"], "first lock duration; doubles with each further failure"),
     var("LOGIN_LOCK_MAX", &["users"], "longest lock"),

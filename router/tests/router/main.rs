@@ -2,6 +2,7 @@
 //! router on a free port in front of them, full JSON responses asserted.
 
 mod auth;
+mod client_address;
 mod common;
 mod csrf;
 mod dedup;

@@ -6,6 +6,17 @@
 //! impossible). A JWKS fetched over HTTP is cached and fetched again when a token names an
 //! unknown `kid`, at most once per [`JwksVerifier::REFRESH_COOLDOWN`], so a flood of
 //! forged `kid`s cannot turn into a flood of requests to the users service.
+//!
+//! The cool-down holds whatever the cache holds: with no keys at all (users down at start,
+//! or a JWKS without a usable key) a failed fetch is remembered for the cool-down too, and
+//! tokens are answered `KeysUnavailable` at once instead of each one waiting for another
+//! fetch. While a fetch is running, every token that needs it waits for that one fetch
+//! (no lock is held across the HTTP call, and the fetch runs to its end even if the
+//! request that started it goes away). Requests without a token never look at the keys.
+//!
+//! Besides signature, issuer, audience and `exp`, a token's `nbf` (when present) and `iat`
+//! must not lie in the future beyond the leeway: a token minted ahead of time, by a signer
+//! with a wrong clock or by a stolen key, is refused.
 
 use std::{
     collections::HashMap,
@@ -20,8 +31,8 @@ use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation,
     jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse},
 };
+use futures::{FutureExt as _, future::{BoxFuture, Shared}};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::ApiError;
@@ -55,6 +66,15 @@ pub struct Claims {
     pub role: Role,
 }
 
+/// [`Claims`] with the optional `nbf`, as read during verification.
+#[derive(Deserialize)]
+struct TimedClaims {
+    #[serde(flatten)]
+    claims: Claims,
+    #[serde(default)]
+    nbf: Option<i64>,
+}
+
 /// The verified caller of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
@@ -82,6 +102,10 @@ pub enum AuthError {
     InvalidSignature,
     #[error("the token has expired")]
     Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was issued in the future")]
+    IssuedInFuture,
     #[error("the token was issued by another issuer")]
     WrongIssuer,
     #[error("the token is meant for another audience")]
@@ -148,7 +172,7 @@ pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthError
 pub struct TokenPolicy {
     pub issuer: String,
     pub audience: String,
-    /// Clock skew tolerated on `exp`.
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
 }
 
@@ -185,13 +209,40 @@ enum KeySource {
     /// Fixed keys (tests, or a service that holds the keys itself).
     Static,
     /// A JWKS URL, fetched lazily and again when an unknown `kid` shows up.
-    Remote { url: String, http: reqwest::Client, last_fetch: Mutex<Option<Instant>>, cooldown: Duration },
+    Remote(Arc<RemoteKeys>),
+}
+
+/// A fetch of the JWKS that every waiter shares; it yields whether it succeeded.
+type SharedFetch = Shared<BoxFuture<'static, bool>>;
+
+struct RemoteKeys {
+    url: String,
+    http: reqwest::Client,
+    cooldown: Duration,
+    /// Held only to read or change the fields, never across an await.
+    state: std::sync::Mutex<FetchState>,
+}
+
+#[derive(Default)]
+struct FetchState {
+    /// When the last fetch started; the cool-down counts from it.
+    last_attempt: Option<Instant>,
+    /// Whether the last finished fetch failed (cached like a success).
+    last_failed: bool,
+    in_flight: Option<SharedFetch>,
+}
+
+/// What a token whose `kid` is not cached should do now.
+enum NextStep {
+    Wait(SharedFetch),
+    /// Within the cool-down: answer from what is known.
+    Refuse { last_failed: bool },
 }
 
 /// Verifies access tokens against a set of public keys.
 pub struct JwksVerifier {
     policy: TokenPolicy,
-    keys: RwLock<HashMap<String, Arc<VerifyKey>>>,
+    keys: Arc<RwLock<HashMap<String, Arc<VerifyKey>>>>,
     source: KeySource,
 }
 
@@ -199,6 +250,74 @@ impl fmt::Debug for JwksVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kids: Vec<String> = self.keys.read().map(|k| k.keys().cloned().collect()).unwrap_or_default();
         f.debug_struct("JwksVerifier").field("policy", &self.policy).field("kids", &kids).finish()
+    }
+}
+
+/// The usable keys of `jwks` by `kid`: only EdDSA and P-256 ES256 keys.
+fn usable_keys(jwks: &JwkSet) -> HashMap<String, Arc<VerifyKey>> {
+    let mut fresh = HashMap::new();
+    for jwk in &jwks.keys {
+        let Some(kid) = jwk.common.key_id.clone() else { continue };
+        let algorithm = match &jwk.algorithm {
+            jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
+            jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(p) if p.curve == jsonwebtoken::jwk::EllipticCurve::P256 => {
+                Algorithm::ES256
+            }
+            // Symmetric and RSA keys are never accepted, whatever a JWKS contains.
+            _ => continue,
+        };
+        if let Ok(key) = DecodingKey::from_jwk(jwk) {
+            fresh.insert(kid, Arc::new(VerifyKey { key, algorithm }));
+        }
+    }
+    fresh
+}
+
+fn install(keys: &RwLock<HashMap<String, Arc<VerifyKey>>>, jwks: &JwkSet) {
+    let fresh = usable_keys(jwks);
+    if let Ok(mut keys) = keys.write() {
+        *keys = fresh;
+    }
+}
+
+impl RemoteKeys {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FetchState> {
+        // The state is plain data; a panic elsewhere cannot leave it half-written.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Joins the running fetch, starts one, or refuses within the cool-down.
+    fn next_step(self: &Arc<Self>, keys: &Arc<RwLock<HashMap<String, Arc<VerifyKey>>>>) -> NextStep {
+        let mut state = self.lock();
+        if let Some(fetch) = &state.in_flight {
+            return NextStep::Wait(fetch.clone());
+        }
+        if state.last_attempt.is_some_and(|t| t.elapsed() < self.cooldown) {
+            return NextStep::Refuse { last_failed: state.last_failed };
+        }
+        state.last_attempt = Some(Instant::now());
+        let (remote, keys) = (self.clone(), keys.clone());
+        // Spawned, so the fetch finishes (and clears `in_flight`) even when every request
+        // waiting for it is cancelled.
+        let task = tokio::spawn(async move {
+            let fetched = async {
+                let resp = remote.http.get(&remote.url).send().await.ok()?.error_for_status().ok()?;
+                resp.json::<JwkSet>().await.ok()
+            }
+            .await;
+            let ok = fetched.is_some();
+            match &fetched {
+                Some(jwks) => install(&keys, jwks),
+                None => tracing::warn!(url = %remote.url, "JWKS fetch failed; keeping the cached keys"),
+            }
+            let mut state = remote.lock();
+            state.last_failed = !ok;
+            state.in_flight = None;
+            ok
+        });
+        let fetch: SharedFetch = async move { task.await.unwrap_or(false) }.boxed().shared();
+        state.in_flight = Some(fetch.clone());
+        NextStep::Wait(fetch)
     }
 }
 
@@ -214,28 +333,30 @@ impl JwksVerifier {
             .unwrap_or_else(|_| reqwest::Client::new());
         Self {
             policy,
-            keys: RwLock::new(HashMap::new()),
-            source: KeySource::Remote {
+            keys: Arc::new(RwLock::new(HashMap::new())),
+            source: KeySource::Remote(Arc::new(RemoteKeys {
                 url: url.into(),
                 http,
-                last_fetch: Mutex::new(None),
                 cooldown: Self::REFRESH_COOLDOWN,
-            },
+                state: std::sync::Mutex::new(FetchState::default()),
+            })),
         }
     }
 
     /// Changes the shortest time between two fetches of a remote JWKS.
     pub fn with_refresh_cooldown(mut self, cooldown: Duration) -> Self {
-        if let KeySource::Remote { cooldown: c, .. } = &mut self.source {
-            *c = cooldown;
+        if let KeySource::Remote(remote) = &mut self.source
+            && let Some(remote) = Arc::get_mut(remote)
+        {
+            remote.cooldown = cooldown;
         }
         self
     }
 
     /// Verifies against a fixed key set.
     pub fn from_jwks(jwks: &JwkSet, policy: TokenPolicy) -> Self {
-        let verifier = Self { policy, keys: RwLock::new(HashMap::new()), source: KeySource::Static };
-        verifier.install(jwks);
+        let verifier = Self { policy, keys: Arc::new(RwLock::new(HashMap::new())), source: KeySource::Static };
+        install(&verifier.keys, jwks);
         verifier
     }
 
@@ -243,64 +364,30 @@ impl JwksVerifier {
         &self.policy
     }
 
-    fn install(&self, jwks: &JwkSet) {
-        let mut fresh = HashMap::new();
-        for jwk in &jwks.keys {
-            let Some(kid) = jwk.common.key_id.clone() else { continue };
-            let algorithm = match &jwk.algorithm {
-                jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
-                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(p)
-                    if p.curve == jsonwebtoken::jwk::EllipticCurve::P256 =>
-                {
-                    Algorithm::ES256
-                }
-                // Symmetric and RSA keys are never accepted, whatever a JWKS contains.
-                _ => continue,
-            };
-            if let Ok(key) = DecodingKey::from_jwk(jwk) {
-                fresh.insert(kid, Arc::new(VerifyKey { key, algorithm }));
-            }
-        }
-        if let Ok(mut keys) = self.keys.write() {
-            *keys = fresh;
-        }
-    }
-
     fn cached(&self, kid: &str) -> Option<Arc<VerifyKey>> {
         self.keys.read().ok().and_then(|k| k.get(kid).cloned())
+    }
+
+    fn have_keys(&self) -> bool {
+        self.keys.read().map(|k| !k.is_empty()).unwrap_or(false)
     }
 
     async fn key_for(&self, kid: &str) -> Result<Arc<VerifyKey>, AuthError> {
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
-        let KeySource::Remote { url, http, last_fetch, cooldown } = &self.source else {
+        let KeySource::Remote(remote) = &self.source else {
             return Err(AuthError::UnknownKey);
         };
-        let mut last = last_fetch.lock().await;
-        // Another request may have refreshed while this one waited for the lock.
+        let fetched = match remote.next_step(&self.keys) {
+            NextStep::Wait(fetch) => fetch.await,
+            NextStep::Refuse { last_failed } => !last_failed,
+        };
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
-        let have_keys = self.keys.read().map(|k| !k.is_empty()).unwrap_or(false);
-        if have_keys && last.is_some_and(|t| t.elapsed() < *cooldown) {
-            return Err(AuthError::UnknownKey);
-        }
-        let fetched = async {
-            let resp = http.get(url).send().await.ok()?.error_for_status().ok()?;
-            resp.json::<JwkSet>().await.ok()
-        }
-        .await;
-        *last = Some(Instant::now());
-        match fetched {
-            Some(jwks) => self.install(&jwks),
-            None if have_keys => {
-                tracing::warn!("JWKS refresh failed; keeping the cached keys");
-                return Err(AuthError::UnknownKey);
-            }
-            None => return Err(AuthError::KeysUnavailable),
-        }
-        self.cached(kid).ok_or(AuthError::UnknownKey)
+        // Without any key, nothing can be verified: that is an outage, not a bad token.
+        if !fetched && !self.have_keys() { Err(AuthError::KeysUnavailable) } else { Err(AuthError::UnknownKey) }
     }
 
     /// Verifies signature, algorithm, expiry, issuer and audience, and returns the caller.
@@ -319,10 +406,12 @@ impl JwksVerifier {
         validation.set_audience(&[&self.policy.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = self.policy.leeway.as_secs();
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
+        validation.validate_nbf = true;
+        let data = jsonwebtoken::decode::<TimedClaims>(token, &key.key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind as K;
             match e.kind() {
                 K::ExpiredSignature => AuthError::Expired,
+                K::ImmatureSignature => AuthError::NotYetValid,
                 K::InvalidIssuer => AuthError::WrongIssuer,
                 K::InvalidAudience => AuthError::WrongAudience,
                 K::InvalidSignature => AuthError::InvalidSignature,
@@ -330,8 +419,15 @@ impl JwksVerifier {
                 _ => AuthError::Malformed,
             }
         })?;
-        let user_id = Uuid::parse_str(&data.claims.sub).map_err(|_| AuthError::Malformed)?;
-        Ok(Principal { user_id, role: data.claims.role })
+        let latest = chrono::Utc::now().timestamp().saturating_add(i64::try_from(self.policy.leeway.as_secs()).unwrap_or(i64::MAX));
+        if data.claims.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(AuthError::NotYetValid);
+        }
+        if data.claims.claims.iat > latest {
+            return Err(AuthError::IssuedInFuture);
+        }
+        let user_id = Uuid::parse_str(&data.claims.claims.sub).map_err(|_| AuthError::Malformed)?;
+        Ok(Principal { user_id, role: data.claims.claims.role })
     }
 
     /// Turns an optional `Authorization` header into an [`Auth`] for the GraphQL context.
@@ -491,6 +587,42 @@ mod tests {
         let mut forged = token(&stranger, |_| {});
         forged = forged.replacen(&base64_header(stranger.kid()), &base64_header(key.kid()), 1);
         assert!(matches!(verifier.verify(&forged).await, Err(AuthError::InvalidSignature | AuthError::Malformed)));
+    }
+
+    /// Signs arbitrary claims (for claims [`Claims`] has no field for).
+    fn sign_json(key: &SigningKey, claims: &serde_json::Value) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(key.kid().to_owned());
+        jsonwebtoken::encode(&header, claims, &key.encoding).unwrap()
+    }
+
+    fn json_claims(key: &SigningKey, f: impl FnOnce(&mut serde_json::Value)) -> String {
+        let claims = new_claims(&TokenPolicy::default(), Uuid::now_v7(), Role::Customer, Duration::from_secs(3600));
+        let mut value = serde_json::to_value(claims).unwrap();
+        f(&mut value);
+        sign_json(key, &value)
+    }
+
+    #[tokio::test]
+    async fn refuses_tokens_not_valid_yet_or_issued_in_the_future() {
+        let (key, verifier) = setup();
+        let now = chrono::Utc::now().timestamp();
+        // The default leeway is 30 s: ten minutes ahead is beyond it.
+        let not_yet = json_claims(&key, |c| c["nbf"] = (now + 600).into());
+        assert_eq!(verifier.verify(&not_yet).await, Err(AuthError::NotYetValid));
+        let from_the_future = token(&key, |c| c.iat = now + 600);
+        assert_eq!(verifier.verify(&from_the_future).await, Err(AuthError::IssuedInFuture));
+        // Within the leeway, and in the past, both are fine.
+        let skewed = json_claims(&key, |c| {
+            c["nbf"] = (now + 10).into();
+            c["iat"] = (now + 10).into();
+        });
+        assert!(verifier.verify(&skewed).await.is_ok());
+        let started = json_claims(&key, |c| c["nbf"] = (now - 60).into());
+        assert!(verifier.verify(&started).await.is_ok());
+        // Both errors are UNAUTHENTICATED to clients.
+        assert_eq!(ApiError::from(AuthError::NotYetValid).code, crate::ErrorCode::Unauthenticated);
+        assert_eq!(ApiError::from(AuthError::IssuedInFuture).code, crate::ErrorCode::Unauthenticated);
     }
 
     fn base64_header(kid: &str) -> String {

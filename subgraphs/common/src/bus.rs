@@ -9,6 +9,15 @@
 //!
 //! Request subjects live under `rpc.` so that they never fall into the event stream, whose
 //! subjects are `<domain>.<event>` for the domains in [`EVENT_DOMAINS`].
+//!
+//! Every consumer has a finite delivery budget ([`DeliveryPolicy`]): a handler that fails
+//! is retried after a growing delay up to `max_attempts` times (JetStream's `max_deliver`
+//! holds the same bound, with a few deliveries more to park the event, and its `backoff`
+//! spaces redeliveries of events whose handler hung). What exhausts the budget, or can
+//! never be handled ([`HandlerError::Unprocessable`]), is parked by
+//! [`crate::parking::ParkingLot`]: copied to the dead-letter stream ([`EventBus::dead_letter`])
+//! and recorded in the service's database, so it neither blocks the events behind it nor
+//! disappears.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -25,6 +34,13 @@ use uuid::Uuid;
 
 /// The domains whose events the stream keeps: `orders.created`, `payments.succeeded`, ...
 pub const EVENT_DOMAINS: &[&str] = &["orders", "payments", "products", "users"];
+
+/// The first token of dead-letter subjects (`dead.<consumer>`), kept in a stream of their own.
+pub const DEAD_LETTER_DOMAIN: &str = "dead";
+
+/// Headers of a dead-letter message: the original subject, why it was parked, and by whom.
+pub const DEAD_LETTER_SUBJECT_HEADER: &str = "Commerce-Dead-Letter-Subject";
+pub const DEAD_LETTER_REASON_HEADER: &str = "Commerce-Dead-Letter-Reason";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BusError {
@@ -60,10 +76,57 @@ pub struct Delivery {
     pub attempt: u64,
 }
 
-/// Why a consumer could not handle an event now; it is delivered again later.
+/// Why a consumer could not handle an event.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HandlerError(pub String);
+pub enum HandlerError {
+    /// It may work later (the database was busy): delivered again after a delay, until the
+    /// delivery budget is spent.
+    #[error("{0}")]
+    Retry(String),
+    /// It can never work (unreadable, an unknown version): parked at once.
+    #[error("{0}")]
+    Unprocessable(String),
+}
+
+/// How often, and how far apart, an event is delivered to a handler that fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPolicy {
+    /// Deliveries to the handler before the event is parked.
+    pub max_attempts: u32,
+    /// The delay after the n-th failed attempt (the last one repeats).
+    pub retry_delays: Vec<Duration>,
+    /// Redelivery delays when a handler neither acknowledges nor fails (it hung or its
+    /// process died); the first is also how long a delivery may take.
+    pub ack_timeouts: Vec<Duration>,
+}
+
+impl DeliveryPolicy {
+    /// Deliveries JetStream makes beyond `max_attempts`, in which only parking is tried
+    /// (when parking itself failed on the last attempt).
+    pub const PARKING_DELIVERIES: u32 = 5;
+
+    /// The delay after the `attempt`-th failure.
+    pub fn retry_delay(&self, attempt: u64) -> Duration {
+        let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
+        self.retry_delays.get(index).or(self.retry_delays.last()).copied().unwrap_or(Duration::from_secs(1))
+    }
+
+    /// JetStream's `max_deliver` for this policy.
+    pub fn max_deliver(&self) -> i64 {
+        i64::from(self.max_attempts.saturating_add(Self::PARKING_DELIVERIES))
+    }
+}
+
+impl Default for DeliveryPolicy {
+    /// Ten attempts over about five minutes (1 s doubling up to a minute), then parked.
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            retry_delays: (1..=10).map(redelivery_delay).collect(),
+            ack_timeouts: vec![Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(120)],
+        }
+    }
+}
 
 pub type EventHandler = Arc<dyn Fn(Delivery) -> BoxFuture<'static, Result<(), HandlerError>> + Send + Sync>;
 pub type RequestHandler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Bytes> + Send + Sync>;
@@ -95,8 +158,18 @@ pub trait EventBus: Send + Sync + 'static {
     /// Answers requests on `subject`; replicas share the load.
     async fn serve(&self, subject: &str, handler: RequestHandler) -> Result<Worker, BusError>;
     /// Runs `handler` for every event on the spec's subjects, at least once each, redelivering
-    /// (with a growing delay) while the handler fails.
+    /// (with a growing delay) while the handler fails, within [`EventBus::delivery_policy`].
     async fn consume(&self, spec: ConsumerSpec, handler: EventHandler) -> Result<Worker, BusError>;
+    /// The delivery budget of this bus's consumers.
+    fn delivery_policy(&self) -> DeliveryPolicy {
+        DeliveryPolicy::default()
+    }
+    /// Copies an event `consumer` gave up on to the dead-letter stream, with the reason.
+    /// Without one (the in-process bus) the database record is the only copy.
+    async fn dead_letter(&self, consumer: &str, delivery: &Delivery, reason: &str) -> Result<(), BusError> {
+        let _ = (consumer, delivery, reason);
+        Ok(())
+    }
     /// Whether the bus is reachable now (readiness).
     async fn ping(&self) -> Result<(), BusError>;
     /// `"nats"` or `"in-process"`, for start-up logs.
@@ -141,6 +214,11 @@ where
     })
 }
 
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex_digest(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Redelivery delay after the `attempt`-th failure: 1 s doubling up to a minute.
 fn redelivery_delay(attempt: u64) -> Duration {
     Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(Duration::from_secs(60))
@@ -171,6 +249,8 @@ pub struct NatsBus {
     js: async_nats::jetstream::Context,
     prefix: String,
     stream: String,
+    dead_letters: String,
+    delivery: DeliveryPolicy,
 }
 
 impl std::fmt::Debug for NatsBus {
@@ -207,12 +287,29 @@ impl NatsBus {
     fn with_client(client: async_nats::Client, prefix: &str) -> Self {
         let mut js = async_nats::jetstream::new(client.clone());
         js.set_timeout(Duration::from_secs(5));
-        let stream = if prefix.is_empty() {
-            "EVENTS".to_owned()
+        let (stream, dead_letters) = if prefix.is_empty() {
+            ("EVENTS".to_owned(), "DEAD_LETTERS".to_owned())
         } else {
-            format!("{}_EVENTS", prefix.to_ascii_uppercase().replace('-', "_"))
+            let upper = prefix.to_ascii_uppercase().replace('-', "_");
+            (format!("{upper}_EVENTS"), format!("{upper}_DEAD_LETTERS"))
         };
-        Self { client, js, prefix: prefix.to_owned(), stream }
+        Self { client, js, prefix: prefix.to_owned(), stream, dead_letters, delivery: DeliveryPolicy::default() }
+    }
+
+    /// Changes the delivery budget of consumers started afterwards (tests use short ones).
+    pub fn with_delivery_policy(mut self, policy: DeliveryPolicy) -> Self {
+        self.delivery = policy;
+        self
+    }
+
+    /// The dead-letter stream's name.
+    pub fn dead_letter_stream(&self) -> &str {
+        &self.dead_letters
+    }
+
+    /// The subject parked events of `consumer` are copied to.
+    pub fn dead_letter_subject(&self, consumer: &str) -> String {
+        self.full(&format!("{DEAD_LETTER_DOMAIN}.{consumer}"))
     }
 
     fn full(&self, subject: &str) -> String {
@@ -246,12 +343,27 @@ impl NatsBus {
             })
             .await
             .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        // Parked events are kept until someone deals with them; the database table says
+        // which were replayed.
+        self.js
+            .get_or_create_stream(stream::Config {
+                name: self.dead_letters.clone(),
+                subjects: vec![self.full(&format!("{DEAD_LETTER_DOMAIN}.>"))],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                max_age: Duration::from_secs(90 * 86_400),
+                duplicate_window: Self::DUPLICATE_WINDOW,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
         Ok(())
     }
 
     /// Removes the stream and its consumers (tests clean up after themselves with it).
     pub async fn delete_stream(&self) -> Result<(), BusError> {
         self.js.delete_stream(&self.stream).await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let _ = self.js.delete_stream(&self.dead_letters).await;
         Ok(())
     }
 
@@ -266,9 +378,7 @@ impl NatsBus {
         loop {
             let consumer = async {
                 let s = js.get_stream(&stream).await.map_err(|e| e.to_string())?;
-                s.get_or_create_consumer::<pull::Config>(
-                    &spec.durable,
-                    pull::Config {
+                let config = pull::Config {
                         durable_name: Some(spec.durable.clone()),
                         // NATS servers before 2.10 ignore `filter_subjects`; a single subject
                         // goes in the field every server understands.
@@ -279,13 +389,20 @@ impl NatsBus {
                             spec.subjects.iter().map(|s| bus.full(s)).collect()
                         },
                         ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
-                        ack_wait: Duration::from_secs(30),
-                        max_deliver: -1,
+                        ack_wait: bus.delivery.ack_timeouts.first().copied().unwrap_or(Duration::from_secs(30)),
+                        max_deliver: bus.delivery.max_deliver(),
+                        backoff: bus.delivery.ack_timeouts.clone(),
                         ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| e.to_string())
+                    };
+                // Creating with the current settings also updates a consumer made by an
+                // older version (which redelivered forever).
+                match s.create_consumer(config.clone()).await {
+                    Ok(consumer) => Ok(consumer),
+                    Err(e) => {
+                        tracing::warn!(durable = %spec.durable, error = %e, "consumer settings not updated; using the existing consumer");
+                        s.get_consumer::<pull::Config>(&spec.durable).await.map_err(|e| e.to_string())
+                    }
+                }
             }
             .await;
             let consumer = match consumer {
@@ -328,7 +445,7 @@ impl NatsBus {
                     Ok(()) => msg.double_ack().await,
                     Err(e) => {
                         tracing::warn!(durable = %spec.durable, attempt, error = %e, "event handling failed; will retry");
-                        msg.ack_with(AckKind::Nak(Some(redelivery_delay(attempt)))).await
+                        msg.ack_with(AckKind::Nak(Some(bus.delivery.retry_delay(attempt)))).await
                     }
                 };
                 if let Err(e) = ack {
@@ -414,6 +531,31 @@ impl EventBus for NatsBus {
     fn kind(&self) -> &'static str {
         "nats"
     }
+
+    fn delivery_policy(&self) -> DeliveryPolicy {
+        self.delivery.clone()
+    }
+
+    async fn dead_letter(&self, consumer: &str, delivery: &Delivery, reason: &str) -> Result<(), BusError> {
+        use async_nats::jetstream::message::PublishMessage;
+        use sha2::Digest as _;
+        // The same event parked twice (a redelivery after a failed park) is one message.
+        let id = format!("{consumer}:{}", hex_digest(&sha2::Sha256::digest(&delivery.payload)));
+        // Header values are one line; the reason is shortened to keep the header small.
+        let reason: String = reason.chars().filter(|c| !c.is_control()).take(512).collect();
+        let message = PublishMessage::build()
+            .payload(delivery.payload.clone())
+            .message_id(id)
+            .header(DEAD_LETTER_SUBJECT_HEADER, delivery.subject.as_str())
+            .header(DEAD_LETTER_REASON_HEADER, reason.as_str());
+        let ack = self
+            .js
+            .send_publish(self.dead_letter_subject(consumer), message)
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        ack.await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -434,11 +576,18 @@ struct InProcState {
 pub struct InProcessBus {
     state: Arc<Mutex<InProcState>>,
     appended: Arc<tokio::sync::Notify>,
+    delivery: DeliveryPolicy,
 }
 
 impl InProcessBus {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Changes the delivery budget of consumers started afterwards.
+    pub fn with_delivery_policy(mut self, policy: DeliveryPolicy) -> Self {
+        self.delivery = policy;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, InProcState> {
@@ -520,9 +669,13 @@ impl EventBus for InProcessBus {
                         let delivery = Delivery { subject: subject.clone(), payload: payload.clone(), attempt };
                         match handler(delivery).await {
                             Ok(()) => break,
+                            Err(e) if attempt >= bus.delivery.max_deliver().unsigned_abs() => {
+                                tracing::error!(durable = %spec.durable, attempt, error = %e, "event given up after its delivery budget");
+                                break;
+                            }
                             Err(e) => {
                                 tracing::warn!(durable = %spec.durable, attempt, error = %e, "event handling failed; will retry");
-                                tokio::time::sleep(redelivery_delay(attempt)).await;
+                                tokio::time::sleep(bus.delivery.retry_delay(attempt)).await;
                                 attempt += 1;
                             }
                         }
@@ -539,6 +692,10 @@ impl EventBus for InProcessBus {
 
     fn kind(&self) -> &'static str {
         "in-process"
+    }
+
+    fn delivery_policy(&self) -> DeliveryPolicy {
+        self.delivery.clone()
     }
 }
 

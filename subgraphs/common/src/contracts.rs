@@ -2,7 +2,7 @@
 //!
 //! These types are the contract between services, kept in one place so a change to one
 //! side is a compile error on the other. Events travel in an [`Envelope`] with a version;
-//! a consumer ignores versions it does not know instead of misreading them. Amounts are
+//! a consumer parks versions it does not know (see [`crate::parking`]) instead of misreading them. Amounts are
 //! integer minor units with an ISO currency code, as everywhere.
 
 use chrono::{DateTime, Utc};

@@ -15,6 +15,24 @@ use crate::{ApiError, auth::JwksVerifier};
 /// The largest request body a subgraph accepts.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// The header the router sets to the address its client connected from (after resolving
+/// `X-Forwarded-For` through its trusted proxies). The router always overwrites it, so a
+/// client cannot choose it; subgraphs take it as internal information, which holds as long
+/// as they are reachable only through the router.
+pub const CLIENT_IP_HEADER: &str = "x-commerce-client-ip";
+
+/// The client address the router reported ([`CLIENT_IP_HEADER`]), in the request data
+/// when the header was present and valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl ClientIp {
+    /// Reads [`CLIENT_IP_HEADER`]; `None` when absent or not an IP address.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        headers.get(CLIENT_IP_HEADER)?.to_str().ok()?.trim().parse().ok().map(Self)
+    }
+}
+
 struct Endpoint<Q, M, S> {
     schema: Schema<Q, M, S>,
     verifier: Arc<JwksVerifier>,
@@ -27,7 +45,8 @@ impl<Q, M, S> Clone for Endpoint<Q, M, S> {
 }
 
 /// `POST /graphql` (and `GET` for queries): verifies the bearer token, if any, and runs the
-/// operation with the resulting [`crate::auth::Auth`] in the request data. Each request runs in
+/// operation with the resulting [`crate::auth::Auth`] (and the [`ClientIp`], when the router
+/// sent one) in the request data. Each request runs in
 /// a span that continues the caller's W3C trace ([`crate::telemetry::trace_request`]).
 pub fn routes<Q, M, S>(schema: Schema<Q, M, S>, verifier: Arc<JwksVerifier>) -> Router
 where
@@ -43,14 +62,40 @@ where
         .with_state(Endpoint { schema, verifier })
 }
 
-async fn execute<Q, M, S>(State(ep): State<Endpoint<Q, M, S>>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse
+async fn execute<Q, M, S>(State(ep): State<Endpoint<Q, M, S>>, headers: HeaderMap, req: GraphQLRequest) -> axum::response::Response
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
     let auth = ep.verifier.authenticate(&headers).await;
-    ep.schema.execute(req.into_inner().data(auth)).await.into()
+    let mut request = req.into_inner().data(auth);
+    if let Some(client) = ClientIp::from_headers(&headers) {
+        request = request.data(client);
+    }
+    let response = ep.schema.execute(request).await;
+    let shed = is_shed(&response);
+    let mut http = axum::response::IntoResponse::into_response(GraphQLResponse::from(response));
+    if shed {
+        *http.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+        http.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
+    http
+}
+
+/// What `Retry-After` says when a request is shed (seconds).
+pub const RETRY_AFTER_SECS: &str = "1";
+
+/// Whether nothing was resolved and every error is `SERVICE_UNAVAILABLE` (load shed, a
+/// dependency down): HTTP then answers 503 with `Retry-After`, so clients and proxies back
+/// off. Anything else keeps 200, as GraphQL over HTTP expects for `application/json`.
+fn is_shed(response: &async_graphql::Response) -> bool {
+    let code = crate::ErrorCode::ServiceUnavailable.as_str();
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&async_graphql::Value::from(code))
+        })
 }
 
 /// Limits every subgraph schema applies, whatever the router in front of it does.

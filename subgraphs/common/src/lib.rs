@@ -3,7 +3,8 @@
 //! Each module is one concern a service needs, so that the four subgraphs and the router
 //! agree on the details that cross service boundaries: how errors look to clients
 //! ([`error`]), how money is represented ([`money`]), how tokens are verified ([`auth`]),
-//! how events and requests travel between services ([`bus`], [`contracts`], [`outbox`]),
+//! how events and requests travel between services ([`bus`], [`contracts`], [`outbox`],
+//! [`parking`]),
 //! and how a service is configured, observed and probed ([`config`], [`telemetry`],
 //! [`health`], [`db`]), and which characters text inputs may hold ([`text`]).
 
@@ -17,6 +18,7 @@ pub mod graphql;
 pub mod health;
 pub mod money;
 pub mod outbox;
+pub mod parking;
 pub mod telemetry;
 pub mod text;
 

@@ -96,12 +96,28 @@ pub struct TestBus {
 
 impl TestBus {
     pub async fn nats() -> Self {
+        Self::nats_with(crate::bus::DeliveryPolicy::default()).await
+    }
+
+    /// A bus whose consumers have the delivery budget `policy` (short ones keep tests of
+    /// retries and parking quick).
+    pub async fn nats_with(policy: crate::bus::DeliveryPolicy) -> Self {
         let prefix = unique_name("t");
         let url = nats_url();
         let bus = NatsBus::connect(&url, &prefix)
             .await
-            .unwrap_or_else(|e| panic!("NATS with JetStream is required for this test ({url}): {e}"));
+            .unwrap_or_else(|e| panic!("NATS with JetStream is required for this test ({url}): {e}"))
+            .with_delivery_policy(policy);
         Self { bus: Arc::new(bus), prefix }
+    }
+}
+
+/// A delivery budget for tests: `max_attempts` deliveries 50 ms apart.
+pub fn quick_delivery(max_attempts: u32) -> crate::bus::DeliveryPolicy {
+    crate::bus::DeliveryPolicy {
+        max_attempts,
+        retry_delays: vec![Duration::from_millis(50)],
+        ack_timeouts: vec![Duration::from_secs(30)],
     }
 }
 

@@ -78,3 +78,125 @@ async fn unreachable_jwks_is_a_distinct_error() {
     let key = SigningKey::generate();
     assert_eq!(verifier.verify(&token(&key)).await, Err(AuthError::KeysUnavailable));
 }
+
+/// A JWKS endpoint that counts requests and answers 503 (users is down or broken).
+async fn serve_down() -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = Router::new().route(
+        "/jwks.json",
+        get(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                axum::http::StatusCode::SERVICE_UNAVAILABLE
+            }
+        }),
+    );
+    let (addr, _shutdown) = common::testing::serve_on_loopback(app).await;
+    std::mem::forget(_shutdown);
+    (format!("http://{addr}/jwks.json"), hits)
+}
+
+#[tokio::test]
+async fn a_failed_fetch_is_cached_for_the_cooldown_even_without_keys() {
+    let (url, hits) = serve_down().await;
+    let verifier = Arc::new(JwksVerifier::remote(url, TokenPolicy::default()).with_refresh_cooldown(Duration::from_secs(3600)));
+    let key = SigningKey::generate();
+    assert_eq!(verifier.verify(&token(&key)).await, Err(AuthError::KeysUnavailable));
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // Twenty more tokens (sequential and concurrent) within the cool-down: no fetch each.
+    for _ in 0..10 {
+        assert_eq!(verifier.verify(&token(&key)).await, Err(AuthError::KeysUnavailable));
+    }
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (verifier, t) = (verifier.clone(), token(&key));
+            tokio::spawn(async move { verifier.verify(&t).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Err(AuthError::KeysUnavailable));
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "the failure is remembered for the cool-down");
+}
+
+/// A JWKS endpoint that holds every request until the test lets it answer.
+struct SlowJwks {
+    url: String,
+    hits: Arc<AtomicUsize>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+async fn serve_slow(jwks: JwkSet) -> SlowJwks {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (counter, gate) = (hits.clone(), release.clone());
+    let app = Router::new().route(
+        "/jwks.json",
+        get(move || {
+            let (counter, gate, jwks) = (counter.clone(), gate.clone(), jwks.clone());
+            async move {
+                let released = gate.notified();
+                counter.fetch_add(1, Ordering::SeqCst);
+                released.await;
+                Json(jwks)
+            }
+        }),
+    );
+    let (addr, shutdown) = common::testing::serve_on_loopback(app).await;
+    std::mem::forget(shutdown);
+    SlowJwks { url: format!("http://{addr}/jwks.json"), hits, release }
+}
+
+#[tokio::test]
+async fn waiters_share_one_slow_fetch_and_anonymous_requests_do_not_wait() {
+    let key = SigningKey::generate();
+    let slow = serve_slow(jwks_of([&key]).unwrap()).await;
+    let verifier = Arc::new(JwksVerifier::remote(slow.url.clone(), TokenPolicy::default()));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (verifier, t) = (verifier.clone(), token(&key));
+            tokio::spawn(async move { verifier.verify(&t).await })
+        })
+        .collect();
+    common::testing::eventually("the JWKS request to arrive", || {
+        let hits = slow.hits.clone();
+        async move { hits.load(Ordering::SeqCst) >= 1 }
+    })
+    .await;
+    // The fetch is held: a request without a token is answered all the same.
+    assert_eq!(verifier.authenticate(&axum::http::HeaderMap::new()).await, common::auth::Auth::Anonymous);
+    assert!(tasks.iter().all(|t| !t.is_finished()), "token checks wait for the keys");
+    // Let every held request answer (one, if the fetch is shared).
+    slow.release.notify_waiters();
+    for task in tasks {
+        assert!(task.await.unwrap().is_ok(), "every waiter gets the fetched key");
+    }
+    assert_eq!(slow.hits.load(Ordering::SeqCst), 1, "twenty waiters, one fetch");
+}
+
+#[tokio::test]
+async fn a_cancelled_waiter_does_not_cancel_the_shared_fetch() {
+    let key = SigningKey::generate();
+    let slow = serve_slow(jwks_of([&key]).unwrap()).await;
+    let verifier = Arc::new(JwksVerifier::remote(slow.url.clone(), TokenPolicy::default()));
+    let first = {
+        let (verifier, t) = (verifier.clone(), token(&key));
+        tokio::spawn(async move { verifier.verify(&t).await })
+    };
+    common::testing::eventually("the JWKS request to arrive", || {
+        let hits = slow.hits.clone();
+        async move { hits.load(Ordering::SeqCst) >= 1 }
+    })
+    .await;
+    first.abort();
+    let _ = first.await;
+    let second = {
+        let (verifier, t) = (verifier.clone(), token(&key));
+        tokio::spawn(async move { verifier.verify(&t).await })
+    };
+    slow.release.notify_waiters();
+    assert!(second.await.unwrap().is_ok());
+    assert_eq!(slow.hits.load(Ordering::SeqCst), 1, "the second request joined the first one's fetch");
+}

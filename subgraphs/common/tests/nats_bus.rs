@@ -81,7 +81,7 @@ async fn failed_handling_is_redelivered() {
         Box::pin(async move {
             let n = c.fetch_add(1, Ordering::SeqCst);
             assert_eq!(d.attempt, n as u64 + 1);
-            if n == 0 { Err(HandlerError("database busy".into())) } else { Ok(()) }
+            if n == 0 { Err(HandlerError::Retry("database busy".into())) } else { Ok(()) }
         })
     });
     let _w = t
@@ -168,4 +168,58 @@ async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
     assert!(!outbox::mark_processed(&txn, "reader", id).await.unwrap(), "second mark in one transaction");
     txn.commit().await.unwrap();
     assert!(!outbox::mark_processed(&db, "reader", id).await.unwrap());
+}
+
+/// Consumers have a finite budget: a handler that always fails is called `max_attempts`
+/// times (spaced by the retry delays), never again, and JetStream holds the same bound.
+/// A consumer made by an older version (redelivering forever) takes the new settings.
+#[tokio::test]
+async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
+    use async_nats::jetstream::consumer::pull;
+    let t = TestBus::nats_with(common::testing::quick_delivery(3)).await;
+    let js = async_nats::jetstream::new(async_nats::connect(common::testing::nats_url()).await.unwrap());
+    let stream = js.get_stream(t.bus.stream_name()).await.unwrap();
+    stream
+        .create_consumer(pull::Config {
+            durable_name: Some("budget".into()),
+            filter_subject: format!("{}.orders.>", t.prefix),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            max_deliver: -1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let handler: EventHandler = Arc::new(move |_| {
+        let c = c.clone();
+        Box::pin(async move {
+            c.fetch_add(1, Ordering::SeqCst);
+            Err(HandlerError::Retry("always failing".into()))
+        })
+    });
+    let _w = t
+        .bus
+        .consume(ConsumerSpec { durable: "budget".into(), subjects: vec!["orders.>".into()] }, handler)
+        .await
+        .unwrap();
+    t.bus.publish("orders.created", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
+    // Without parking, JetStream stops after max_deliver = 3 + 5 deliveries.
+    wait_until(|| calls.load(Ordering::SeqCst) >= 8).await;
+    let stream = js.get_stream(t.bus.stream_name()).await.unwrap();
+    let info = stream.consumer_info("budget").await.unwrap();
+    assert_eq!(info.config.max_deliver, 8, "the old consumer was updated");
+    // The consumer is done with it: nothing pending, nothing waiting for an ack.
+    common::testing::eventually("the consumer to give up", || {
+        let js = js.clone();
+        let name = t.bus.stream_name().to_owned();
+        async move {
+            let Ok(stream) = js.get_stream(name).await else { return false };
+            let Ok(info) = stream.consumer_info("budget").await else { return false };
+            info.num_pending == 0 && info.num_ack_pending == 0
+        }
+    })
+    .await;
+    assert_eq!(calls.load(Ordering::SeqCst), 8);
 }

@@ -9,7 +9,11 @@
 //!   as an issue and `orders.payment_conflict` is emitted so payments refunds it;
 //! - the amount or currency differs from the order's total: the order stays as it is and
 //!   the payment is recorded as an issue and logged for a person to reconcile;
-//! - the order is unknown: recorded as an issue and logged.
+//! - the order is unknown: recorded as an issue and logged;
+//! - the event cannot be read (malformed, or of a version this code does not know), or its
+//!   handling keeps failing through the whole delivery budget: it is parked
+//!   ([`common::parking`]) for an admin to look at and replay (`parkedOrderEvents`,
+//!   `replayParkedOrderEvent`), and the events behind it go on.
 
 use std::sync::Arc;
 
@@ -70,8 +74,6 @@ pub enum Outcome {
     AlreadyApplied,
     /// Recorded as an issue (and, for [`IssueKind::OrderNotPayable`], sent for refund).
     Flagged(IssueKind),
-    /// An event this service cannot read (malformed or of an unknown version).
-    Unreadable,
 }
 
 impl Outcome {
@@ -83,24 +85,33 @@ impl Outcome {
             Self::Flagged(IssueKind::OrderNotPayable) => "refund_requested",
             Self::Flagged(IssueKind::AmountMismatch) => "amount_mismatch",
             Self::Flagged(IssueKind::UnknownOrder) => "unknown_order",
-            Self::Unreadable => "unreadable",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentEventError {
+    #[error("the payment event cannot be read: {0}")]
+    Unreadable(String),
+    #[error("payment events of version {0} are not understood by this version of the service")]
+    UnknownVersion(u32),
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
 }
 
-/// The one place these errors are turned into something the bus understands: a failed
-/// attempt that is delivered again later (the database may be back by then).
+/// The one place these errors are turned into something the bus understands: an event
+/// that can never be read is parked at once; any other failure is an attempt delivered
+/// again later (the database may be back by then), parked when the budget is spent.
 impl From<PaymentEventError> for HandlerError {
     fn from(err: PaymentEventError) -> Self {
-        HandlerError(err.to_string())
+        match err {
+            PaymentEventError::Unreadable(_) | PaymentEventError::UnknownVersion(_) => {
+                HandlerError::Unprocessable(err.to_string())
+            }
+            other => HandlerError::Retry(other.to_string()),
+        }
     }
 }
 
@@ -122,17 +133,11 @@ pub async fn handle(
     relay: &OutboxRelay,
     delivery: &Delivery,
 ) -> Result<Outcome, PaymentEventError> {
-    let event: Envelope<PaymentSucceeded> = match serde_json::from_slice(&delivery.payload) {
-        Ok(event) => event,
-        Err(e) => {
-            // Redelivering cannot fix it; acknowledge it and leave a trace.
-            tracing::error!(subject = %delivery.subject, error = %e, "unreadable payment event dropped");
-            return Ok(Outcome::Unreadable);
-        }
-    };
+    // Redelivering cannot fix either of these: the event is parked, not dropped.
+    let event: Envelope<PaymentSucceeded> =
+        serde_json::from_slice(&delivery.payload).map_err(|e| PaymentEventError::Unreadable(e.to_string()))?;
     if event.version != 1 {
-        tracing::error!(event_id = %event.event_id, version = event.version, "payment event of unknown version dropped");
-        return Ok(Outcome::Unreadable);
+        return Err(PaymentEventError::UnknownVersion(event.version));
     }
     let outcome = apply(db, &event).await?;
     if matches!(outcome, Outcome::Applied | Outcome::Flagged(IssueKind::OrderNotPayable)) {

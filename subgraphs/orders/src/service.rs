@@ -10,6 +10,7 @@ use common::{
     db::StatementCounter,
     health::{BusCheck, DatabaseCheck, ReadinessCheck, RunningServer},
     outbox::OutboxRelay,
+    parking::ParkingLot,
 };
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
@@ -40,6 +41,8 @@ pub struct RunningService {
     /// Statements run on `db` since start-up.
     pub statements: StatementCounter,
     pub relay: OutboxRelay,
+    /// Events the consumers parked.
+    pub parking: ParkingLot,
     server: RunningServer,
     relay_shutdown: CancellationToken,
     relay_task: RelayTask,
@@ -93,14 +96,10 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let relay_shutdown = CancellationToken::new();
     let relay_task = relay.clone().spawn(relay_shutdown.clone());
 
-    let consumer = deps
-        .bus
-        .consume(
-            payment_events::consumer_spec(),
-            payment_events::handler(db.clone(), relay.clone(), metrics.clone()),
-        )
-        .await
-        .context("cannot subscribe to payment events")?;
+    let parking = ParkingLot::new(db.clone(), deps.bus.clone());
+    let spec = payment_events::consumer_spec();
+    let handler = parking.handler(&spec, payment_events::handler(db.clone(), relay.clone(), metrics.clone()));
+    let consumer = deps.bus.consume(spec, handler).await.context("cannot subscribe to payment events")?;
     let responder = payable::serve(deps.bus.as_ref(), db.clone()).await.context("cannot answer payable-order requests")?;
 
     let schema = api::schema(ApiState {
@@ -108,11 +107,12 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         relay: relay.clone(),
         prices: PriceClient::new(deps.bus.clone(), config.price_timeout),
         metrics: metrics.clone(),
+        parking: parking.clone(),
     });
     let checks: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
     let router = common::graphql::routes(schema, deps.verifier.clone())
-        .merge(common::health::routes(checks, metrics.registry(statements.clone())));
+        .merge(common::health::routes(checks, metrics.registry(statements.clone(), &parking)));
     let server = common::health::serve(config.addr, router, CancellationToken::new())
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -123,6 +123,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         db,
         statements,
         relay,
+        parking,
         server,
         relay_shutdown,
         relay_task: RelayTask(Some(relay_task)),

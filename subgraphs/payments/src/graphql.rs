@@ -31,7 +31,8 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 
 pub fn schema(state: Arc<AppState>) -> PaymentsSchema {
     let loader = DataLoader::new(PaymentsByOrder(state.db.clone()), tokio::spawn);
-    builder().data(state).data(loader).finish()
+    let parking = state.parking.clone();
+    builder().data(state).data(parking).data(loader).finish()
 }
 
 /// The SDL as written to `schema/payments.graphql`.
@@ -159,6 +160,19 @@ impl Query {
     async fn find_order_by_id(&self, id: ID) -> async_graphql::Result<Order> {
         Ok(Order { id: parse_id(&id, "id")? })
     }
+
+    /// Admin only: events this service could not process and parked (an unreadable
+    /// `orders.payment_conflict`, or one whose refund kept failing), oldest first.
+    /// Replayed ones only with `includeReplayed`.
+    async fn parked_payment_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most 100; default 20.")] first: Option<i32>,
+        #[graphql(desc = "The `id` of the last event of the previous page.")] after: Option<ID>,
+        include_replayed: Option<bool>,
+    ) -> async_graphql::Result<Vec<common::parking::ParkedEvent>> {
+        Ok(common::parking::list_for_admin(ctx, first, after, include_replayed).await?)
+    }
 }
 
 #[derive(Debug, SimpleObject)]
@@ -213,5 +227,11 @@ impl Mutation {
         let payment_id = parse_id(&input.payment_id, "paymentId")?;
         let payment = refunds::refund_payment(state(ctx), payment_id, None).await.map_err(ApiError::from)?;
         Ok(RefundPaymentPayload { payment: Payment::try_from(payment)? })
+    }
+
+    /// Admin only: handles a parked event again (after its cause was fixed). On success it
+    /// is marked replayed; otherwise `CONFLICT` says why it still fails.
+    async fn replay_parked_payment_event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<common::parking::ParkedEvent> {
+        Ok(common::parking::replay_for_admin(ctx, id).await?)
     }
 }

@@ -59,6 +59,8 @@ pub struct AppState {
     pub public_url: String,
     pub orders_timeout: Duration,
     pub metrics: Metrics,
+    /// Events the consumers parked, for the admin's list and replay.
+    pub parking: common::parking::ParkingLot,
 }
 
 /// Counters exported on `/metrics`.
@@ -137,6 +139,9 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let metrics = Metrics::default();
     let mut registry = Registry::default();
     metrics.register(&mut registry);
+    let parking = common::parking::ParkingLot::new(db.clone(), deps.bus.clone());
+    // `payments_events_parked_total{consumer}`.
+    parking.register_metrics(registry.sub_registry_with_prefix("payments"));
     let state = Arc::new(AppState {
         db: db.clone(),
         bus: deps.bus.clone(),
@@ -148,6 +153,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         public_url,
         orders_timeout: config.orders_timeout,
         metrics,
+        parking,
     });
 
     let shutdown = CancellationToken::new();

@@ -1,5 +1,8 @@
 //! Refunds: by an admin (`refundPayment`) and automatically when orders reports a payment
 //! it cannot take (`orders.payment_conflict`, e.g. the order was cancelled meanwhile).
+//! A conflict event that cannot be read, or whose refund keeps failing through the whole
+//! delivery budget, is parked ([`common::parking`]) for an admin to list and replay
+//! (`parkedPaymentEvents`, `replayParkedPaymentEvent`); it is never dropped.
 //!
 //! The provider is called with an idempotency key per payment, so a refund repeated after a
 //! crash or a redelivered event returns the first refund instead of paying out twice. The
@@ -123,26 +126,28 @@ pub async fn refund_payment(state: &AppState, payment_id: Uuid, trigger: Option<
 pub async fn spawn_conflict_consumer(state: Arc<AppState>) -> Result<Worker, BusError> {
     let spec = ConsumerSpec { durable: CONFLICT_CONSUMER.into(), subjects: vec![subjects::ORDERS_PAYMENT_CONFLICT.into()] };
     let bus = state.bus.clone();
+    let parking = state.parking.clone();
     let handler: EventHandler = Arc::new(move |delivery: Delivery| {
         let state = state.clone();
         Box::pin(async move { on_conflict(&state, delivery).await })
     });
-    bus.consume(spec, handler).await
+    bus.consume(spec.clone(), parking.handler(&spec, handler)).await
 }
 
 async fn on_conflict(state: &AppState, delivery: Delivery) -> Result<(), HandlerError> {
-    let event: Envelope<OrderPaymentConflict> = match serde_json::from_slice(&delivery.payload) {
-        Ok(event) => event,
-        Err(e) => {
-            // Redelivering a message that cannot be read would never succeed.
-            tracing::error!(error = %e, subject = %delivery.subject, "unreadable payment conflict event dropped");
-            return Ok(());
-        }
-    };
+    // Redelivering a message that cannot be read would never succeed: it is parked.
+    let event: Envelope<OrderPaymentConflict> = serde_json::from_slice(&delivery.payload)
+        .map_err(|e| HandlerError::Unprocessable(format!("the payment conflict event cannot be read: {e}")))?;
+    if event.version != 1 {
+        return Err(HandlerError::Unprocessable(format!(
+            "payment conflict events of version {} are not understood by this version of the service",
+            event.version
+        )));
+    }
     let already = inbox_message::Entity::find_by_id((CONFLICT_CONSUMER.to_owned(), event.event_id))
         .one(&state.db)
         .await
-        .map_err(|e| HandlerError(e.to_string()))?;
+        .map_err(|e| HandlerError::Retry(e.to_string()))?;
     if already.is_some() {
         return Ok(());
     }
@@ -157,6 +162,6 @@ async fn on_conflict(state: &AppState, delivery: Delivery) -> Result<(), Handler
             tracing::error!(error = %e, "automatic refund impossible; needs a person");
             Ok(())
         }
-        Err(e) => Err(HandlerError(e.to_string())),
+        Err(e) => Err(HandlerError::Retry(e.to_string())),
     }
 }

@@ -103,3 +103,48 @@ async fn a_payment_conflict_from_orders_is_refunded_automatically_once() {
     assert_eq!(refunded_events().await, 1);
     assert_eq!(app.stripe.requests_to("/v1/refunds").len(), 1);
 }
+
+const PARKED: &str = "{ parkedPaymentEvents { id consumer subject payload reason attempts replayedAt } }";
+
+#[tokio::test]
+async fn an_unreadable_conflict_is_parked_and_the_refund_behind_it_still_happens() {
+    let app = spawn_app().await;
+    let (payment_id, order_id) = paid(&app).await;
+    app.bus
+        .publish(subjects::ORDERS_PAYMENT_CONFLICT, Uuid::now_v7(), b"{\"truncated".to_vec().into())
+        .await
+        .unwrap();
+    let conflict = Envelope::new(
+        subjects::ORDERS_PAYMENT_CONFLICT,
+        OrderPaymentConflict { order_id, payment_id, amount_minor: 4498, currency: "EUR".into(), order_status: "CANCELLED".into() },
+    );
+    app.bus
+        .publish(subjects::ORDERS_PAYMENT_CONFLICT, conflict.event_id, serde_json::to_vec(&conflict).unwrap().into())
+        .await
+        .unwrap();
+    eventually("payment refunded", || async { app.payment_status(payment_id).await == "REFUNDED" }).await;
+    eventually("the unreadable event parked", || async { app.count("parked_events").await == 1 }).await;
+
+    let listed = app.graphql.post(PARKED, json!({}), Some(&app.admin())).await;
+    let parked = &listed["data"]["parkedPaymentEvents"];
+    assert_eq!(parked.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(parked[0]["consumer"], "payments-refund-on-conflict");
+    assert_eq!(parked[0]["subject"], "orders.payment_conflict");
+    assert_eq!(parked[0]["payload"], "{\"truncated");
+    assert!(parked[0]["reason"].as_str().unwrap().contains("cannot be read"), "{listed}");
+    let metrics = app.http.get(format!("http://{}/metrics", app.addr)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"payments_events_parked_total{consumer="payments-refund-on-conflict"} 1"#), "{metrics}");
+
+    // Customers see nothing and replay nothing.
+    let customer = app.customer(Uuid::now_v7());
+    let refused = app.graphql.post(PARKED, json!({}), Some(&customer)).await;
+    assert_eq!(first_error_code(&refused), Some("FORBIDDEN"), "{refused}");
+    let replay = "mutation($id: ID!) { replayParkedPaymentEvent(id: $id) { replayedAt } }";
+    let refused = app.graphql.post(replay, json!({ "id": parked[0]["id"] }), Some(&customer)).await;
+    assert_eq!(first_error_code(&refused), Some("FORBIDDEN"), "{refused}");
+    assert_eq!(app.scalar("SELECT attempts FROM parked_events").await, 1, "nothing ran");
+    // An admin's replay of what still cannot be read fails and keeps it parked.
+    let again = app.graphql.post(replay, json!({ "id": parked[0]["id"] }), Some(&app.admin())).await;
+    assert_eq!(first_error_code(&again), Some("CONFLICT"), "{again}");
+    assert_eq!(app.count("parked_events WHERE replayed_at IS NULL").await, 1);
+}

@@ -40,10 +40,10 @@ fn login(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async { assert!(hasher.verify(PASSWORD, &phc).await.expect("verify")) });
     });
     group.bench_function("login_known_email", |b| {
-        b.to_async(&rt).iter(|| async { accounts.login("bench@example.com", PASSWORD).await.expect("login") });
+        b.to_async(&rt).iter(|| async { accounts.login("bench@example.com", PASSWORD, users::accounts::ClientAddress::default()).await.expect("login") });
     });
     group.bench_function("login_unknown_email", |b| {
-        b.to_async(&rt).iter(|| async { assert!(accounts.login("nobody@example.com", PASSWORD).await.is_err()) });
+        b.to_async(&rt).iter(|| async { assert!(accounts.login("nobody@example.com", PASSWORD, users::accounts::ClientAddress::default()).await.is_err()) });
     });
     group.finish();
 }

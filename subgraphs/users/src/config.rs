@@ -10,8 +10,9 @@
 //! | `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_LEEWAY` | see [`TokenPolicy`] | token claims |
 //! | `ACCESS_TOKEN_TTL` / `REFRESH_TOKEN_TTL` | `15m` / `30d` | token lifetimes |
 //! | `PASSWORD_HASH_MEMORY_KIB` / `PASSWORD_HASH_ITERATIONS` | `19456` / `2` | argon2id cost, never below OWASP's minimum |
-//! | `LOGIN_LOCK_THRESHOLD` / `LOGIN_LOCK_BASE` / `LOGIN_LOCK_MAX` | `5` / `30s` / `15m` | lockout after failed logins |
-//! | `USERS_BOOTSTRAP_ADMIN_EMAIL` / `USERS_BOOTSTRAP_ADMIN_PASSWORD` / `USERS_BOOTSTRAP_ADMIN_NAME` | unset / unset / `Administrator` | an admin created or promoted at start-up |
+//! | `PASSWORD_HASH_CONCURRENCY` / `PASSWORD_HASH_QUEUE` | 2 / 16 per core | hashes running at once / running or waiting (beyond: `SERVICE_UNAVAILABLE`) |
+//! | `LOGIN_LOCK_THRESHOLD` / `LOGIN_LOCK_BASE` / `LOGIN_LOCK_MAX` | `5` / `30s` / `15m` | login throttling per account and client address (see [`crate::accounts::lockout`]) |
+//! | `USERS_BOOTSTRAP_ADMIN_EMAIL` / `USERS_BOOTSTRAP_ADMIN_PASSWORD` / `USERS_BOOTSTRAP_ADMIN_NAME` | unset / unset / `Administrator` | an admin created at start-up when no account has the email (never a promotion); the password must pass the policy and not be an example's |
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -23,7 +24,7 @@ use common::{
 use crate::{
     accounts::LockoutPolicy,
     keys::{self, KeysError},
-    passwords::HashCost,
+    passwords::{self, HashCost, HashLimits},
     sessions::TokenLifetimes,
 };
 
@@ -77,6 +78,7 @@ pub struct Config {
     pub token_policy: TokenPolicy,
     pub lifetimes: TokenLifetimes,
     pub hash_cost: HashCost,
+    pub hash_limits: HashLimits,
     pub lockout: LockoutPolicy,
     pub bootstrap_admin: Option<BootstrapAdmin>,
 }
@@ -123,6 +125,11 @@ impl Config {
             env.parse_or("PASSWORD_HASH_ITERATIONS", HashCost::OWASP_MINIMUM.iterations)?,
         )
         .map_err(|reason| invalid("PASSWORD_HASH_MEMORY_KIB/PASSWORD_HASH_ITERATIONS", reason))?;
+        let default_limits = HashLimits::default();
+        let concurrency = env.parse_or("PASSWORD_HASH_CONCURRENCY", default_limits.concurrency)?;
+        let queue = env.parse_or("PASSWORD_HASH_QUEUE", default_limits.queue.max(concurrency))?;
+        let hash_limits = HashLimits::new(concurrency, queue)
+            .map_err(|reason| invalid("PASSWORD_HASH_CONCURRENCY/PASSWORD_HASH_QUEUE", reason))?;
         let defaults = LockoutPolicy::default();
         let lockout = LockoutPolicy {
             threshold: env.parse_or("LOGIN_LOCK_THRESHOLD", defaults.threshold)?,
@@ -137,7 +144,14 @@ impl Config {
         }
         let bootstrap_admin = match (env.get("USERS_BOOTSTRAP_ADMIN_EMAIL"), env.secret("USERS_BOOTSTRAP_ADMIN_PASSWORD")) {
             (Some(email), Some(password)) => {
-                Some(BootstrapAdmin { email, name: env.string_or("USERS_BOOTSTRAP_ADMIN_NAME", "Administrator"), password })
+                let name = env.string_or("USERS_BOOTSTRAP_ADMIN_NAME", "Administrator");
+                if crate::accounts::is_example_password(password.expose()) {
+                    return Err(invalid("USERS_BOOTSTRAP_ADMIN_PASSWORD", "is the example's placeholder; choose a password of your own"));
+                }
+                let normalised = crate::accounts::email::normalise(&email);
+                passwords::check_policy(password.expose(), &normalised, &name)
+                    .map_err(|e| invalid("USERS_BOOTSTRAP_ADMIN_PASSWORD", e.to_string()))?;
+                Some(BootstrapAdmin { email, name, password })
             }
             (None, None) => None,
             (Some(_), None) => return Err(ConfigError::Missing("USERS_BOOTSTRAP_ADMIN_PASSWORD".into())),
@@ -150,6 +164,7 @@ impl Config {
             token_policy: TokenPolicy::from_env(env)?,
             lifetimes,
             hash_cost,
+            hash_limits,
             lockout,
             bootstrap_admin,
         })
@@ -201,5 +216,29 @@ mod tests {
         assert!(fails(&[("ACCESS_TOKEN_TTL", "1h"), ("REFRESH_TOKEN_TTL", "30m")]));
         assert!(fails(&[("USERS_BOOTSTRAP_ADMIN_EMAIL", "a@b.co")]));
         assert!(fails(&[("LOGIN_LOCK_THRESHOLD", "0")]));
+        assert!(fails(&[("PASSWORD_HASH_CONCURRENCY", "0")]));
+        assert!(fails(&[("PASSWORD_HASH_CONCURRENCY", "4"), ("PASSWORD_HASH_QUEUE", "2")]));
+    }
+
+    #[test]
+    fn a_bootstrap_admin_password_from_the_example_or_against_the_policy_stops_the_start() {
+        let refused = |password: &str| {
+            let env = Env::from_pairs([
+                ("USERS_BOOTSTRAP_ADMIN_EMAIL", "root@example.com"),
+                ("USERS_BOOTSTRAP_ADMIN_PASSWORD", password),
+            ]);
+            match Config::from_env(&env) {
+                Err(e) => e.to_string(),
+                Ok(_) => String::new(),
+            }
+        };
+        // The value `.env.example` ships.
+        let example = refused("change-me-admin-password");
+        assert!(example.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"), "{example}");
+        let short = refused("short");
+        assert!(short.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"), "{short}");
+        let own_email = refused("root-is-my-password");
+        assert!(own_email.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"), "{own_email}");
+        assert_eq!(refused("a long enough secret"), "", "a good password is accepted");
     }
 }

@@ -4,10 +4,20 @@
 //! are no composition rules, and a password must not contain the account's own email local
 //! part or name. Hashing uses argon2id at or above OWASP's minimum (19 MiB, 2 passes,
 //! 1 lane). Each hash costs tens of milliseconds of CPU and 19 MiB of memory, so it runs on
-//! the blocking pool, and a semaphore bounds how many run at once: a burst of logins then
-//! queues instead of exhausting memory.
+//! the blocking pool under two bounds ([`HashLimits`]):
+//!
+//! - at most `concurrency` hashes run at once. The permit moves into the blocking task and
+//!   is released when the hash ends, not when the request that asked for it goes away: a
+//!   client that gives up (or a flood of them timing out) cannot start more hashes while
+//!   the abandoned ones still hold their memory;
+//! - at most `queue` hashes wait or run. Beyond that a request is refused at once with
+//!   [`PasswordError::Busy`] (`SERVICE_UNAVAILABLE`, HTTP 503 with `Retry-After`), so a
+//!   flood sheds load instead of building a queue that only grows.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use argon2::{Algorithm, Argon2, Params, Version, password_hash::PasswordHasher as _, password_hash::PasswordVerifier as _};
 use common::ApiError;
@@ -32,12 +42,17 @@ pub enum PasswordError {
     ContainsName,
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("too many password checks are waiting; try again shortly")]
+    Busy,
+    #[error("the password is an example's placeholder; choose your own")]
+    Example,
 }
 
 impl From<PasswordError> for ApiError {
     fn from(err: PasswordError) -> Self {
         match err {
             PasswordError::Hashing(_) => ApiError::internal(err),
+            PasswordError::Busy => ApiError::unavailable(err.to_string()),
             policy => ApiError::bad_input("input.password", policy.to_string()),
         }
     }
@@ -101,11 +116,48 @@ impl Default for HashCost {
     }
 }
 
+/// How many hashes may run at once, and how many may be running or waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    pub concurrency: usize,
+    pub queue: usize,
+}
+
+impl HashLimits {
+    pub fn new(concurrency: usize, queue: usize) -> Result<Self, String> {
+        if concurrency == 0 {
+            return Err("at least one concurrent hash".into());
+        }
+        if queue < concurrency {
+            return Err("a queue at least as long as the concurrency".into());
+        }
+        Ok(Self { concurrency, queue })
+    }
+}
+
+impl Default for HashLimits {
+    /// Twice the cores run (each hash holds its memory for its whole duration, so this keeps
+    /// the cores busy without letting memory grow with the requests), and up to 16 per core
+    /// wait: a few seconds of logins at most.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self { concurrency: cores * 2, queue: cores * 16 }
+    }
+}
+
 /// Hashes and verifies passwords off the async runtime.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    /// One per running hash.
     permits: Arc<Semaphore>,
+    /// One per running or waiting hash.
+    queue: Arc<Semaphore>,
+    /// Hashes running now, and the most that ever ran at once (for tests and operators).
+    in_flight: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+    /// Verifications against a real account's hash (not the dummy's).
+    verifications: Arc<AtomicUsize>,
     /// A hash of a random password, verified against when an account does not exist so
     /// that an unknown email costs the same work as a wrong password.
     dummy: Arc<str>,
@@ -120,15 +172,25 @@ impl std::fmt::Debug for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// Builds the hasher and computes its dummy hash (one hash of work, done once).
+    /// Builds the hasher with the default [`HashLimits`] and computes its dummy hash.
     pub async fn new(cost: HashCost) -> Result<Self, PasswordError> {
+        Self::with_limits(cost, HashLimits::default()).await
+    }
+
+    /// Builds the hasher and computes its dummy hash (one hash of work, done once).
+    pub async fn with_limits(cost: HashCost, limits: HashLimits) -> Result<Self, PasswordError> {
         let params = Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
-        // Each hash holds its memory for its whole duration; twice the cores keeps the
-        // cores busy without letting memory grow with the number of requests.
-        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
         let prefix = format!("$argon2id$v=19$m={},t={},p=1$", cost.memory_kib, cost.iterations);
-        let mut hasher =
-            Self { params, permits: Arc::new(Semaphore::new(parallel)), dummy: Arc::from(""), prefix: Arc::from(prefix) };
+        let mut hasher = Self {
+            params,
+            permits: Arc::new(Semaphore::new(limits.concurrency)),
+            queue: Arc::new(Semaphore::new(limits.queue)),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            peak: Arc::new(AtomicUsize::new(0)),
+            verifications: Arc::new(AtomicUsize::new(0)),
+            dummy: Arc::from(""),
+            prefix: Arc::from(prefix),
+        };
         let random: [u8; 32] = rand::random();
         hasher.dummy = Arc::from(hasher.hash(&hex::encode(random)).await?);
         Ok(hasher)
@@ -138,9 +200,38 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
+    /// Hashes running now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Passwords verified against an account's own hash so far (dummy work excluded).
+    pub fn verifications(&self) -> usize {
+        self.verifications.load(Ordering::SeqCst)
+    }
+
+    /// The most hashes that ran at once since the hasher was built.
+    pub fn peak_in_flight(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
     async fn blocking<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|e| PasswordError::Hashing(e.to_string()))?;
-        tokio::task::spawn_blocking(job).await.map_err(|e| PasswordError::Hashing(e.to_string()))
+        // A place in the queue, or an immediate refusal: waiting is bounded too.
+        let place = self.queue.clone().try_acquire_owned().map_err(|_| PasswordError::Busy)?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|e| PasswordError::Hashing(e.to_string()))?;
+        let (in_flight, peak) = (self.in_flight.clone(), self.peak.clone());
+        // Both permits move into the blocking task: if this future is dropped (the client
+        // went away), the hash still runs to its end and its permit is held until then.
+        tokio::task::spawn_blocking(move || {
+            let _held = (place, permit);
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let result = job();
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+        .await
+        .map_err(|e| PasswordError::Hashing(e.to_string()))
     }
 
     /// The PHC string (`$argon2id$v=19$m=...`) of `password` with a fresh random salt.
@@ -159,6 +250,14 @@ impl PasswordHasher {
     /// Whether `password` matches `phc`. The cost stored in the hash is used, so hashes
     /// made before a cost increase keep verifying.
     pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, PasswordError> {
+        let verified = self.check(password, phc).await;
+        if verified.is_ok() {
+            self.verifications.fetch_add(1, Ordering::SeqCst);
+        }
+        verified
+    }
+
+    async fn check(&self, password: &str, phc: &str) -> Result<bool, PasswordError> {
         let params = self.params.clone();
         let password = password.to_owned();
         let phc = phc.to_owned();
@@ -180,7 +279,7 @@ impl PasswordHasher {
     /// real verification, for accounts that do not exist or are locked.
     pub async fn verify_dummy(&self, password: &str) -> Result<bool, PasswordError> {
         let dummy = self.dummy.clone();
-        self.verify(password, &dummy).await.map(|_| false)
+        self.check(password, &dummy).await.map(|_| false)
     }
 }
 
@@ -211,6 +310,75 @@ mod tests {
         assert!(HashCost::new(19 * 1024, 2).is_ok());
         assert!(HashCost::new(8 * 1024, 2).is_err());
         assert!(HashCost::new(19 * 1024, 1).is_err());
+    }
+
+    #[test]
+    fn limits_must_make_sense() {
+        assert!(HashLimits::new(0, 4).is_err());
+        assert!(HashLimits::new(4, 2).is_err());
+        assert_eq!(HashLimits::new(2, 8), Ok(HashLimits { concurrency: 2, queue: 8 }));
+    }
+
+    /// Requests that go away mid-hash (a client timing out) must not free room for more
+    /// hashes while theirs still run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn abandoned_hashes_keep_their_permit_until_they_end() {
+        let hasher = PasswordHasher::with_limits(HashCost::default(), HashLimits::new(2, 64).expect("limits")).await.expect("hasher");
+        let phc = hasher.hash("correct horse battery").await.expect("hash");
+        for _round in 0..3 {
+            let abandoned: Vec<_> = (0..6)
+                .map(|_| {
+                    let (hasher, phc) = (hasher.clone(), phc.clone());
+                    tokio::spawn(async move { hasher.verify("wrong horse battery", &phc).await })
+                })
+                .collect();
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            while hasher.in_flight() < 2 {
+                assert!(tokio::time::Instant::now() < deadline, "hashes never started");
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            // The clients give up while their hashes run.
+            for task in &abandoned {
+                task.abort();
+            }
+            let next: Vec<_> = (0..6)
+                .map(|_| {
+                    let (hasher, phc) = (hasher.clone(), phc.clone());
+                    tokio::spawn(async move { hasher.verify("correct horse battery", &phc).await })
+                })
+                .collect();
+            for task in next {
+                assert!(task.await.expect("task").expect("verify"));
+            }
+        }
+        assert!(hasher.peak_in_flight() <= 2, "{} hashes ran at once with a bound of 2", hasher.peak_in_flight());
+        assert_eq!(hasher.peak_in_flight(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_sheds_load_at_once() {
+        let hasher = PasswordHasher::with_limits(HashCost::default(), HashLimits::new(1, 2).expect("limits")).await.expect("hasher");
+        let phc = hasher.hash("correct horse battery").await.expect("hash");
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let (hasher, phc) = (hasher.clone(), phc.clone());
+                tokio::spawn(async move { hasher.verify("correct horse battery", &phc).await })
+            })
+            .collect();
+        let mut verified = 0;
+        let mut busy = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(true) => verified += 1,
+                Err(PasswordError::Busy) => busy += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(verified + busy, 12);
+        assert!(verified >= 2, "the queue's two places are served");
+        assert!(busy >= 1, "beyond the queue, requests are refused");
+        assert_eq!(hasher.peak_in_flight(), 1);
+        assert_eq!(ApiError::from(PasswordError::Busy).code, common::ErrorCode::ServiceUnavailable);
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    accounts::{Accounts, AdminOutcome},
+    accounts::{AccountError, Accounts, AdminOutcome},
     config::{BootstrapAdmin, Config, StoreConfig},
     graphql,
     keys::KeyRing,
@@ -53,7 +53,7 @@ pub async fn open_store(config: &StoreConfig) -> anyhow::Result<OpenStore> {
     })
 }
 
-/// Creates or promotes an admin; shared by `create-admin` and start-up.
+/// Creates or promotes an admin (`users create-admin`, run by an operator).
 pub async fn ensure_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> anyhow::Result<AdminOutcome> {
     let outcome = accounts
         .ensure_admin(&admin.email, &admin.name, admin.password.expose())
@@ -63,12 +63,28 @@ pub async fn ensure_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> anyhow
     Ok(outcome)
 }
 
+/// Creates the bootstrap admin at start-up, never promoting an existing account; a refusal
+/// stops the service with a message naming the variable to fix.
+pub async fn bootstrap_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> anyhow::Result<AdminOutcome> {
+    let outcome = accounts.create_admin(&admin.email, &admin.name, admin.password.expose()).await.map_err(|e| {
+        let variable = match &e {
+            AccountError::Password(_) => "USERS_BOOTSTRAP_ADMIN_PASSWORD",
+            AccountError::InvalidName(_) => "USERS_BOOTSTRAP_ADMIN_NAME",
+            _ => "USERS_BOOTSTRAP_ADMIN_EMAIL",
+        };
+        anyhow::anyhow!("{variable}: cannot create the bootstrap admin {}: {e}", admin.email)
+    })?;
+    tracing::info!(email = %admin.email, ?outcome, "bootstrap admin checked");
+    Ok(outcome)
+}
+
 /// A running users service.
 pub struct RunningService {
     pub addr: SocketAddr,
     server: RunningServer,
     mongo: Option<MongoStore>,
     keys: KeyRing,
+    accounts: Accounts,
 }
 
 impl RunningService {
@@ -85,6 +101,11 @@ impl RunningService {
     pub fn keys(&self) -> &KeyRing {
         &self.keys
     }
+
+    /// The accounts the service runs (tests watch its password hasher's counters).
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
 }
 
 /// Opens everything the configuration names, ensures the bootstrap admin, and serves.
@@ -92,10 +113,10 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let opened = open_store(&config.store).await?;
     let keys = KeyRing::new(config.keys.load().context("loading the signing keys")?, config.token_policy.clone())
         .context("building the key ring")?;
-    let hasher = PasswordHasher::new(config.hash_cost).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hasher = PasswordHasher::with_limits(config.hash_cost, config.hash_limits).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let accounts = Accounts::new(opened.store.clone(), hasher, config.lockout);
     if let Some(admin) = &config.bootstrap_admin {
-        ensure_admin(&accounts, admin).await?;
+        bootstrap_admin(&accounts, admin).await?;
     }
     let sessions = Sessions::new(opened.store.clone(), keys.clone(), config.lifetimes);
     let mut registry = deps.registry.unwrap_or_default();
@@ -108,7 +129,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
             move || commands.total(),
         )));
     }
-    let schema = graphql::schema(accounts, sessions, metrics);
+    let schema = graphql::schema(accounts.clone(), sessions, metrics);
 
     let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
     if let Some(mongo) = &opened.mongo {
@@ -120,7 +141,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         .await
         .with_context(|| format!("binding {}", config.addr))?;
     tracing::info!(addr = %server.addr, kid = keys.current().kid(), "users service listening");
-    Ok(RunningService { addr: server.addr, server, mongo: opened.mongo, keys })
+    Ok(RunningService { addr: server.addr, server, mongo: opened.mongo, keys, accounts })
 }
 
 fn router(schema: graphql::UsersSchema, verifier: Arc<JwksVerifier>, jwks: JwkSet) -> Router {

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
 /// The repository root, where `supergraph.yaml` and `schema/` live.
 pub fn project_dir() -> PathBuf {
@@ -19,16 +19,28 @@ pub struct Shopper {
 
 impl Shopper {
     pub fn new(router_url: String) -> Self {
-        Self { http: reqwest::Client::new(), url: router_url, token: None }
+        Self {
+            http: reqwest::Client::new(),
+            url: router_url,
+            token: None,
+        }
     }
 
     /// Posts an operation; panics on transport errors, returns the whole GraphQL response.
     pub async fn call(&self, query: &str, variables: Value) -> Value {
-        let mut req = self.http.post(&self.url).json(&json!({ "query": query, "variables": variables }));
+        let mut req = self
+            .http
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
-        req.send().await.expect("the router answers").json().await.expect("JSON")
+        req.send()
+            .await
+            .expect("the router answers")
+            .json()
+            .await
+            .expect("JSON")
     }
 
     /// Like [`Shopper::call`] but fails the test on any GraphQL error; returns `data`.
@@ -46,7 +58,10 @@ impl Shopper {
             )
             .await;
         assert_eq!(data["register"]["user"]["role"], "CUSTOMER");
-        data["register"]["user"]["id"].as_str().expect("user id").to_owned()
+        data["register"]["user"]["id"]
+            .as_str()
+            .expect("user id")
+            .to_owned()
     }
 
     pub async fn login(&mut self, email: &str, password: &str) {
@@ -56,7 +71,12 @@ impl Shopper {
                 json!({ "i": { "email": email, "password": password } }),
             )
             .await;
-        self.token = Some(data["login"]["accessToken"].as_str().expect("token").to_owned());
+        self.token = Some(
+            data["login"]["accessToken"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        );
     }
 
     /// The first `n` available products by price: (id, name, price amount).
@@ -67,7 +87,10 @@ impl Shopper {
                 json!({ "n": n }),
             )
             .await;
-        assert!(data["products"]["totalCount"].as_u64().unwrap_or(0) >= n as u64, "catalog loaded: {data}");
+        assert!(
+            data["products"]["totalCount"].as_u64().unwrap_or(0) >= n as u64,
+            "catalog loaded: {data}"
+        );
         data["products"]["edges"]
             .as_array()
             .expect("edges")
@@ -78,7 +101,10 @@ impl Shopper {
                 (
                     node["id"].as_str().unwrap_or_default().to_owned(),
                     node["name"].as_str().unwrap_or_default().to_owned(),
-                    node["price"]["amount"].as_str().unwrap_or_default().to_owned(),
+                    node["price"]["amount"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
                 )
             })
             .collect()
@@ -86,7 +112,10 @@ impl Shopper {
 
     /// Orders `lines` of (product id, quantity); returns (order id, total amount).
     pub async fn order(&self, lines: &[(&str, u32)]) -> (String, String) {
-        let items: Vec<Value> = lines.iter().map(|(id, q)| json!({ "productId": id, "quantity": q })).collect();
+        let items: Vec<Value> = lines
+            .iter()
+            .map(|(id, q)| json!({ "productId": id, "quantity": q }))
+            .collect();
         let data = self
             .data(
                 "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id status total { amount currencyCode } } } }",
@@ -95,7 +124,10 @@ impl Shopper {
             .await;
         let order = &data["createOrder"]["order"];
         assert_eq!(order["status"], "PENDING");
-        (order["id"].as_str().expect("order id").to_owned(), order["total"]["amount"].as_str().expect("total").to_owned())
+        (
+            order["id"].as_str().expect("order id").to_owned(),
+            order["total"]["amount"].as_str().expect("total").to_owned(),
+        )
     }
 
     /// Starts checkout; returns (checkout URL, payment id).
@@ -110,18 +142,30 @@ impl Shopper {
         assert_eq!(payload["payment"]["status"], "PENDING");
         (
             payload["checkoutUrl"].as_str().expect("url").to_owned(),
-            payload["payment"]["id"].as_str().expect("payment id").to_owned(),
+            payload["payment"]["id"]
+                .as_str()
+                .expect("payment id")
+                .to_owned(),
         )
     }
 
     /// `order { status payment { status } }` as (order status, payment status).
     pub async fn order_status(&self, order_id: &str) -> (String, String) {
         let data = self
-            .data("query($id: ID!) { order(id: $id) { status payment { status } } }", json!({ "id": order_id }))
+            .data(
+                "query($id: ID!) { order(id: $id) { status payment { status } } }",
+                json!({ "id": order_id }),
+            )
             .await;
         (
-            data["order"]["status"].as_str().unwrap_or_default().to_owned(),
-            data["order"]["payment"]["status"].as_str().unwrap_or_default().to_owned(),
+            data["order"]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            data["order"]["payment"]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         )
     }
 
@@ -136,22 +180,37 @@ impl Shopper {
     /// The lines of an order as (product id, quantity).
     pub async fn order_lines(&self, order_id: &str) -> Vec<(String, i64)> {
         let data = self
-            .data("query($id: ID!) { order(id: $id) { items { quantity product { id } } } }", json!({ "id": order_id }))
+            .data(
+                "query($id: ID!) { order(id: $id) { items { quantity product { id } } } }",
+                json!({ "id": order_id }),
+            )
             .await;
         data["order"]["items"]
             .as_array()
             .expect("items")
             .iter()
-            .map(|i| (i["product"]["id"].as_str().unwrap_or_default().to_owned(), i["quantity"].as_i64().unwrap_or(-1)))
+            .map(|i| {
+                (
+                    i["product"]["id"].as_str().unwrap_or_default().to_owned(),
+                    i["quantity"].as_i64().unwrap_or(-1),
+                )
+            })
             .collect()
     }
 
     /// `product(id) { name unitsSold }`: the name from products, the sales from orders.
     pub async fn product_sales(&self, product_id: &str) -> (String, i64) {
-        let data =
-            self.data("query($id: ID!) { product(id: $id) { name unitsSold } }", json!({ "id": product_id })).await;
+        let data = self
+            .data(
+                "query($id: ID!) { product(id: $id) { name unitsSold } }",
+                json!({ "id": product_id }),
+            )
+            .await;
         let product = &data["product"];
-        (product["name"].as_str().unwrap_or_default().to_owned(), product["unitsSold"].as_i64().unwrap_or(-1))
+        (
+            product["name"].as_str().unwrap_or_default().to_owned(),
+            product["unitsSold"].as_i64().unwrap_or(-1),
+        )
     }
 
     /// `me { orders { items { product { name } } } }` in one request: users, orders and products.

@@ -16,7 +16,7 @@ use async_graphql::{
     dataloader::DataLoader,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
 };
-use common::{ApiError, outbox::OutboxRelay};
+use common::{ApiError, outbox::OutboxRelay, parking::ParkingLot};
 use sea_orm::DatabaseConnection;
 
 pub use mutation::Mutation;
@@ -38,6 +38,8 @@ pub struct ApiState {
     pub relay: OutboxRelay,
     pub prices: PriceClient,
     pub metrics: Metrics,
+    /// Parked events, for the admin's list and replay.
+    pub parking: ParkingLot,
 }
 
 /// The schema's types and limits, without the runtime data (enough to print the SDL).
@@ -52,7 +54,8 @@ pub fn schema(state: ApiState) -> OrdersSchema {
     let items = DataLoader::new(ItemsLoader(state.db.clone()), tokio::spawn);
     let orders = DataLoader::new(OrderLoader(state.db.clone()), tokio::spawn);
     let units_sold = DataLoader::new(UnitsSoldLoader(state.db.clone()), tokio::spawn);
-    schema_builder().data(state).data(items).data(orders).data(units_sold).extension(PerRequestSales).finish()
+    let parking = state.parking.clone();
+    schema_builder().data(state).data(parking).data(items).data(orders).data(units_sold).extension(PerRequestSales).finish()
 }
 
 /// Gives every request a fresh [`RequestSales`], where the representations of one

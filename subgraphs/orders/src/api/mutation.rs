@@ -96,4 +96,10 @@ impl Mutation {
             .map_err(ApiError::from)?;
         Ok(MarkOrderDeliveredPayload { order: Order::new(order) })
     }
+
+    /// Admin only: handles a parked event again (after its cause was fixed). On success it
+    /// is marked replayed; otherwise `CONFLICT` says why it still fails.
+    async fn replay_parked_order_event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<common::parking::ParkedEvent> {
+        Ok(common::parking::replay_for_admin(ctx, id).await?)
+    }
 }

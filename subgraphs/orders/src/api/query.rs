@@ -108,4 +108,17 @@ impl Query {
     async fn find_user_by_id(&self, id: ID) -> async_graphql::Result<User> {
         Ok(User { id: parse_id(&id, "id")? })
     }
+
+    /// Admin only: events this service could not process and parked (an unreadable or
+    /// unknown-version `payments.succeeded`, or one whose handling kept failing), oldest
+    /// first. Replayed ones only with `includeReplayed`.
+    async fn parked_order_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most 100; default 20.")] first: Option<i32>,
+        #[graphql(desc = "The `id` of the last event of the previous page.")] after: Option<ID>,
+        include_replayed: Option<bool>,
+    ) -> async_graphql::Result<Vec<common::parking::ParkedEvent>> {
+        Ok(common::parking::list_for_admin(ctx, first, after, include_replayed).await?)
+    }
 }

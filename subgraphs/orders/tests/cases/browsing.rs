@@ -142,8 +142,9 @@ async fn user_orders_resolve_with_a_bounded_number_of_statements() {
     let schema = api::schema(ApiState {
         db: db.clone(),
         relay: OutboxRelay::new(db.clone(), bus.clone()),
-        prices: PriceClient::new(bus, Duration::from_secs(1)),
+        prices: PriceClient::new(bus.clone(), Duration::from_secs(1)),
         metrics: Metrics::default(),
+        parking: common::parking::ParkingLot::new(db.clone(), bus),
     });
     let query = r#"query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User {
         orders(first: 100) { edges { node { id status total { amount } items { product { id } productName quantity lineTotal { amount } } } } }

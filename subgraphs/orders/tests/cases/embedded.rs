@@ -86,3 +86,41 @@ async fn runs_on_sqlite_with_the_in_process_bus() {
     assert_eq!(subjects_seen, ["orders.cancelled", "orders.created", "orders.created", "orders.paid"]);
     service.stop().await;
 }
+
+#[tokio::test]
+async fn in_embedded_mode_a_poison_event_is_parked_in_sqlite_and_the_next_one_applies() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let data_dir = data.path().to_str().expect("utf-8 path").to_owned();
+    let config = Config::from_env(&Env::from_pairs([("ORDERS_ADDR", "127.0.0.1:0"), ("DATA_DIR", data_dir.as_str())]))
+        .expect("config");
+    let bus = InProcessBus::new().with_delivery_policy(common::testing::quick_delivery(2));
+    let catalog = Catalog::default();
+    let _prices = catalog.serve(&bus).await;
+    let keys = TestKeys::new();
+    let shared: Arc<dyn EventBus> = Arc::new(bus.clone());
+    let service = orders::start(config, Deps { bus: shared, verifier: keys.verifier.clone() }).await.expect("starts");
+    let client = GraphqlClient::new(format!("http://{}/graphql", service.addr));
+    let bearer = keys.bearer(Uuid::now_v7(), Role::Customer);
+    let p = catalog.add("Lamp", 2490, "EUR");
+    let create = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }";
+    let resp = client.post(create, json!({ "i": { "items": [{ "productId": p, "quantity": 1 }] } }), Some(&bearer)).await;
+    let id: Uuid = resp["data"]["createOrder"]["order"]["id"].as_str().unwrap().parse().unwrap();
+
+    bus.publish(subjects::PAYMENTS_SUCCEEDED, Uuid::now_v7(), bytes::Bytes::from_static(b"not an event")).await.unwrap();
+    let payment = Envelope::new(
+        subjects::PAYMENTS_SUCCEEDED,
+        PaymentSucceeded { payment_id: Uuid::now_v7(), order_id: id, amount_minor: 2490, currency: "EUR".into() },
+    );
+    bus.publish(subjects::PAYMENTS_SUCCEEDED, payment.event_id, serde_json::to_vec(&payment).unwrap().into()).await.unwrap();
+
+    let order = "query($id: ID!) { order(id: $id) { status } }";
+    eventually("the order to be paid", || async {
+        client.post(order, json!({ "id": id }), Some(&bearer)).await["data"]["order"]["status"] == "PAID"
+    })
+    .await;
+    let admin = keys.bearer(Uuid::now_v7(), Role::Admin);
+    let parked = client.post("{ parkedOrderEvents { subject payload reason } }", json!({}), Some(&admin)).await;
+    assert_eq!(parked["data"]["parkedOrderEvents"][0]["payload"], "not an event", "{parked}");
+    assert_eq!(parked["data"]["parkedOrderEvents"].as_array().map(Vec::len), Some(1), "{parked}");
+    service.stop().await;
+}

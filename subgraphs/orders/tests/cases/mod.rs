@@ -5,6 +5,7 @@ mod embedded;
 mod lifecycle;
 mod ordering;
 mod outbox;
+mod parking;
 mod payments;
 mod units_sold;
 mod with_products;

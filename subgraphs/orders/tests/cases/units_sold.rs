@@ -110,8 +110,9 @@ async fn one_statement_resolves_any_number_of_products() {
     let schema = api::schema(ApiState {
         db: db.clone(),
         relay: OutboxRelay::new(db.clone(), bus.clone()),
-        prices: PriceClient::new(bus, Duration::from_secs(1)),
+        prices: PriceClient::new(bus.clone(), Duration::from_secs(1)),
         metrics: Metrics::default(),
+        parking: common::parking::ParkingLot::new(db.clone(), bus),
     });
     let run = |query: &'static str, ids: Vec<Uuid>| {
         let schema = schema.clone();

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use common::{
     ErrorCode,
     auth::Role,
-    bus::{BusError, ConsumerSpec, EventBus, EventHandler, NatsBus, RequestHandler, Worker, json_handler},
+    bus::{BusError, ConsumerSpec, DeliveryPolicy, EventBus, EventHandler, NatsBus, RequestHandler, Worker, json_handler},
     config::Env,
     contracts::{Envelope, PaymentSucceeded, PriceBasketReply, PriceBasketRequest, PricedProduct, Reply, subjects},
     testing::{GraphqlClient, TestBus, TestDatabase, TestKeys},
@@ -136,19 +136,24 @@ pub fn config(db_url: &str) -> Config {
 
 /// The service on a fresh PostgreSQL database and NATS stream, with the stand-in catalog.
 pub async fn spawn_app() -> TestApp {
-    spawn(true).await
+    spawn(true, DeliveryPolicy::default()).await
 }
 
 /// The service without the stand-in catalog, for tests that run the real products service.
 pub async fn spawn_app_without_catalog() -> TestApp {
-    spawn(false).await
+    spawn(false, DeliveryPolicy::default()).await
 }
 
-async fn spawn(with_catalog: bool) -> TestApp {
+/// The service whose consumer has the delivery budget `policy`.
+pub async fn spawn_app_with_delivery(policy: DeliveryPolicy) -> TestApp {
+    spawn(true, policy).await
+}
+
+async fn spawn(with_catalog: bool, policy: DeliveryPolicy) -> TestApp {
     // Logs only: tests never export spans.
     let _ = common::telemetry::init_with("orders-tests", None);
     let test_db = TestDatabase::postgres().await;
-    let test_bus = TestBus::nats().await;
+    let test_bus = TestBus::nats_with(policy).await;
     let keys = Arc::new(TestKeys::new());
     let catalog = Catalog::default();
     let responder = if with_catalog { Some(catalog.serve(test_bus.bus.as_ref()).await) } else { None };
@@ -327,6 +332,17 @@ impl TestApp {
         count(self.db(), sql).await
     }
 
+    /// The one UUID `sql` selects.
+    pub async fn scalar_id(&self, sql: &str) -> Uuid {
+        let row = self
+            .db()
+            .query_one_raw(Statement::from_string(self.db().get_database_backend(), sql.to_owned()))
+            .await
+            .expect("query runs")
+            .expect("a row");
+        row.try_get_by_index::<Uuid>(0).expect("a UUID")
+    }
+
     /// Waits until the outbox is empty, so every event is in the stream.
     pub async fn outbox_drained(&self) {
         let relay = self.service().relay.clone();
@@ -438,6 +454,12 @@ impl EventBus for SplitBus {
     }
     fn kind(&self) -> &'static str {
         "split"
+    }
+    fn delivery_policy(&self) -> common::bus::DeliveryPolicy {
+        self.events.delivery_policy()
+    }
+    async fn dead_letter(&self, consumer: &str, delivery: &common::bus::Delivery, reason: &str) -> Result<(), BusError> {
+        self.events.dead_letter(consumer, delivery, reason).await
     }
 }
 

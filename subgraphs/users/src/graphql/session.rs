@@ -7,7 +7,7 @@ use common::{ApiError, auth::Role};
 
 use super::{accounts, metrics, sessions, user::User};
 use crate::{
-    accounts::AccountError,
+    accounts::{AccountError, ClientAddress},
     sessions::{IssuedSession, SessionError},
     store::UserRecord,
 };
@@ -87,12 +87,14 @@ impl SessionMutation {
         Ok(AuthPayload::new(user, session))
     }
 
-    /// Signs in. Every failure is the same `UNAUTHENTICATED` error; repeated failures lock
-    /// the account for a while.
+    /// Signs in. Every failure is the same `UNAUTHENTICATED` error; repeated failures from
+    /// one client make that client wait longer and longer. `SERVICE_UNAVAILABLE` when too
+    /// many logins are being checked at once (try again shortly).
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload, ApiError> {
         common::text::single_line("input.email", &input.email)?;
         common::text::single_line("input.password", &input.password)?;
-        let result = accounts(ctx)?.login(&input.email, &input.password).await;
+        let client = ctx.data_opt::<common::graphql::ClientIp>().map(|c| c.0);
+        let result = accounts(ctx)?.login(&input.email, &input.password, ClientAddress(client)).await;
         if let (Some(m), Ok(_) | Err(AccountError::InvalidCredentials)) = (metrics(ctx), &result) {
             m.login(result.is_ok());
         }

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use super::{RefreshTokenRecord, SessionRecord, StoreError, StoreResult, UserPage, UserRecord, UserStore};
+use super::{
+    RefreshTokenRecord, SessionRecord, StoreError, StoreResult, Throttle, ThrottleDecision, UserPage, UserRecord, UserStore,
+};
 
 pub const FILE_NAME: &str = "users.json";
 
@@ -29,6 +31,11 @@ struct State {
     users: BTreeMap<Uuid, UserRecord>,
     sessions: HashMap<Uuid, SessionRecord>,
     refresh_tokens: HashMap<String, RefreshTokenRecord>,
+    #[serde(default)]
+    throttles: HashMap<String, (Throttle, DateTime<Utc>)>,
+    /// Known client addresses by key, with when they are forgotten.
+    #[serde(default)]
+    known_clients: HashMap<String, DateTime<Utc>>,
 }
 
 #[derive(Debug)]
@@ -58,6 +65,8 @@ impl FileStore {
     async fn save(&self, state: &mut State) -> StoreResult<()> {
         let now = Utc::now();
         state.refresh_tokens.retain(|_, t| t.expires_at > now);
+        state.throttles.retain(|_, (_, expires)| *expires > now);
+        state.known_clients.retain(|_, expires| *expires > now);
         let bytes = serde_json::to_vec(state).map_err(|e| io(&self.path, e))?;
         let tmp = self.path.with_extension("json.tmp");
         let mut options = tokio::fs::OpenOptions::new();
@@ -140,32 +149,31 @@ impl UserStore for FileStore {
         Ok(self.state.lock().await.users.len() as u64)
     }
 
-    async fn record_failed_login(&self, id: Uuid) -> StoreResult<u32> {
+    async fn reserve_attempt(&self, key: &str, expires_at: DateTime<Utc>, decide: ThrottleDecision<'_>) -> StoreResult<bool> {
         let mut state = self.state.lock().await;
-        let Some(user) = state.users.get_mut(&id) else { return Ok(0) };
-        user.failed_logins = user.failed_logins.saturating_add(1);
-        let count = user.failed_logins;
+        let current = state.throttles.get(key).filter(|(_, expires)| *expires > Utc::now()).map(|(t, _)| *t);
+        let Some(next) = decide(current.as_ref()) else { return Ok(false) };
+        state.throttles.insert(key.to_owned(), (next, expires_at));
         self.save(&mut state).await?;
-        Ok(count)
+        Ok(true)
     }
 
-    async fn lock_user(&self, id: Uuid, until: DateTime<Utc>) -> StoreResult<()> {
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
         let mut state = self.state.lock().await;
-        if let Some(user) = state.users.get_mut(&id) {
-            user.locked_until = Some(until);
+        if state.throttles.remove(key).is_some() {
             self.save(&mut state).await?;
         }
         Ok(())
     }
 
-    async fn clear_failed_logins(&self, id: Uuid) -> StoreResult<()> {
+    async fn remember_client(&self, key: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
         let mut state = self.state.lock().await;
-        if let Some(user) = state.users.get_mut(&id) {
-            user.failed_logins = 0;
-            user.locked_until = None;
-            self.save(&mut state).await?;
-        }
-        Ok(())
+        state.known_clients.insert(key.to_owned(), expires_at);
+        self.save(&mut state).await
+    }
+
+    async fn is_known_client(&self, key: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        Ok(self.state.lock().await.known_clients.get(key).is_some_and(|expires| *expires > now))
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
@@ -221,8 +229,6 @@ mod tests {
             role: Role::Customer,
             password_hash: "$argon2id$stub".into(),
             created_at: Utc::now(),
-            failed_logins: 0,
-            locked_until: None,
         }
     }
 

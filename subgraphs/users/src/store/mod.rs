@@ -4,7 +4,7 @@
 //!
 //! The trait is shaped around the operations that must be atomic in the store itself
 //! rather than in the service: inserting a user (the unique email decides duplicates),
-//! counting a failed login, and consuming a refresh token exactly once.
+//! reserving a login attempt against a throttle, and consuming a refresh token exactly once.
 
 pub mod file;
 pub mod mongo;
@@ -26,10 +26,18 @@ pub struct UserRecord {
     /// An argon2id PHC string.
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
-    /// Failed logins since the last successful one.
-    pub failed_logins: u32,
-    pub locked_until: Option<DateTime<Utc>>,
 }
+
+/// One login throttle (see [`crate::accounts::lockout`]): attempts counted since the last
+/// success, and the earliest time the next one may be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub attempts: u32,
+    pub next_allowed: DateTime<Utc>,
+}
+
+/// Decides what a throttle becomes when one more attempt is asked for: `None` refuses it.
+pub type ThrottleDecision<'a> = &'a (dyn Fn(Option<&Throttle>) -> Option<Throttle> + Send + Sync);
 
 /// One login's chain of refresh tokens; revoking it ends every token of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,11 +105,17 @@ pub trait UserStore: Send + Sync + 'static {
     async fn list_users(&self, page: &UserPage) -> StoreResult<Vec<UserRecord>>;
     async fn count_users(&self) -> StoreResult<u64>;
 
-    /// Counts one more failed login atomically and returns the new count.
-    async fn record_failed_login(&self, id: Uuid) -> StoreResult<u32>;
-    async fn lock_user(&self, id: Uuid, until: DateTime<Utc>) -> StoreResult<()>;
-    /// Resets the failure count and lifts any lock (a successful login).
-    async fn clear_failed_logins(&self, id: Uuid) -> StoreResult<()>;
+    /// Applies `decide` to the throttle `key` as one compare-and-set: of concurrent calls,
+    /// each sees the state the previous one left, so a bound on attempts holds however many
+    /// arrive at once. Returns whether the attempt may go ahead. The throttle is forgotten
+    /// after `expires_at`.
+    async fn reserve_attempt(&self, key: &str, expires_at: DateTime<Utc>, decide: ThrottleDecision<'_>) -> StoreResult<bool>;
+    /// Forgets the throttle `key` (a successful login).
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Remembers a client address an account logged in from, until `expires_at`.
+    async fn remember_client(&self, key: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Whether the account logged in from this client address before (and it is remembered).
+    async fn is_known_client(&self, key: &str, now: DateTime<Utc>) -> StoreResult<bool>;
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
     async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRecord>>;

@@ -1,9 +1,11 @@
 //! The production store: MongoDB through the official driver.
 //!
-//! Three collections: `users` (unique index on the normalised email, so a duplicate is
+//! Five collections: `users` (unique index on the normalised email, so a duplicate is
 //! decided by the server, never by a read-then-insert), `sessions` (one document per
-//! refresh-token family) and `refresh_tokens` (keyed by the token's hash, expired ones
-//! removed by a TTL index). Ids are UUID v7 stored as their hyphenated text, which sorts
+//! refresh-token family), `refresh_tokens` (keyed by the token's hash, expired ones
+//! removed by a TTL index), `login_throttles` (one document per throttle, changed only by
+//! compare-and-set on its previous state) and `known_clients` (client addresses accounts
+//! logged in from; both forgotten by TTL indexes). Ids are UUID v7 stored as their hyphenated text, which sorts
 //! like the UUIDs themselves, so `_id` order is creation order.
 //!
 //! Every command sent is counted by name ([`CommandCounter`]), so tests can check that
@@ -32,7 +34,9 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{RefreshTokenRecord, SessionRecord, StoreError, StoreResult, UserPage, UserRecord, UserStore};
+use super::{
+    RefreshTokenRecord, SessionRecord, StoreError, StoreResult, Throttle, ThrottleDecision, UserPage, UserRecord, UserStore,
+};
 
 /// The server's error code for a unique index violation.
 const DUPLICATE_KEY: i32 = 11000;
@@ -67,11 +71,28 @@ struct UserDoc {
     role: Role,
     password_hash: String,
     created_at: bson::DateTime,
-    #[serde(default)]
-    failed_logins: i64,
-    #[serde(default)]
-    locked_until: Option<bson::DateTime>,
 }
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ThrottleDoc {
+    #[serde(rename = "_id")]
+    key: String,
+    attempts: i64,
+    next_allowed: bson::DateTime,
+    expires_at: bson::DateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct KnownClientDoc {
+    #[serde(rename = "_id")]
+    key: String,
+    expires_at: bson::DateTime,
+}
+
+/// How often a compare-and-set on a throttle is retried after losing to another request;
+/// each round has a winner, so this only runs out under a pathological stampede (and then
+/// the attempt is refused, which is the safe answer).
+const THROTTLE_ROUNDS: usize = 64;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SessionDoc {
@@ -116,8 +137,6 @@ impl UserDoc {
             role: u.role,
             password_hash: u.password_hash.clone(),
             created_at: to_bson(u.created_at),
-            failed_logins: i64::from(u.failed_logins),
-            locked_until: u.locked_until.map(to_bson),
         }
     }
 
@@ -129,8 +148,6 @@ impl UserDoc {
             role: self.role,
             password_hash: self.password_hash,
             created_at: from_bson(self.created_at),
-            failed_logins: u32::try_from(self.failed_logins.max(0)).unwrap_or(u32::MAX),
-            locked_until: self.locked_until.map(from_bson),
         })
     }
 }
@@ -178,6 +195,8 @@ pub struct MongoStore {
     users: Collection<UserDoc>,
     sessions: Collection<SessionDoc>,
     tokens: Collection<TokenDoc>,
+    throttles: Collection<ThrottleDoc>,
+    known_clients: Collection<KnownClientDoc>,
     commands: CommandCounter,
 }
 
@@ -207,6 +226,8 @@ impl MongoStore {
             users: db.collection("users"),
             sessions: db.collection("sessions"),
             tokens: db.collection("refresh_tokens"),
+            throttles: db.collection("login_throttles"),
+            known_clients: db.collection("known_clients"),
             db,
             commands,
         };
@@ -228,6 +249,14 @@ impl MongoStore {
         // Expired refresh tokens are useless, and their hashes need not be kept.
         let ttl = IndexOptions::builder().expire_after(Duration::ZERO).name("expires_ttl".to_owned()).build();
         self.tokens
+            .create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).options(ttl.clone()).build())
+            .await
+            .map_err(backend)?;
+        self.throttles
+            .create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).options(ttl.clone()).build())
+            .await
+            .map_err(backend)?;
+        self.known_clients
             .create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).options(ttl).build())
             .await
             .map_err(backend)?;
@@ -328,33 +357,76 @@ impl UserStore for MongoStore {
         self.users.count_documents(doc! {}).await.map_err(backend)
     }
 
-    async fn record_failed_login(&self, id: Uuid) -> StoreResult<u32> {
-        let updated = self
-            .users
-            .find_one_and_update(doc! { "_id": id.to_string() }, doc! { "$inc": { "failed_logins": 1 } })
-            .return_document(ReturnDocument::After)
+    async fn reserve_attempt(&self, key: &str, expires_at: DateTime<Utc>, decide: ThrottleDecision<'_>) -> StoreResult<bool> {
+        for _ in 0..THROTTLE_ROUNDS {
+            let now = to_bson(Utc::now());
+            // An expired document the TTL monitor has not removed yet counts as absent.
+            let current = self.throttles.find_one(doc! { "_id": key }).await.map_err(backend)?;
+            let live = current.as_ref().filter(|d| d.expires_at > now).map(|d| Throttle {
+                attempts: u32::try_from(d.attempts.max(0)).unwrap_or(u32::MAX),
+                next_allowed: from_bson(d.next_allowed),
+            });
+            let Some(next) = decide(live.as_ref()) else { return Ok(false) };
+            let fields = doc! {
+                "attempts": i64::from(next.attempts),
+                "next_allowed": to_bson(next.next_allowed),
+                "expires_at": to_bson(expires_at),
+            };
+            let won = match &current {
+                None => match self
+                    .throttles
+                    .insert_one(ThrottleDoc {
+                        key: key.to_owned(),
+                        attempts: i64::from(next.attempts),
+                        next_allowed: to_bson(next.next_allowed),
+                        expires_at: to_bson(expires_at),
+                    })
+                    .await
+                {
+                    Ok(_) => true,
+                    Err(e) if is_duplicate_key(&e) => false,
+                    Err(e) => return Err(backend(e)),
+                },
+                // The filter is the previous state: another request that changed it first
+                // makes this update match nothing, and this one decides again.
+                Some(old) => {
+                    let filter = doc! {
+                        "_id": key,
+                        "attempts": old.attempts,
+                        "next_allowed": old.next_allowed,
+                        "expires_at": old.expires_at,
+                    };
+                    self.throttles.update_one(filter, doc! { "$set": fields }).await.map_err(backend)?.matched_count == 1
+                }
+            };
+            if won {
+                return Ok(true);
+            }
+        }
+        tracing::warn!(key, "login throttle contended beyond its retries; attempt refused");
+        Ok(false)
+    }
+
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        self.throttles.delete_one(doc! { "_id": key }).await.map(|_| ()).map_err(backend)
+    }
+
+    async fn remember_client(&self, key: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        self.known_clients
+            .update_one(doc! { "_id": key }, doc! { "$set": { "expires_at": to_bson(expires_at) } })
+            .upsert(true)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn is_known_client(&self, key: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        let found = self
+            .known_clients
+            .find_one(doc! { "_id": key, "expires_at": { "$gt": to_bson(now) } })
             .await
             .map_err(backend)?;
-        Ok(updated.map_or(0, |u| u32::try_from(u.failed_logins.max(0)).unwrap_or(u32::MAX)))
-    }
-
-    async fn lock_user(&self, id: Uuid, until: DateTime<Utc>) -> StoreResult<()> {
-        self.users
-            .update_one(doc! { "_id": id.to_string() }, doc! { "$set": { "locked_until": to_bson(until) } })
-            .await
-            .map(|_| ())
-            .map_err(backend)
-    }
-
-    async fn clear_failed_logins(&self, id: Uuid) -> StoreResult<()> {
-        self.users
-            .update_one(
-                doc! { "_id": id.to_string() },
-                doc! { "$set": { "failed_logins": 0_i64, "locked_until": bson::Bson::Null } },
-            )
-            .await
-            .map(|_| ())
-            .map_err(backend)
+        Ok(found.is_some())
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {

@@ -125,40 +125,142 @@ async fn login_fails_alike_for_an_unknown_email_and_a_wrong_password() {
     assert_eq!(wrong["errors"][0]["extensions"], unknown["errors"][0]["extensions"]);
 }
 
+async fn throttle(app: &TestApp, key: &str) -> Option<Document> {
+    let db = app.db.as_ref().expect("mongo").database().await;
+    db.collection::<Document>("login_throttles").find_one(doc! { "_id": key }).await.expect("find")
+}
+
+async fn user_id(app: &TestApp, email: &str) -> String {
+    let users = app.users_collection().await;
+    users.find_one(doc! { "email": email }).await.expect("find").expect("user").get_str("_id").expect("id").to_owned()
+}
+
+async fn push_back(app: &TestApp, key: &str) {
+    let db = app.db.as_ref().expect("mongo").database().await;
+    let past = mongodb::bson::DateTime::from_millis((Utc::now() - chrono::Duration::seconds(1)).timestamp_millis());
+    db.collection::<Document>("login_throttles")
+        .update_one(doc! { "_id": key }, doc! { "$set": { "next_allowed": past } })
+        .await
+        .expect("move the wait into the past");
+}
+
 #[tokio::test]
-async fn repeated_failures_lock_the_account_until_a_later_success() {
+async fn repeated_failures_from_one_client_wait_longer_and_longer_until_a_success() {
     let app = spawn_app().await;
     app.register_ok("ada@example.com").await;
-    let users = app.users_collection().await;
-    let wrong = app.login("ada@example.com", "not the right password").await;
+    let id = user_id(&app, "ada@example.com").await;
+    let key = format!("client/{id}/203.0.113.9");
+    let (_, _, wrong) = app.login_from("ada@example.com", "not the right password", "203.0.113.9").await;
     for _ in 1..5 {
-        assert_eq!(error_shape(&app.login("ada@example.com", "not the right password").await), error_shape(&wrong));
+        let (_, _, again) = app.login_from("ada@example.com", "not the right password", "203.0.113.9").await;
+        assert_eq!(error_shape(&again), error_shape(&wrong));
     }
-    let doc = users.find_one(doc! { "email": "ada@example.com" }).await.expect("find").expect("user");
-    assert_eq!(doc.get_i64("failed_logins").expect("count"), 5);
-    let locked_until = millis(doc.get_datetime("locked_until").expect("locked"));
-    assert!(locked_until > Utc::now() + chrono::Duration::seconds(15), "locked for the base duration");
+    let doc = throttle(&app, &key).await.expect("throttle");
+    assert_eq!(doc.get_i64("attempts").expect("count"), 5);
+    let next = millis(doc.get_datetime("next_allowed").expect("wait"));
+    assert!(next > Utc::now() + chrono::Duration::seconds(15), "the fifth failure sets the base wait of 30 s");
 
-    // Locked: even the right password is refused, with the very same error.
-    let locked = app.login("ada@example.com", PASSWORD).await;
-    assert_eq!(error_shape(&locked), error_shape(&wrong));
+    // Waiting: even the right password is refused, with the very same error.
+    let (_, _, waiting) = app.login_from("ada@example.com", PASSWORD, "203.0.113.9").await;
+    assert_eq!(error_shape(&waiting), error_shape(&wrong));
 
-    // Once the lock has passed, a further failure locks for longer (the lock grows).
-    let past = mongodb::bson::DateTime::from_millis((Utc::now() - chrono::Duration::seconds(1)).timestamp_millis());
-    users.update_one(doc! { "email": "ada@example.com" }, doc! { "$set": { "locked_until": past } }).await.expect("expire");
-    app.login("ada@example.com", "still the wrong password").await;
-    let doc = users.find_one(doc! { "email": "ada@example.com" }).await.expect("find").expect("user");
-    assert_eq!(doc.get_i64("failed_logins").expect("count"), 6);
-    let locked_until = millis(doc.get_datetime("locked_until").expect("locked"));
-    assert!(locked_until > Utc::now() + chrono::Duration::seconds(45), "the second lock is longer");
+    // Once the wait has passed, a further failure waits twice as long (never a hard lock).
+    push_back(&app, &key).await;
+    app.login_from("ada@example.com", "still the wrong password", "203.0.113.9").await;
+    let doc = throttle(&app, &key).await.expect("throttle");
+    assert_eq!(doc.get_i64("attempts").expect("count"), 6);
+    let next = millis(doc.get_datetime("next_allowed").expect("wait"));
+    assert!(next > Utc::now() + chrono::Duration::seconds(45), "the second wait is longer");
 
-    // A success after the lock resets the count and lifts the lock.
-    users.update_one(doc! { "email": "ada@example.com" }, doc! { "$set": { "locked_until": past } }).await.expect("expire");
-    let ok = app.login("ada@example.com", PASSWORD).await;
+    // A success after the wait clears the client's count.
+    push_back(&app, &key).await;
+    let (_, _, ok) = app.login_from("ada@example.com", PASSWORD, "203.0.113.9").await;
     assert!(ok["errors"].is_null(), "{ok}");
-    let doc = users.find_one(doc! { "email": "ada@example.com" }).await.expect("find").expect("user");
-    assert_eq!(doc.get_i64("failed_logins").expect("count"), 0);
-    assert!(doc.get_datetime("locked_until").is_err(), "lock lifted: {doc}");
+    assert!(throttle(&app, &key).await.is_none(), "count cleared");
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_verify_exactly_the_threshold() {
+    let app = spawn_app().await;
+    app.register_ok("ada@example.com").await;
+    let hasher = app.service.accounts().hasher().clone();
+    let before = hasher.verifications();
+    let attempts = (0..20).map(|_| app.login_from("ada@example.com", "not the right password", "203.0.113.9"));
+    let answers = futures::future::join_all(attempts).await;
+    for (_, _, answer) in &answers {
+        assert_eq!(error_code(answer), Some("UNAUTHENTICATED"), "{answer}");
+    }
+    // Five reservations (the default threshold) won; the other fifteen were refused before
+    // their password was looked at.
+    assert_eq!(hasher.verifications() - before, 5);
+    // The right password from that client now waits too, and is not verified either.
+    let (_, _, refused) = app.login_from("ada@example.com", PASSWORD, "203.0.113.9").await;
+    assert_eq!(error_code(&refused), Some("UNAUTHENTICATED"), "{refused}");
+    assert_eq!(hasher.verifications() - before, 5);
+}
+
+#[tokio::test]
+async fn an_attacker_address_cannot_lock_the_owner_out() {
+    let app = spawn_app().await;
+    app.register_ok("ada@example.com").await;
+    // The owner signs in from home, which makes it her usual client.
+    let (_, _, home) = app.login_from("ada@example.com", PASSWORD, "198.51.100.10").await;
+    assert!(home["errors"].is_null(), "{home}");
+
+    // Someone who knows the email guesses from elsewhere, far beyond every threshold.
+    for _ in 0..30 {
+        app.login_from("ada@example.com", "a guess of some kind", "203.0.113.66").await;
+    }
+    let (_, _, attacker) = app.login_from("ada@example.com", PASSWORD, "203.0.113.66").await;
+    assert_eq!(error_code(&attacker), Some("UNAUTHENTICATED"), "the guessing address waits: {attacker}");
+
+    // The owner's usual client is not affected.
+    let (_, _, owner) = app.login_from("ada@example.com", PASSWORD, "198.51.100.10").await;
+    assert!(owner["errors"].is_null(), "{owner}");
+    assert_eq!(owner["data"]["login"]["user"]["email"], "ada@example.com");
+}
+
+#[tokio::test]
+async fn many_guessing_addresses_share_one_budget_for_unknown_clients() {
+    let app = spawn_app().await;
+    app.register_ok("ada@example.com").await;
+    let id = user_id(&app, "ada@example.com").await;
+    // Four addresses, five guesses each: the shared budget of twenty unknown-client attempts.
+    for n in 1..=4 {
+        for _ in 0..5 {
+            app.login_from("ada@example.com", "a guess of some kind", &format!("203.0.113.{n}")).await;
+        }
+    }
+    let shared = throttle(&app, &format!("account/{id}")).await.expect("shared throttle");
+    assert_eq!(shared.get_i64("attempts").expect("count"), 20);
+    // A fifth new address, even with the right password, waits.
+    let (_, _, fresh) = app.login_from("ada@example.com", PASSWORD, "203.0.113.5").await;
+    assert_eq!(error_code(&fresh), Some("UNAUTHENTICATED"), "{fresh}");
+}
+
+#[tokio::test]
+async fn a_login_flood_sheds_load_and_never_runs_more_hashes_than_the_bound() {
+    let app = crate::support::spawn_with(|cfg| {
+        cfg.hash_limits = users::passwords::HashLimits::new(2, 4).expect("limits");
+    })
+    .await;
+    app.register_ok("ada@example.com").await;
+    let hasher = app.service.accounts().hasher().clone();
+    // Thirty logins at once, each from its own address so no throttle interferes.
+    let addresses: Vec<String> = (0..30).map(|n| format!("192.0.2.{n}")).collect();
+    let flood = addresses.iter().map(|ip| app.login_from("ada@example.com", PASSWORD, ip));
+    let answers = futures::future::join_all(flood).await;
+    let shed: Vec<_> = answers.iter().filter(|(_, _, a)| error_code(a) == Some("SERVICE_UNAVAILABLE")).collect();
+    let served = answers.iter().filter(|(_, _, a)| a["errors"].is_null()).count();
+    assert!(!shed.is_empty(), "beyond the queue of four, logins are refused");
+    assert!(served >= 1, "the queue is served");
+    assert_eq!(shed.len() + served, 30, "every login either served or shed");
+    for (status, retry, body) in &shed {
+        assert_eq!(*status, 503, "{body}");
+        assert_eq!(retry.as_deref(), Some("1"));
+        assert!(body["data"].is_null());
+    }
+    assert!(hasher.peak_in_flight() <= 2, "{} hashes ran at once", hasher.peak_in_flight());
 }
 
 #[tokio::test]

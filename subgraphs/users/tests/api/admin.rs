@@ -117,32 +117,67 @@ async fn personal_fields_are_for_the_user_and_admins() {
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"), "{anonymous}");
 }
 
+fn bootstrap(email: &str, password: &str) -> impl FnOnce(&mut users::Config) {
+    let (email, password) = (email.to_owned(), password.to_owned());
+    move |cfg: &mut users::Config| {
+        cfg.bootstrap_admin =
+            Some(users::config::BootstrapAdmin { email, name: "Root".into(), password: Secret::new(password) });
+    }
+}
+
 #[tokio::test]
-async fn the_bootstrap_admin_is_created_once_or_promoted() {
+async fn the_bootstrap_admin_is_created_once_and_kept_on_restart() {
     let db = TestMongo::new().await;
-    let bootstrap = |email: &str| {
-        let email = email.to_owned();
-        move |cfg: &mut users::Config| {
-            cfg.bootstrap_admin = Some(users::config::BootstrapAdmin {
-                email,
-                name: "Root".into(),
-                password: Secret::new(PASSWORD),
-            });
-        }
-    };
     let keys = vec![common::auth::SigningKey::generate()];
-    let first = start_on(&db, keys.clone(), bootstrap("root@example.com")).await;
+    let first = start_on(&db, keys.clone(), bootstrap("root@example.com", PASSWORD)).await;
     let login = first.login("root@example.com", PASSWORD).await;
     assert_eq!(login["data"]["login"]["user"]["role"], "ADMIN", "{login}");
-    first.register_ok("ada@example.com").await;
     first.service.stop().await;
 
-    // A restart finds the admin in place; an existing customer named as admin is promoted.
-    let again = start_on(&db, keys.clone(), bootstrap("root@example.com")).await;
+    // A restart finds the admin in place and changes nothing.
+    let again = start_on(&db, keys, bootstrap("root@example.com", PASSWORD)).await;
     again.service.stop().await;
-    let promoted = start_on(&db, keys, bootstrap("ADA@example.com")).await;
-    let login = promoted.login("ada@example.com", PASSWORD).await;
-    assert_eq!(login["data"]["login"]["user"]["role"], "ADMIN", "{login}");
     let users = db.database().await.collection::<mongodb::bson::Document>("users");
-    assert_eq!(users.count_documents(mongodb::bson::doc! {}).await.expect("count"), 2);
+    assert_eq!(users.count_documents(mongodb::bson::doc! {}).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn an_existing_account_is_never_promoted_by_the_bootstrap() {
+    let db = TestMongo::new().await;
+    let keys = vec![common::auth::SigningKey::generate()];
+    // Someone registered the admin's email first (registration is open and unverified).
+    let app = start_on(&db, keys.clone(), |_| {}).await;
+    app.register_ok("root@example.com").await;
+    app.service.stop().await;
+
+    let mut config = crate::support::config(
+        users::config::StoreConfig::Mongo { url: Secret::new(db.url.clone()), database: db.name.clone() },
+        keys,
+    );
+    bootstrap("ROOT@example.com", "another strong passphrase")(&mut config);
+    let refused = users::start(config, users::Deps::default()).await.err().expect("the start is refused");
+    let message = format!("{refused:#}");
+    assert!(message.contains("USERS_BOOTSTRAP_ADMIN_EMAIL"), "{message}");
+    // The account is still a customer, with its own password.
+    let users = db.database().await.collection::<mongodb::bson::Document>("users");
+    let doc = users.find_one(mongodb::bson::doc! { "email": "root@example.com" }).await.expect("find").expect("user");
+    assert_eq!(doc.get_str("role").expect("role"), "CUSTOMER");
+    assert_eq!(users.count_documents(mongodb::bson::doc! {}).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn a_weak_or_example_bootstrap_password_stops_the_start_and_creates_nothing() {
+    let db = TestMongo::new().await;
+    for password in ["change-me-admin-password", "root password", "short"] {
+        let mut config = crate::support::config(
+            users::config::StoreConfig::Mongo { url: Secret::new(db.url.clone()), database: db.name.clone() },
+            vec![common::auth::SigningKey::generate()],
+        );
+        bootstrap("root@example.com", password)(&mut config);
+        let refused = users::start(config, users::Deps::default()).await.err().expect("the start is refused");
+        let message = format!("{refused:#}");
+        assert!(message.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"), "{password}: {message}");
+    }
+    let users = db.database().await.collection::<mongodb::bson::Document>("users");
+    assert_eq!(users.count_documents(mongodb::bson::doc! {}).await.expect("count"), 0);
 }

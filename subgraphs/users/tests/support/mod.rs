@@ -16,7 +16,7 @@ use users::{
     Config, Deps, RunningService,
     accounts::LockoutPolicy,
     config::{KeySource, StoreConfig},
-    passwords::HashCost,
+    passwords::{HashCost, HashLimits},
     sessions::TokenLifetimes,
 };
 
@@ -79,6 +79,7 @@ pub fn config(store: StoreConfig, keys: Vec<SigningKey>) -> Config {
         token_policy: TokenPolicy::default(),
         lifetimes: TokenLifetimes::default(),
         hash_cost: HashCost::OWASP_MINIMUM,
+        hash_limits: HashLimits::default(),
         lockout: LockoutPolicy::default(),
         bootstrap_admin: None,
     }
@@ -166,6 +167,23 @@ impl TestApp {
 
     pub async fn login(&self, email: &str, password: &str) -> Value {
         self.gql(LOGIN, json!({ "input": { "email": email, "password": password } }), None).await
+    }
+
+    /// Logs in as the router would forward it for a client at `ip`; returns the HTTP status
+    /// and `Retry-After` with the body.
+    pub async fn login_from(&self, email: &str, password: &str, ip: &str) -> (u16, Option<String>, Value) {
+        let resp = self
+            .client
+            .http
+            .post(&self.client.url)
+            .header(common::graphql::CLIENT_IP_HEADER, ip)
+            .json(&json!({ "query": LOGIN, "variables": { "input": { "email": email, "password": password } } }))
+            .send()
+            .await
+            .expect("the service answers");
+        let status = resp.status().as_u16();
+        let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        (status, retry, resp.json().await.expect("JSON"))
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Value {
