@@ -4,8 +4,8 @@
 //! agree on the details that cross service boundaries: how errors look to clients
 //! ([`error`]), how money is represented ([`money`]), how tokens are verified ([`auth`]),
 //! how events and requests travel between services ([`bus`], [`contracts`], [`outbox`]),
-//! and how a service is configured, observed and probed ([`config`], [`telemetry`],
-//! [`health`], [`db`]).
+//! how a service is configured, observed and probed ([`config`], [`telemetry`],
+//! [`health`], [`db`]), and what keeps its internal surfaces internal ([`internal`]).
 
 pub mod auth;
 pub mod bus;
@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod internal;
 pub mod money;
 pub mod outbox;
 pub mod telemetry;
