@@ -57,6 +57,8 @@ pub enum StartError {
 pub struct RunningRouter {
     /// The bound address (the real port when the config asked for port 0).
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `listen.metrics_addr` is set.
+    pub metrics_addr: Option<SocketAddr>,
     state: Arc<AppState>,
     shutdown: CancellationToken,
     server: RunningServer,
@@ -174,7 +176,17 @@ pub async fn spawn(config: RouterConfig) -> Result<RunningRouter, StartError> {
         ));
     }
 
-    let app = app(state.clone(), registry);
+    let metrics_server = common::health::serve_metrics(
+        config.listen.metrics_addr,
+        Arc::new(registry),
+        shutdown.clone(),
+    )
+    .await
+    .map_err(|source| StartError::Bind {
+        addr: config.listen.metrics_addr.unwrap_or(config.listen.addr),
+        source,
+    })?;
+    let app = app(state.clone());
     let addr = config.listen.addr;
     let server = common::health::serve(addr, app, shutdown.clone())
         .await
@@ -182,6 +194,7 @@ pub async fn spawn(config: RouterConfig) -> Result<RunningRouter, StartError> {
     tracing::info!(addr = %server.addr, introspection = state.introspection, "router listening");
     Ok(RunningRouter {
         addr: server.addr,
+        metrics_addr: metrics_server.map(|m| m.addr),
         grace: Duration::from_secs(state.config.listen.shutdown_grace_secs),
         state,
         shutdown,
@@ -222,7 +235,7 @@ impl ReadinessCheck for SupergraphReady {
     }
 }
 
-fn app(state: Arc<AppState>, registry: prometheus_client::registry::Registry) -> Router {
+fn app(state: Arc<AppState>) -> Router {
     let graphql = Router::new()
         .route("/graphql", get(get_graphql).post(pipeline::graphql))
         .with_state(state.clone());
@@ -230,10 +243,9 @@ fn app(state: Arc<AppState>, registry: prometheus_client::registry::Registry) ->
         Some(cors) => graphql.layer(cors),
         None => graphql,
     };
-    let mut app = graphql.merge(common::health::routes(
-        vec![Arc::new(SupergraphReady(state.clone()))],
-        Arc::new(registry),
-    ));
+    let mut app = graphql.merge(common::health::routes(vec![Arc::new(SupergraphReady(
+        state.clone(),
+    ))]));
     if let Some(page) = &state.graphiql {
         app = app.merge(
             Router::new()
