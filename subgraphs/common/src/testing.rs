@@ -229,6 +229,11 @@ impl NatsServer {
         server
     }
 
+    /// What the server logged so far (permission violations, for instance).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("nats-server.log")).unwrap_or_default()
+    }
+
     /// The URL a client logs in with as `user`.
     pub fn url_as(&self, user: &str, password: &str) -> String {
         format!("nats://{user}:{password}@127.0.0.1:{}", self.port)
@@ -245,7 +250,9 @@ impl NatsServer {
             command.arg("-c").arg(config).envs(env.iter().map(|(k, v)| (k, v)));
         }
         let child = command
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-l"])
+            .arg(self.dir.path().join("nats-server.log"))
+            .arg("-sd")
             .arg(self.dir.path())
             .kill_on_drop(true)
             .stdout(std::process::Stdio::null())
