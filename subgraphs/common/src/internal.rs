@@ -29,6 +29,7 @@ use subtle::ConstantTimeEq as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    ErrorCode,
     config::{ConfigError, Env, Profile, Secret},
     health::{ReadinessCheck, RunningServer, serve, serve_metrics},
 };
@@ -40,8 +41,8 @@ pub const SUBGRAPH_SECRET_VAR: &str = "SUBGRAPH_SHARED_SECRET";
 /// Shorter secrets are refused: the secret is the only thing standing between the internal
 /// network and the subgraphs.
 pub const MIN_SECRET_LEN: usize = 32;
-/// `extensions.code` of a request refused for lacking the router's secret.
-pub const NOT_FROM_ROUTER: &str = "FORBIDDEN";
+/// The error of a request refused for lacking the router's secret (`403`, `FORBIDDEN`).
+pub const NOT_FROM_ROUTER: ErrorCode = ErrorCode::Forbidden;
 
 /// The settings every subgraph reads for its internal surfaces.
 #[derive(Debug, Clone, Default)]
@@ -62,12 +63,20 @@ impl InternalConfig {
         check_secret(SUBGRAPH_SECRET_VAR, subgraph_secret.as_ref(), profile)?;
         let metrics_var = format!("{}_METRICS_ADDR", service.to_ascii_uppercase());
         let metrics_addr = env.parse_opt::<SocketAddr>(&metrics_var)?;
-        Ok(Self { profile, subgraph_secret, metrics_addr })
+        Ok(Self {
+            profile,
+            subgraph_secret,
+            metrics_addr,
+        })
     }
 }
 
 /// The rule both ends apply: long enough when set, and set in production.
-pub fn check_secret(name: &str, secret: Option<&Secret>, profile: Profile) -> Result<(), ConfigError> {
+pub fn check_secret(
+    name: &str,
+    secret: Option<&Secret>,
+    profile: Profile,
+) -> Result<(), ConfigError> {
     match secret {
         Some(s) if s.expose().len() < MIN_SECRET_LEN => Err(ConfigError::Invalid {
             name: name.to_owned(),
@@ -79,7 +88,9 @@ pub fn check_secret(name: &str, secret: Option<&Secret>, profile: Profile) -> Re
         }),
         None if profile.is_production() => Err(ConfigError::Invalid {
             name: name.to_owned(),
-            reason: "required in the production profile, or subgraphs could be called around the router".into(),
+            reason:
+                "required in the production profile, or subgraphs could be called around the router"
+                    .into(),
         }),
         _ => Ok(()),
     }
@@ -98,7 +109,10 @@ pub fn require_router_secret(router: Router, secret: Option<&Secret>) -> Router 
 
 /// Whether `headers` carry `expected`, compared in constant time.
 pub fn carries_secret(headers: &HeaderMap, expected: &[u8]) -> bool {
-    let presented = headers.get(SUBGRAPH_SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    let presented = headers
+        .get(SUBGRAPH_SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
     // `ct_eq` answers false for different lengths without looking at the content.
     bool::from(presented.ct_eq(expected))
 }
@@ -110,9 +124,11 @@ async fn guard(State(expected): State<Arc<[u8]>>, request: Request, next: Next) 
     tracing::warn!(path = %request.uri().path(), "refused a subgraph request that did not come through the router");
     let body = json!({ "errors": [{
         "message": "this service only answers the router",
-        "extensions": { "code": NOT_FROM_ROUTER },
+        "extensions": { "code": NOT_FROM_ROUTER.as_str() },
     }]});
-    (StatusCode::FORBIDDEN, Json(body)).into_response()
+    let status =
+        StatusCode::from_u16(NOT_FROM_ROUTER.http_status()).unwrap_or(StatusCode::FORBIDDEN);
+    (status, Json(body)).into_response()
 }
 
 /// A subgraph's listeners: the service port and, when configured, the metrics one.
@@ -169,12 +185,21 @@ mod tests {
     fn production_needs_a_long_enough_secret() {
         let prod = Env::from_pairs([("COMMERCE_PROFILE", "production")]);
         let err = InternalConfig::from_env(&prod, "orders").unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { ref name, .. } if name == SUBGRAPH_SECRET_VAR), "{err}");
+        assert!(
+            matches!(err, ConfigError::Invalid { ref name, .. } if name == SUBGRAPH_SECRET_VAR),
+            "{err}"
+        );
 
         let short = Env::from_pairs([(SUBGRAPH_SECRET_VAR, "short")]);
-        assert!(matches!(InternalConfig::from_env(&short, "orders"), Err(ConfigError::Invalid { name, .. }) if name == SUBGRAPH_SECRET_VAR));
+        assert!(
+            matches!(InternalConfig::from_env(&short, "orders"), Err(ConfigError::Invalid { name, .. }) if name == SUBGRAPH_SECRET_VAR)
+        );
 
-        let ok = Env::from_pairs([("COMMERCE_PROFILE", "production"), (SUBGRAPH_SECRET_VAR, GOOD), ("ORDERS_METRICS_ADDR", "0.0.0.0:9002")]);
+        let ok = Env::from_pairs([
+            ("COMMERCE_PROFILE", "production"),
+            (SUBGRAPH_SECRET_VAR, GOOD),
+            ("ORDERS_METRICS_ADDR", "0.0.0.0:9002"),
+        ]);
         let cfg = InternalConfig::from_env(&ok, "orders").unwrap();
         assert_eq!(cfg.subgraph_secret.unwrap().expose(), GOOD);
         assert_eq!(cfg.metrics_addr.unwrap().port(), 9002);

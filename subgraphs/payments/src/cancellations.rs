@@ -37,7 +37,10 @@ pub enum CancellationError {
 
 /// Consumes `orders.cancelled` durably.
 pub async fn spawn_consumer(state: Arc<AppState>) -> Result<Worker, BusError> {
-    let spec = ConsumerSpec { durable: CANCELLED_CONSUMER.into(), subjects: vec![subjects::ORDERS_CANCELLED.into()] };
+    let spec = ConsumerSpec {
+        durable: CANCELLED_CONSUMER.into(),
+        subjects: vec![subjects::ORDERS_CANCELLED.into()],
+    };
     let bus = state.bus.clone();
     let handler: EventHandler = Arc::new(move |delivery: Delivery| {
         let state = state.clone();
@@ -54,15 +57,26 @@ async fn on_cancelled(state: &AppState, delivery: Delivery) -> Result<(), Handle
             return Ok(());
         }
     };
-    expire_for_cancelled_order(state, &event).await.map_err(|e| HandlerError(e.to_string()))
+    expire_for_cancelled_order(state, &event)
+        .await
+        .map_err(|e| HandlerError(e.to_string()))
 }
 
 /// Expires the session of the cancelled order's pending payment, once per event.
-pub async fn expire_for_cancelled_order(state: &AppState, event: &Envelope<OrderCancelled>) -> Result<(), CancellationError> {
+pub async fn expire_for_cancelled_order(
+    state: &AppState,
+    event: &Envelope<OrderCancelled>,
+) -> Result<(), CancellationError> {
     let order_id = event.data.order_id;
-    let payment = payment::Entity::find().filter(payment::Column::OrderId.eq(order_id)).one(&state.db).await?;
+    let payment = payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(order_id))
+        .one(&state.db)
+        .await?;
     let pending = payment.filter(|p| p.status == PaymentStatus::Pending.as_str());
-    if let Some(session_id) = pending.as_ref().and_then(|p| p.checkout_session_id.as_deref()) {
+    if let Some(session_id) = pending
+        .as_ref()
+        .and_then(|p| p.checkout_session_id.as_deref())
+    {
         close_session(state, session_id).await?;
     }
     let txn = state.db.begin().await?;
@@ -73,7 +87,10 @@ pub async fn expire_for_cancelled_order(state: &AppState, event: &Envelope<Order
         // Conditional on the status and session, so a payment that succeeded meanwhile keeps
         // its state (orders refunds it as a conflict).
         let updated = payment::Entity::update_many()
-            .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Expired.as_str()))
+            .col_expr(
+                payment::Column::Status,
+                Expr::value(PaymentStatus::Expired.as_str()),
+            )
             .col_expr(payment::Column::ExpiredAt, Expr::value(now))
             .col_expr(payment::Column::UpdatedAt, Expr::value(now))
             .filter(payment::Column::Id.eq(payment.id))
