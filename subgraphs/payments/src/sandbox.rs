@@ -386,8 +386,8 @@ mod tests {
         }
         assert_eq!(provider.remembered_len(), (3, 3));
         // The newest three still replay; the oldest was forgotten and gets a new session.
-        for i in 7..10 {
-            assert_eq!(provider.create_session(&request(format!("k{i}"))).await.unwrap(), first[i]);
+        for (i, session) in first.iter().enumerate().skip(7) {
+            assert_eq!(&provider.create_session(&request(format!("k{i}"))).await.unwrap(), session);
         }
         assert_ne!(provider.create_session(&request("k0".into())).await.unwrap(), first[0]);
         assert_eq!(provider.remembered_len().0, 3);

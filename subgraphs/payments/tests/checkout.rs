@@ -248,7 +248,7 @@ async fn cancelling_the_order_expires_its_open_session_once() {
     app.bus.publish(subjects::ORDERS_CANCELLED, event.event_id, payload.clone().into()).await.unwrap();
     eventually("the payment of the cancelled order expired", || async { app.payment_status(payment_id).await == "EXPIRED" })
         .await;
-    assert_eq!(app.stripe.expired_sessions(), [session_id.clone()]);
+    assert_eq!(app.stripe.expired_sessions(), std::slice::from_ref(&session_id));
     assert_eq!(app.payment_status(other_payment).await, "PENDING", "other orders keep their session");
 
     // A redelivery (a new message id, the same event) closes nothing twice and changes nothing.
