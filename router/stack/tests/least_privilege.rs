@@ -355,7 +355,11 @@ impl Secantus {
 
     async fn restart_with_auth(mut self) -> Self {
         if let Some(mut child) = self.child.take() {
-            child.kill().await.expect("stopping secantusdb");
+            // A clean shutdown (SIGTERM), so what it stored is on disk for the restart.
+            let pid = child.id().expect("secantusdb runs").to_string();
+            let stopped = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await;
+            assert!(stopped.is_ok_and(|s| s.success()), "signalling secantusdb");
+            child.wait().await.expect("secantusdb stops");
         }
         Self::start(true, self.dir, self.port).await
     }
