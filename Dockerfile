@@ -23,5 +23,8 @@ WORKDIR /app
 COPY --from=build /out/ /usr/local/bin/
 COPY schema/ /app/schema/
 COPY supergraph.yaml /app/supergraph.yaml
+COPY router/config/ /app/router/config/
+# The service user owns /app, so DATA_DIR (/app/data) is writable; the binaries stay root's.
+RUN mkdir -p /app/data && chown -R commerce:commerce /app
 USER commerce
 ENV RUST_LOG=info LOG_FORMAT=json

@@ -59,4 +59,6 @@ if ! listening "$MONGO_PORT"; then
 fi
 wait_port "$MONGO_PORT" 30 "secantusdb"
 export TEST_MONGODB_URL="${TEST_MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/?directConnection=true}"
+# Tests that need a secantusdb of their own (with authentication) start it with this Python.
+export TEST_SECANTUS_PYTHON="${TEST_SECANTUS_PYTHON:-$VENV/bin/python}"
 

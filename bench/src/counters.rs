@@ -38,10 +38,10 @@ pub struct Snapshot {
 impl Snapshot {
     pub async fn take(http: &reqwest::Client, system: &System) -> anyhow::Result<Self> {
         let router = system.router()?;
-        let router_text = scrape(http, &router.base_url()).await?;
-        let products = scrape(http, &system.products.base_url()).await?;
-        let orders = scrape(http, &system.orders.base_url()).await?;
-        let users = scrape(http, &system.users.base_url()).await?;
+        let router_text = scrape(http, &router.metrics_base_url()).await?;
+        let products = scrape(http, &system.products.metrics_base_url()).await?;
+        let orders = scrape(http, &system.orders.metrics_base_url()).await?;
+        let users = scrape(http, &system.users.metrics_base_url()).await?;
         let subgraphs = system.subgraphs();
         let mut subgraph_cpu_us = [0; 4];
         for (slot, service) in subgraph_cpu_us.iter_mut().zip(subgraphs) {

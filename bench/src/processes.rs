@@ -25,6 +25,8 @@ pub fn free_addr() -> anyhow::Result<SocketAddr> {
 pub struct Service {
     pub name: &'static str,
     pub addr: SocketAddr,
+    /// The internal listener serving `/metrics` (`<NAME>_METRICS_ADDR`).
+    pub metrics_addr: SocketAddr,
     child: Option<Child>,
     log: PathBuf,
 }
@@ -50,6 +52,8 @@ impl Service {
             }
         }
         command.env("RUST_LOG", "warn");
+        let metrics_addr = free_addr()?;
+        command.env(format!("{}_METRICS_ADDR", name.to_ascii_uppercase()), metrics_addr.to_string());
         for (key, value) in env {
             command.env(key, value);
         }
@@ -63,11 +67,16 @@ impl Service {
             });
         }
         let child = command.spawn().with_context(|| format!("starting {}", bin.display()))?;
-        Ok(Self { name, addr, child: Some(child), log })
+        Ok(Self { name, addr, metrics_addr, child: Some(child), log })
     }
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Where `/metrics` is served.
+    pub fn metrics_base_url(&self) -> String {
+        format!("http://{}", self.metrics_addr)
     }
 
     pub fn graphql_url(&self) -> String {

@@ -22,6 +22,9 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// The demo admin the users service creates at start-up.
 pub const ADMIN_EMAIL: &str = "bench-admin@shop.example";
 pub const ADMIN_PASSWORD: &str = "tamarind-quartz-lantern-7";
+/// What the router (production profile) sends subgraphs. The subgraphs here do not require
+/// it, so the "direct" rows can still call them without the router.
+const SUBGRAPH_SECRET: &str = "bench-router-secret-0123456789abcdef";
 
 /// Where the binaries and the schema are.
 #[derive(Debug, Clone)]
@@ -233,7 +236,10 @@ impl System {
         )?;
         let payments_addr = free_addr()?;
         let mut payments_env = shared("PAYMENTS_ADDR", "PAYMENTS_DATABASE_URL", payments_addr, &backends.payments);
-        payments_env.push(("PUBLIC_URL", format!("http://{payments_addr}")));
+        let webhook_addr = free_addr()?;
+        payments_env.push(("PAYMENTS_PROVIDER", "sandbox".to_owned()));
+        payments_env.push(("PAYMENTS_WEBHOOK_ADDR", webhook_addr.to_string()));
+        payments_env.push(("PUBLIC_URL", format!("http://{webhook_addr}")));
         let mut payments =
             Service::spawn("payments", &layout.bin_dir.join("payments"), payments_addr, &payments_env, logs)?;
         products.wait_ready(http, READY_TIMEOUT).await?;
@@ -260,6 +266,7 @@ impl System {
             self.router_addr,
             &[
                 ("ROUTER_PROFILE", "production".to_owned()),
+                ("ROUTER_SUBGRAPH_SECRET", SUBGRAPH_SECRET.to_owned()),
                 ("ROUTER_LISTEN_ADDR", self.router_addr.to_string()),
                 ("ROUTER_SUPERGRAPH_PATH", self.layout.supergraph.to_string_lossy().into_owned()),
                 ("ROUTER_SUPERGRAPH_POLL_SECS", "0".to_owned()),

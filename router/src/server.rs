@@ -61,6 +61,8 @@ pub enum StartError {
 pub struct RunningRouter {
     /// The bound address (the real port when the config asked for port 0).
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `listen.metrics_addr` is set.
+    pub metrics_addr: Option<SocketAddr>,
     state: Arc<AppState>,
     shutdown: CancellationToken,
     server: RunningServer,
@@ -178,7 +180,17 @@ pub async fn spawn(config: RouterConfig) -> Result<RunningRouter, StartError> {
         ));
     }
 
-    let app = app(state.clone(), registry);
+    let metrics_server = common::health::serve_metrics(
+        config.listen.metrics_addr,
+        Arc::new(registry),
+        shutdown.clone(),
+    )
+    .await
+    .map_err(|source| StartError::Bind {
+        addr: config.listen.metrics_addr.unwrap_or(config.listen.addr),
+        source,
+    })?;
+    let app = app(state.clone());
     let addr = config.listen.addr;
     let server = common::health::serve(addr, app, shutdown.clone())
         .await
@@ -186,6 +198,7 @@ pub async fn spawn(config: RouterConfig) -> Result<RunningRouter, StartError> {
     tracing::info!(addr = %server.addr, introspection = state.introspection, "router listening");
     Ok(RunningRouter {
         addr: server.addr,
+        metrics_addr: metrics_server.map(|m| m.addr),
         grace: Duration::from_secs(state.config.listen.shutdown_grace_secs),
         state,
         shutdown,
@@ -226,7 +239,7 @@ impl ReadinessCheck for SupergraphReady {
     }
 }
 
-fn app(state: Arc<AppState>, registry: prometheus_client::registry::Registry) -> Router {
+fn app(state: Arc<AppState>) -> Router {
     let graphql = Router::new()
         .route("/graphql", get(get_graphql).post(pipeline::graphql))
         .route(API_SCHEMA_ROUTE, get(api_schema))
@@ -249,10 +262,9 @@ fn app(state: Arc<AppState>, registry: prometheus_client::registry::Registry) ->
     if let Some(compression) = compression_layer(&state.config) {
         public = public.layer(compression);
     }
-    public.merge(common::health::routes(
-        vec![Arc::new(SupergraphReady(state.clone()))],
-        Arc::new(registry),
-    ))
+    public.merge(common::health::routes(vec![Arc::new(SupergraphReady(
+        state.clone(),
+    ))]))
 }
 
 /// Where the client API schema is published (when introspection is on).

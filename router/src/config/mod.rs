@@ -263,6 +263,8 @@ impl RouterConfig {
         self.auth.validate()?;
         self.headers.validate()?;
         self.subgraphs.validate()?;
+        self.subgraphs
+            .validate_secret(self.profile == Profile::Production)?;
         self.persisted_operations.validate()?;
         self.apq.validate()?;
         self.telemetry.validate()?;
@@ -295,18 +297,24 @@ mod tests {
         assert!(config.csrf.enabled);
     }
 
+    /// Production needs the secret the router sends its subgraphs.
+    const SECRET: (&str, &str) = (
+        "ROUTER_SUBGRAPH_SECRET",
+        "0123456789abcdef0123456789abcdef",
+    );
+
     #[test]
     fn production_profile_turns_introspection_off_unless_explicit() {
         let config = RouterConfig::from_yaml("profile: production\n")
             .unwrap()
-            .finish(&[("UNRELATED", "1")])
+            .finish(&[SECRET])
             .unwrap();
         assert!(!config.introspection_enabled());
 
         let config =
             RouterConfig::from_yaml("profile: production\nintrospection:\n  enabled: true\n")
                 .unwrap()
-                .finish(&[("UNRELATED", "1")])
+                .finish(&[SECRET])
                 .unwrap();
         assert!(config.introspection_enabled());
     }
@@ -315,7 +323,11 @@ mod tests {
     fn environment_overrides_the_file() {
         let config = RouterConfig::from_yaml("limits:\n  max_depth: 7\n")
             .unwrap()
-            .finish(&[("ROUTER_MAX_DEPTH", "9"), ("ROUTER_PROFILE", "production")])
+            .finish(&[
+                ("ROUTER_MAX_DEPTH", "9"),
+                ("ROUTER_PROFILE", "production"),
+                SECRET,
+            ])
             .unwrap();
         assert_eq!(config.limits.max_depth, 9);
         assert_eq!(config.profile, Profile::Production);
@@ -340,8 +352,13 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let dev = RouterConfig::load(Some(&dir.join("dev.yaml")), &[("UNRELATED", "1")]).unwrap();
         assert!(dev.introspection_enabled() && dev.graphiql_enabled());
-        let prod =
-            RouterConfig::load(Some(&dir.join("production.yaml")), &[("UNRELATED", "1")]).unwrap();
+        let prod = RouterConfig::load(Some(&dir.join("production.yaml")), &[SECRET]).unwrap();
+        let refused = RouterConfig::load(Some(&dir.join("production.yaml")), &[("UNRELATED", "1")])
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("ROUTER_SUBGRAPH_SECRET"),
+            "{refused}"
+        );
         assert!(!prod.introspection_enabled() && !prod.graphiql_enabled());
         assert_eq!(prod.limits.max_depth, 10);
     }

@@ -3,14 +3,23 @@
 //! `urls` overrides routing URLs of the supergraph per subgraph name, so one composed
 //! supergraph serves every environment.
 //!
+//! Every subgraph request carries `shared_secret` in `x-subgraph-secret` when one is set;
+//! subgraphs configured with the same `SUBGRAPH_SHARED_SECRET` answer nothing else, so the
+//! internal network is no way around the router's limits. It is read from the environment
+//! only (`ROUTER_SUBGRAPH_SECRET`, or a file named by `ROUTER_SUBGRAPH_SECRET_FILE`), never
+//! from the YAML file, and the production profile refuses to start without it.
+//!
 //! Environment: `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_SUBGRAPH_URLS`
-//! (`name=url,name=url`).
+//! (`name=url,name=url`), `ROUTER_SUBGRAPH_SECRET` / `ROUTER_SUBGRAPH_SECRET_FILE`.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_parse};
+use super::{ConfigError, Env, Secret, env_parse};
+
+/// The variable holding the secret sent to subgraphs.
+pub const SUBGRAPH_SECRET_ENV: &str = "ROUTER_SUBGRAPH_SECRET";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -18,6 +27,9 @@ pub struct SubgraphsConfig {
     /// Deadline of one subgraph HTTP request.
     pub timeout_ms: u64,
     pub urls: BTreeMap<String, String>,
+    /// Sent to every subgraph in `x-subgraph-secret` (environment only).
+    #[serde(skip)]
+    pub shared_secret: Option<Secret>,
 }
 
 impl Default for SubgraphsConfig {
@@ -25,6 +37,7 @@ impl Default for SubgraphsConfig {
         Self {
             timeout_ms: 10_000,
             urls: BTreeMap::new(),
+            shared_secret: None,
         }
     }
 }
@@ -33,6 +46,20 @@ impl SubgraphsConfig {
     pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
         if let Some(ms) = env_parse(env, "ROUTER_SUBGRAPH_TIMEOUT_MS")? {
             self.timeout_ms = ms;
+        }
+        let file_var = format!("{SUBGRAPH_SECRET_ENV}_FILE");
+        let secret = common::config::resolve_secret(
+            SUBGRAPH_SECRET_ENV,
+            env.var(SUBGRAPH_SECRET_ENV),
+            &file_var,
+            env.var(&file_var),
+        )
+        .map_err(|e| ConfigError::Env {
+            var: SUBGRAPH_SECRET_ENV.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if let Some(secret) = secret {
+            self.shared_secret = Some(Secret::new(secret.expose()));
         }
         if let Some(list) = env.var("ROUTER_SUBGRAPH_URLS") {
             for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -45,6 +72,25 @@ impl SubgraphsConfig {
             }
         }
         Ok(())
+    }
+
+    /// The production profile needs the secret; any secret must be long enough.
+    pub(crate) fn validate_secret(&self, production: bool) -> Result<(), ConfigError> {
+        let secret = self
+            .shared_secret
+            .as_ref()
+            .map(|s| common::config::Secret::new(s.expose()));
+        let profile = if production {
+            common::config::Profile::Production
+        } else {
+            common::config::Profile::Dev
+        };
+        common::internal::check_secret(SUBGRAPH_SECRET_ENV, secret.as_ref(), profile).map_err(
+            |e| ConfigError::Env {
+                var: SUBGRAPH_SECRET_ENV.to_owned(),
+                reason: e.to_string(),
+            },
+        )
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {

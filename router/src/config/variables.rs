@@ -37,6 +37,11 @@ pub const VARIABLES: &[Variable] = &[
         "address to accept clients on (default `127.0.0.1:4000`)",
     ),
     var(
+        "ROUTER_METRICS_ADDR",
+        "listen.metrics_addr",
+        "internal listener of `/metrics`; unset means not served",
+    ),
+    var(
         "ROUTER_SHUTDOWN_GRACE_SECS",
         "listen.shutdown_grace_secs",
         "how long in-flight requests may finish after a stop signal",
@@ -165,6 +170,11 @@ pub const VARIABLES: &[Variable] = &[
         "ROUTER_SUBGRAPH_URLS",
         "subgraphs.urls",
         "`name=url,...` overriding the supergraph's routing URLs",
+    ),
+    var(
+        "ROUTER_SUBGRAPH_SECRET",
+        "",
+        "secret sent to every subgraph in `x-subgraph-secret` (environment or `_FILE` only; required in `production`)",
     ),
     var(
         "ROUTER_DEDUP_ENABLED",

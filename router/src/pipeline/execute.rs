@@ -14,13 +14,17 @@ use http::StatusCode;
 use super::rejection::MediaType;
 use crate::{config::RouterConfig, metrics::Metrics};
 
-/// Feeds subgraph request events into the Prometheus histogram, and gives each subgraph
-/// request the trace context of its own `subgraph.fetch` span.
-struct EdgeObserver(Arc<Metrics>);
+/// Feeds subgraph request events into the Prometheus histogram, gives each subgraph
+/// request the trace context of its own `subgraph.fetch` span, and the shared secret that
+/// tells subgraphs the request came through the router.
+struct EdgeObserver {
+    metrics: Arc<Metrics>,
+    subgraph_secret: Option<http::HeaderValue>,
+}
 
 impl SubgraphObserver for EdgeObserver {
     fn on_subgraph_request(&self, event: &SubgraphEvent<'_>) {
-        self.0
+        self.metrics
             .subgraph_latency(event.subgraph, event.latency.as_secs_f64());
     }
 
@@ -28,6 +32,11 @@ impl SubgraphObserver for EdgeObserver {
         // With an OpenTelemetry tracer the subgraph's spans become children of the fetch span;
         // without one this leaves the request-wide `traceparent` from the headers stage.
         common::telemetry::inject(&tracing::Span::current(), headers);
+        // Set here, after the deduplication key is made, so the secret never becomes part
+        // of a key; a client's own header of that name is overwritten.
+        if let Some(secret) = &self.subgraph_secret {
+            headers.insert(common::internal::SUBGRAPH_SECRET_HEADER, secret.clone());
+        }
     }
 }
 
@@ -49,7 +58,14 @@ pub fn build_executor(
         deduplicate_operations: config.dedup.enabled,
         deduplicate_fetches: config.dedup.enabled,
         introspection: config.introspection_enabled(),
-        observer: Some(Arc::new(EdgeObserver(metrics))),
+        observer: Some(Arc::new(EdgeObserver {
+            metrics,
+            subgraph_secret: config.subgraphs.shared_secret.as_ref().and_then(|s| {
+                let mut value = http::HeaderValue::from_str(s.expose()).ok()?;
+                value.set_sensitive(true);
+                Some(value)
+            }),
+        })),
         // The router gives every request its own id and trace context; keyed on them, no two
         // requests would ever share an execution. Credentials always stay in the key.
         dedup_ignored_headers: vec![

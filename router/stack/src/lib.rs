@@ -2,7 +2,9 @@
 //! users, orders and payments subgraphs.
 //!
 //! With nothing configured this is the embedded mode (SQLite files in the data folder, the
-//! file-backed user store, the in-process event bus, the sandbox payment provider). With
+//! file-backed user store, the in-process event bus, and the sandbox payment provider, the
+//! default here unless `PAYMENTS_PROVIDER` says otherwise; a router in its production
+//! profile refuses it like the payments service's own production profile does). With
 //! `DATABASE_URL`s, `MONGODB_URL`, `NATS_URL` and Stripe keys in the environment the same
 //! code uses the real services, which is how the end-to-end tests run it. Each service
 //! reads its own configuration exactly as its stand-alone binary does; this crate only
@@ -43,6 +45,8 @@ pub struct ServiceUrls {
     pub products: SocketAddr,
     pub orders: SocketAddr,
     pub payments: SocketAddr,
+    /// The payments webhook and sandbox pages.
+    pub payments_webhook: SocketAddr,
     pub users: SocketAddr,
 }
 
@@ -71,6 +75,7 @@ impl Stack {
             products: self.products.addr,
             orders: self.orders.addr,
             payments: self.payments.addr,
+            payments_webhook: self.payments.webhook_addr,
             users: self.users.addr,
         }
     }
@@ -122,6 +127,12 @@ fn ephemeral(addr: SocketAddr, on: bool) -> SocketAddr {
 /// Starts users, products, orders, payments and the router, in that order (each later one
 /// needs the earlier ones' addresses).
 pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
+    // Read first: its profile decides whether the payment sandbox may run.
+    let mut router_config = router::RouterConfig::load(None, &router::config::ProcessEnv)?;
+    let host_profile = match router_config.profile {
+        router::config::Profile::Production => common::config::Profile::Production,
+        router::config::Profile::Dev => common::config::Profile::Dev,
+    };
     let bus_config = common::config::BusConfig::from_env(env)?;
     let bus = common::bus::connect(&bus_config).await.context("connecting to the event bus")?;
 
@@ -147,14 +158,25 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
         .await
         .context("starting orders")?;
 
-    let mut payments_config = payments::config::Config::from_env(env)?;
+    // Stripe keys in the environment mean Stripe; otherwise the launcher's default is the sandbox.
+    let default_provider = if env.get("STRIPE_SECRET_KEY").is_some() || env.get("STRIPE_SECRET_KEY_FILE").is_some() {
+        payments::config::DefaultProvider::Stripe
+    } else {
+        payments::config::DefaultProvider::Sandbox
+    };
+    let mut payments_config = payments::config::Config::from_env_with(env, default_provider, host_profile)?;
     payments_config.addr = ephemeral(payments_config.addr, options.ephemeral_ports);
+    payments_config.webhook_addr = ephemeral(payments_config.webhook_addr, options.ephemeral_ports);
+    let subgraph_secret = payments_config.internal.subgraph_secret.clone();
     let payments = payments::start(payments_config, payments::Deps { bus: bus.clone(), verifier: verifier.clone() })
         .await
         .context("starting payments")?;
 
-    let mut router_config = router::RouterConfig::load(None, &router::config::ProcessEnv)?;
     router_config.listen.addr = ephemeral(router_config.listen.addr, options.ephemeral_ports);
+    // The subgraphs read SUBGRAPH_SHARED_SECRET; in one process the router sends that one.
+    if router_config.subgraphs.shared_secret.is_none() {
+        router_config.subgraphs.shared_secret = subgraph_secret.map(|s| router::config::Secret::new(s.expose()));
+    }
     router_config.supergraph.compose_from = Some(options.project_dir.join("supergraph.yaml"));
     router_config.supergraph.path = options.project_dir.join("schema/supergraph.graphql");
     if router_config.graphiql.assets_dir.is_relative() {

@@ -11,10 +11,10 @@ const USAGE: &str = "usage: commerce [--demo] [--data-dir DIR]
 
 Runs the router on :4000 (GraphiQL at http://127.0.0.1:4000/ in the default dev profile;
 ROUTER_PROFILE=production turns it and introspection off) and the products (:4001),
-orders (:4002), payments (:4003) and users (:4004) subgraphs in one process. Without
-DATABASE_URL, MONGODB_URL, NATS_URL or STRIPE_SECRET_KEY it runs embedded: SQLite files and
-the user store in the data folder (DATA_DIR, default ./data), an in-process event bus and a
-sandbox payment page.";
+orders (:4002), payments (:4003, webhook and sandbox pages on :4013) and users (:4004)
+subgraphs in one process. Without DATABASE_URL, MONGODB_URL or NATS_URL it runs embedded:
+SQLite files and the user store in the data folder (DATA_DIR, default ./data), an in-process
+event bus, and the sandbox payment page unless PAYMENTS_PROVIDER=stripe.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -45,7 +45,8 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("  products           http://{}/graphql", urls.products);
     println!("  orders             http://{}/graphql", urls.orders);
-    println!("  payments           http://{}/graphql  (webhook: /webhooks/stripe)", urls.payments);
+    println!("  payments           http://{}/graphql", urls.payments);
+    println!("  payments webhook   http://{}/webhooks/stripe  (and the sandbox pages)", urls.payments_webhook);
     println!("  users              http://{}/graphql  (keys: /.well-known/jwks.json)", urls.users);
     println!("  event bus          {}", stack.bus.kind());
     if let Some(demo) = &stack.demo {

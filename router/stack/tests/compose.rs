@@ -2,8 +2,9 @@
 //! code instead: every variable a subgraph's configuration reads is set, every variable set
 //! is read (no stale or misspelt names), every service accepts its environment, ports
 //! agree everywhere they appear, every healthcheck path answers on the real service, every
-//! dependency waits for health, images are pinned, and only the router and the payments
-//! webhook are published.
+//! dependency waits for health, images are pinned, only the router and the payments
+//! webhook are published, every secret is required (`${VAR:?...}`), the production profile
+//! is on, and no service connects to a backing service as its superuser.
 
 mod support;
 
@@ -32,13 +33,37 @@ fn dotenv() -> BTreeMap<String, String> {
     vars
 }
 
+/// Every `${...}` of a compose value: the variable's name and whether it is required
+/// (`${VAR:?message}`, which stops `docker compose up` when the variable is missing).
+fn references(value: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        let end = rest[start..].find('}').map(|e| start + e).expect("closed ${...}");
+        // `$${...}` is compose's escape for a literal `${...}` (expanded in the container).
+        if rest[..start].ends_with('$') {
+            rest = &rest[end + 1..];
+            continue;
+        }
+        let inner = &rest[start + 2..end];
+        let (name, required) = match inner.split_once(":?") {
+            Some((name, message)) => (name, !message.trim().is_empty()),
+            None => (inner, false),
+        };
+        out.push((name.to_owned(), required));
+        rest = &rest[end + 1..];
+    }
+    out
+}
+
 fn substitute(value: &str, vars: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').map(|e| start + e).expect("closed ${...}");
-        let name = &rest[start + 2..end];
+        let inner = &rest[start + 2..end];
+        let name = inner.split_once(":?").map_or(inner, |(name, _)| name);
         let value = vars.get(name).unwrap_or_else(|| panic!("${{{name}}} is used but .env.example does not document it"));
         out.push_str(value);
         rest = &rest[end + 1..];
@@ -101,7 +126,13 @@ impl router::config::Env for RouterEnv<'_> {
 }
 
 fn assert_all_read_are_set(name: &str, env: &Env, set: &BTreeMap<String, String>) {
-    let missing: Vec<String> = env.names_read().into_iter().filter(|n| !set.contains_key(n)).collect();
+    // `<VAR>_FILE` is looked up for every secret as the alternative to `<VAR>`.
+    let missing: Vec<String> = env
+        .names_read()
+        .into_iter()
+        .filter(|n| !set.contains_key(n))
+        .filter(|n| !n.strip_suffix("_FILE").is_some_and(|base| set.contains_key(base)))
+        .collect();
     assert!(missing.is_empty(), "{name} reads {missing:?}, which docker-compose.yml does not set");
 }
 
@@ -124,7 +155,15 @@ fn every_variable_a_service_reads_is_set_and_valid() {
             "products" => drop(products::config::Config::from_env(&env).expect("products accepts its compose environment")),
             "orders" => drop(orders::config::Config::from_env(&env).expect("orders accepts its compose environment")),
             "payments" => drop(payments::config::Config::from_env(&env).expect("payments accepts its compose environment")),
-            "router" => drop(router::RouterConfig::load(None, &RouterEnv(&env)).expect("the router accepts its compose environment")),
+            "router" => {
+                // The image holds the repository's router/config at /app/router/config.
+                let file = vars["ROUTER_CONFIG"].strip_prefix("/app/").expect("ROUTER_CONFIG in /app");
+                let config = router::RouterConfig::load(Some(&project_dir().join(file)), &RouterEnv(&env))
+                    .expect("the router accepts its compose environment and config file");
+                assert_eq!(config.profile, router::config::Profile::Production);
+                assert!(config.subgraphs.shared_secret.is_some(), "the router sends the subgraph secret");
+                assert!(config.listen.metrics_addr.is_some(), "the router's metrics are on their own listener");
+            }
             _ => unreachable!(),
         }
         // The router's many tuning knobs have defaults in its own typed config (file or
@@ -133,7 +172,8 @@ fn every_variable_a_service_reads_is_set_and_valid() {
         if name != "router" {
             assert_all_read_are_set(name, &env, &vars);
         }
-        let unused: Vec<&String> = vars.keys().filter(|k| !env.names_read().contains(k)).collect();
+        let unused: Vec<&String> =
+            vars.keys().filter(|k| !env.names_read().contains(k) && k.as_str() != "ROUTER_CONFIG").collect();
         assert!(unused.is_empty(), "{name}: docker-compose.yml sets {unused:?}, which the service never reads");
     }
 }
@@ -150,6 +190,20 @@ fn ports_agree_and_only_the_edge_is_published() {
         ("router", listen("router", "ROUTER_LISTEN_ADDR")),
     ]
     .into();
+    let webhook = listen("payments", "PAYMENTS_WEBHOOK_ADDR");
+    let metrics: BTreeMap<&str, u16> = [
+        ("users", listen("users", "USERS_METRICS_ADDR")),
+        ("products", listen("products", "PRODUCTS_METRICS_ADDR")),
+        ("orders", listen("orders", "ORDERS_METRICS_ADDR")),
+        ("payments", listen("payments", "PAYMENTS_METRICS_ADDR")),
+        ("router", listen("router", "ROUTER_METRICS_ADDR")),
+    ]
+    .into();
+    for (name, port) in &metrics {
+        assert_ne!(*port, ports[name], "{name}'s metrics are not on its service port");
+        assert_ne!(*port, webhook);
+    }
+    assert_ne!(webhook, ports["payments"], "the webhook has a listener of its own");
     for (name, port) in &ports {
         assert_eq!(port_of(&healthcheck_url(&compose, name)), *port, "{name}'s healthcheck port");
     }
@@ -177,7 +231,7 @@ fn ports_agree_and_only_the_edge_is_published() {
     assert_eq!(
         published,
         BTreeMap::from([
-            ("payments".to_owned(), vec![format!("{0}:{0}", ports["payments"])]),
+            ("payments".to_owned(), vec![format!("{0}:{0}", webhook)]),
             ("router".to_owned(), vec![format!("{0}:{0}", ports["router"])]),
         ])
     );
@@ -236,4 +290,51 @@ async fn every_healthcheck_path_answers_on_the_real_services() {
         assert_eq!(resp.status(), 200, "{name} {path}");
     }
     stack.stop().await;
+}
+
+#[test]
+fn every_secret_is_required_and_no_service_is_a_superuser() {
+    let text = std::fs::read_to_string(project_dir().join("docker-compose.yml")).expect("docker-compose.yml exists");
+    let refs = references(&text);
+    assert!(!refs.is_empty());
+    let optional: Vec<&String> = refs.iter().filter(|(_, required)| !required).map(|(name, _)| name).collect();
+    assert!(optional.is_empty(), "compose must stop with a message when these are missing: {optional:?}");
+
+    let compose = compose();
+    let dotenv = dotenv();
+    for name in ["users", "products", "orders", "payments"] {
+        let env = environment(&compose, name);
+        assert_eq!(env["COMMERCE_PROFILE"], "production", "{name} runs the production profile");
+        assert!(env.contains_key("SUBGRAPH_SHARED_SECRET"), "{name} answers only the router");
+    }
+    assert_eq!(environment(&compose, "payments")["PAYMENTS_PROVIDER"], "stripe");
+    // Each service logs in as itself: never the PostgreSQL superuser or MongoDB root.
+    let user_of = |url: &str| url.split_once("://").and_then(|(_, rest)| rest.split_once(':')).map(|(u, _)| u.to_owned());
+    for name in ["products", "orders", "payments"] {
+        let env = environment(&compose, name);
+        let db = &env[&format!("{}_DATABASE_URL", name.to_ascii_uppercase())];
+        assert_eq!(user_of(db).as_deref(), Some(name), "{name}'s database role");
+        assert_ne!(user_of(db), Some(dotenv["POSTGRES_USER"].clone()));
+        assert!(db.ends_with(&format!("/{name}")), "{name} uses its own database");
+        assert_eq!(user_of(&env["NATS_URL"]).as_deref(), Some(name), "{name}'s NATS user");
+    }
+    let mongo = &environment(&compose, "users")["MONGODB_URL"];
+    assert_eq!(user_of(mongo).as_deref(), Some("users"));
+    assert_ne!(user_of(mongo), Some(dotenv["MONGO_USER"].clone()));
+    assert!(mongo.contains("authSource=users"), "the users user lives in the users database");
+}
+
+#[test]
+fn the_image_runs_as_a_service_user_that_owns_app_and_carries_the_router_config() {
+    let dockerfile = std::fs::read_to_string(project_dir().join("Dockerfile")).expect("Dockerfile");
+    let runtime = dockerfile.split("AS runtime").nth(1).expect("a runtime stage");
+    let lines: Vec<&str> = runtime.lines().map(str::trim).collect();
+    let chown = lines.iter().position(|l| l.contains("chown -R commerce:commerce /app")).expect("/app is chowned to commerce");
+    let user = lines.iter().position(|l| *l == "USER commerce").expect("runs as commerce");
+    assert!(chown < user, "chown runs (as root) before switching to the service user");
+    assert!(!lines[user..].iter().any(|l| l.starts_with("USER ") && *l != "USER commerce"), "never back to root");
+    assert!(runtime.contains("COPY router/config/ /app/router/config/"), "the production router config is in the image");
+    let compose = compose();
+    let data_dir = &environment(&compose, "users")["DATA_DIR"];
+    assert!(data_dir.starts_with("/app/"), "DATA_DIR lies under the owned /app");
 }

@@ -28,7 +28,7 @@ async fn a_customer_buys_with_the_sandbox_in_embedded_mode() {
     // The sandbox page lives on the payments service; with ephemeral ports the configured
     // public URL does not know the real port, so keep only the path.
     let path = url.split_once("/sandbox/").map(|(_, p)| format!("/sandbox/{p}")).expect("a sandbox URL");
-    let page_url = format!("http://{}{path}", stack.payments.addr);
+    let page_url = format!("http://{}{path}", stack.payments.webhook_addr);
     let page = reqwest::get(&page_url).await.unwrap().text().await.unwrap();
     assert!(page.contains("Pay 12.42 EUR"), "{page}");
     let pay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

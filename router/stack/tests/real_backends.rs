@@ -55,7 +55,10 @@ impl Backends {
             ("NATS_URL", nats.to_owned()),
             ("NATS_PREFIX", prefix.to_owned()),
             ("JWT_SIGNING_KEYS", self.signing_key.clone()),
+            ("PAYMENTS_PROVIDER", "stripe".to_owned()),
             ("STRIPE_SECRET_KEY", "sk_test_e2e".to_owned()),
+            // Every subgraph answers only the router, which sends this secret.
+            ("SUBGRAPH_SHARED_SECRET", "e2e-router-secret-0123456789abcdef".to_owned()),
             ("STRIPE_API_BASE", self.stripe.url.clone()),
             ("STRIPE_WEBHOOK_SECRETS", WEBHOOK_SECRET.to_owned()),
             ("CHECKOUT_SUCCESS_URL", "https://shop.example/paid".to_owned()),
@@ -116,7 +119,7 @@ async fn deliver_completed(stack: &Stack, session_id: &str, order_id: &str, paym
     );
     let body = event.to_string();
     let resp = reqwest::Client::new()
-        .post(format!("http://{}/webhooks/stripe", stack.payments.addr))
+        .post(format!("http://{}/webhooks/stripe", stack.payments.webhook_addr))
         .header("content-type", "application/json")
         .header("stripe-signature", sign(&body, WEBHOOK_SECRET, chrono::Utc::now().timestamp()))
         .body(body)

@@ -77,7 +77,13 @@ async fn graphiql_uses_local_assets_when_installed() {
 
 #[tokio::test]
 async fn production_profile_hides_graphiql_and_introspection() {
-    let h = Harness::with(|config, _| config.profile = router::config::Profile::Production).await;
+    let h = Harness::with(|config, _| {
+        config.profile = router::config::Profile::Production;
+        config.subgraphs.shared_secret = Some(router::config::Secret::new(
+            "0123456789abcdef0123456789abcdef",
+        ));
+    })
+    .await;
     let page = h
         .raw(
             Method::GET,
@@ -188,6 +194,12 @@ async fn health_ready_and_metrics() {
     h.post(json!({"query": "{ products { id } }"})).await;
     h.post(json!({"query": "{ products { id } }"})).await;
     h.post(json!({"query": "{ products { a: id b: id c: id d: id e: id f: id g: id h: id i: id j: id k: id l: id m: id n: id o: id p: id q: id r: id s: id t: id u: id v: id w: id x: id y: id z: id aa: id ab: id ac: id ad: id ae: id } }"})).await;
+    let on_client_port = h.raw(Method::GET, "/metrics", &[], Vec::new()).await;
+    assert_eq!(
+        on_client_port.status,
+        StatusCode::NOT_FOUND,
+        "metrics stay off the client port"
+    );
     let metrics = h.metrics().await;
     for line in [
         "router_requests_total{kind=\"query\",outcome=\"ok\"} 2",
@@ -538,4 +550,49 @@ async fn graphiql_examples_are_valid_operations_of_the_supergraph() {
         }
     }
     assert_eq!(checked, 4);
+}
+
+#[tokio::test]
+async fn every_subgraph_request_carries_the_shared_secret_and_a_client_cannot_set_it() {
+    let secret = "router-to-subgraph-0123456789abcdef";
+    let h = Harness::with(|config, _| {
+        config.subgraphs.shared_secret = Some(router::config::Secret::new(secret));
+    })
+    .await;
+    let reply = h
+        .post_with(
+            json!({"query": "{ products { id } }"}),
+            &[
+                ("accept", "application/graphql-response+json"),
+                ("x-subgraph-secret", "forged-by-the-client"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let seen = h.products.seen_headers();
+    assert!(!seen.is_empty());
+    for headers in seen {
+        let values: Vec<_> = headers.get_all("x-subgraph-secret").iter().collect();
+        assert_eq!(values, [secret], "exactly the router's secret");
+    }
+}
+
+#[test]
+fn production_refuses_to_start_without_a_subgraph_secret() {
+    let missing = router::RouterConfig::load(None, &[("ROUTER_PROFILE", "production")]).unwrap_err();
+    assert!(missing.to_string().contains("ROUTER_SUBGRAPH_SECRET"), "{missing}");
+    let short = router::RouterConfig::load(None, &[("ROUTER_SUBGRAPH_SECRET", "short")]).unwrap_err();
+    assert!(short.to_string().contains("ROUTER_SUBGRAPH_SECRET"), "{short}");
+    let ok = router::RouterConfig::load(
+        None,
+        &[
+            ("ROUTER_PROFILE", "production"),
+            ("ROUTER_SUBGRAPH_SECRET", "0123456789abcdef0123456789abcdef"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        ok.subgraphs.shared_secret.unwrap().expose(),
+        "0123456789abcdef0123456789abcdef"
+    );
 }

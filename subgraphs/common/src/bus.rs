@@ -224,6 +224,20 @@ fn redelivery_delay(attempt: u64) -> Duration {
     Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(Duration::from_secs(60))
 }
 
+/// `url` without the password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}:[redacted]@{host}")
+            }
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 /// NATS subject matching with `*` (one token) and `>` (the rest).
 pub fn subject_matches(pattern: &str, subject: &str) -> bool {
     let mut p = pattern.split('.');
@@ -265,14 +279,21 @@ impl NatsBus {
 
     /// Connects and makes sure the event stream exists. `prefix` ("" in production) namespaces
     /// subjects and the stream, so tests can share one server without seeing each other.
+    ///
+    /// Credentials in the URL (`nats://user:password@host:4222`, one NATS user per service)
+    /// are used to log in and never appear in errors or logs.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, BusError> {
-        let client = async_nats::ConnectOptions::new()
+        let addr: async_nats::ServerAddr =
+            url.parse().map_err(|_| BusError::Unavailable(format!("`{}` is not a NATS URL", redact_url(url))))?;
+        let mut options = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))
             .retry_on_initial_connect()
-            .max_reconnects(None)
-            .connect(url)
-            .await
-            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+            .max_reconnects(None);
+        if let (Some(user), Some(password)) = (addr.username(), addr.password()) {
+            options = options.user_and_password(user.to_owned(), password.to_owned());
+        }
+        let url = &redact_url(url);
+        let client = options.connect(addr).await.map_err(|e| BusError::Unavailable(e.to_string()))?;
         // `retry_on_initial_connect` returns before the first connection; wait for it briefly
         // so start-up fails loudly when NATS is not there at all.
         let bus = Self::with_client(client, prefix);
@@ -711,6 +732,12 @@ pub async fn connect(config: &crate::config::BusConfig) -> Result<Arc<dyn EventB
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(redact_url("nats://orders:s3cret@nats:4222"), "nats://orders:[redacted]@nats:4222");
+        assert_eq!(redact_url("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+    }
 
     #[test]
     fn wildcards() {

@@ -4,6 +4,13 @@
 //! malformed variable is a [`ConfigError`] naming the variable, so a service refuses to
 //! start instead of running half-configured. Secrets are wrapped in [`Secret`], whose
 //! `Debug` and `Display` never print the value, so a logged config cannot leak them.
+//!
+//! Every secret may also come from a file: `<VAR>_FILE` names a file whose content (one
+//! trailing newline removed) is the value, which is how container secrets are mounted
+//! ([`Env::secret_var`]). Setting both, or naming an unreadable or empty file, stops the
+//! service. [`Profile`] (`COMMERCE_PROFILE`) says whether a service runs in production, where
+//! settings that are convenient on a laptop (the payment sandbox, subgraphs reachable
+//! without the router) are refused.
 
 use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
 
@@ -100,6 +107,18 @@ impl Env {
         self.get(name).map(Secret)
     }
 
+    /// A secret from `name`, or from the file named by `<name>_FILE`; `None` when neither is
+    /// set. Both set, or a file that cannot be read or is empty, is an error naming the variable.
+    pub fn secret_var(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        let file_var = format!("{name}_FILE");
+        resolve_secret(name, self.get(name), &file_var, self.get(&file_var))
+    }
+
+    /// Like [`Env::secret_var`], but a missing secret is an error naming the variable.
+    pub fn required_secret(&self, name: &str) -> Result<Secret, ConfigError> {
+        self.secret_var(name)?.ok_or_else(|| ConfigError::Missing(format!("{name} (or {name}_FILE)")))
+    }
+
     /// Parses a value with `FromStr`, falling back to `default` when unset.
     pub fn parse_or<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
     where
@@ -146,6 +165,65 @@ impl Env {
     }
 }
 
+/// The one place a secret's value or file is turned into a [`Secret`]; the router, which has
+/// its own configuration loader, calls it too.
+pub fn resolve_secret(
+    name: &str,
+    value: Option<String>,
+    file_var: &str,
+    file: Option<String>,
+) -> Result<Option<Secret>, ConfigError> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(ConfigError::Invalid {
+            name: name.to_owned(),
+            reason: format!("set either {name} or {file_var}, not both"),
+        }),
+        (Some(value), None) => Ok(Some(Secret(value))),
+        (None, None) => Ok(None),
+        (None, Some(path)) => {
+            let content = std::fs::read_to_string(path.trim()).map_err(|e| ConfigError::Invalid {
+                name: file_var.to_owned(),
+                reason: format!("cannot read the file it names: {}", e.kind()),
+            })?;
+            let content = content.strip_suffix('\n').unwrap_or(&content);
+            let content = content.strip_suffix('\r').unwrap_or(content);
+            if content.trim().is_empty() {
+                return Err(ConfigError::Invalid { name: file_var.to_owned(), reason: "the file it names is empty".into() });
+            }
+            Ok(Some(Secret(content.to_owned())))
+        }
+    }
+}
+
+/// How a deployment runs: `dev` (the default; embedded mode, laptops) or `production`,
+/// read from `COMMERCE_PROFILE`. Production refuses settings meant for a laptop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    #[default]
+    Dev,
+    Production,
+}
+
+impl Profile {
+    pub const VAR: &'static str = "COMMERCE_PROFILE";
+
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        match env.get(Self::VAR).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(Self::Dev),
+            Some(v) if v == "dev" || v == "development" => Ok(Self::Dev),
+            Some(v) if v == "prod" || v == "production" => Ok(Self::Production),
+            Some(v) => Err(ConfigError::Invalid {
+                name: Self::VAR.into(),
+                reason: format!("unknown profile `{v}` (expected dev or production)"),
+            }),
+        }
+    }
+
+    pub fn is_production(self) -> bool {
+        self == Self::Production
+    }
+}
+
 fn parse_value<T>(name: &str, raw: &str) -> Result<T, ConfigError>
 where
     T: FromStr,
@@ -189,7 +267,11 @@ impl DatabaseConfig {
         if max_connections == 0 {
             return Err(ConfigError::Invalid { name: "DATABASE_MAX_CONNECTIONS".into(), reason: "must be at least 1".into() });
         }
-        let url = env.get(&specific).or_else(|| env.get("DATABASE_URL"));
+        // The URL carries the password, so it may come from a file like any other secret.
+        let url = match env.secret_var(&specific)? {
+            Some(url) => Some(url.0),
+            None => env.secret_var("DATABASE_URL")?.map(|s| s.0),
+        };
         Ok(match url {
             Some(url) => {
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
@@ -226,7 +308,8 @@ impl BusConfig {
             return Err(ConfigError::Invalid { name: "NATS_PREFIX".into(), reason: "letters, digits, - and _ only".into() });
         }
         Ok(Self {
-            nats_url: env.get("NATS_URL"),
+            // It carries the service's NATS password, so it may come from a file too.
+            nats_url: env.secret_var("NATS_URL")?.map(|url| url.0),
             prefix,
             request_timeout: env.duration_or("NATS_REQUEST_TIMEOUT", Duration::from_secs(3))?,
         })
@@ -267,5 +350,44 @@ mod tests {
         assert_eq!(DatabaseConfig::from_env(&pg, "orders").unwrap().url.expose(), "postgres://a/orders");
         let bad = Env::from_pairs([("DATABASE_URL", "mysql://a/b")]);
         assert!(DatabaseConfig::from_env(&bad, "orders").is_err());
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_both_or_unreadable_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("stripe_key");
+        std::fs::write(&file, "sk_live_from_file\n").unwrap();
+        let path = file.display().to_string();
+        let env = Env::from_pairs([("STRIPE_SECRET_KEY_FILE", path.as_str())]);
+        assert_eq!(env.secret_var("STRIPE_SECRET_KEY").unwrap().unwrap().expose(), "sk_live_from_file");
+        assert_eq!(env.required_secret("STRIPE_SECRET_KEY").unwrap().expose(), "sk_live_from_file");
+
+        let both = Env::from_pairs([("STRIPE_SECRET_KEY", "sk_env"), ("STRIPE_SECRET_KEY_FILE", path.as_str())]);
+        assert!(matches!(both.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY"));
+
+        let missing = dir.path().join("absent").display().to_string();
+        let unreadable = Env::from_pairs([("STRIPE_SECRET_KEY_FILE", missing.as_str())]);
+        assert!(matches!(unreadable.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY_FILE"));
+
+        let blank = dir.path().join("blank");
+        std::fs::write(&blank, "\n").unwrap();
+        let blank = blank.display().to_string();
+        let empty = Env::from_pairs([("STRIPE_SECRET_KEY_FILE", blank.as_str())]);
+        assert!(matches!(empty.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY_FILE"));
+
+        assert_eq!(Env::default().required_secret("NOPE_UNSET_X").unwrap_err(), ConfigError::Missing("NOPE_UNSET_X (or NOPE_UNSET_X_FILE)".into()));
+
+        let db = dir.path().join("db_url");
+        std::fs::write(&db, "postgres://orders:pw@db/orders\n").unwrap();
+        let db = db.display().to_string();
+        let cfg = DatabaseConfig::from_env(&Env::from_pairs([("ORDERS_DATABASE_URL_FILE", db.as_str())]), "orders").unwrap();
+        assert_eq!(cfg.url.expose(), "postgres://orders:pw@db/orders");
+    }
+
+    #[test]
+    fn profile_defaults_to_dev_and_rejects_unknown_names() {
+        assert_eq!(Profile::from_env(&Env::from_pairs([("X", "1")])).unwrap(), Profile::Dev);
+        assert!(Profile::from_env(&Env::from_pairs([("COMMERCE_PROFILE", "production")])).unwrap().is_production());
+        assert!(matches!(Profile::from_env(&Env::from_pairs([("COMMERCE_PROFILE", "staging")])), Err(ConfigError::Invalid { name, .. }) if name == "COMMERCE_PROFILE"));
     }
 }

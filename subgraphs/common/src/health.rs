@@ -3,7 +3,8 @@
 //! `GET /health` answers as long as the process serves HTTP; `GET /ready` asks each
 //! [`ReadinessCheck`] (database, bus, ...) and answers 503 naming the failing ones, so an
 //! orchestrator stops routing to a replica that lost its store. `GET /metrics` renders the
-//! service's Prometheus registry.
+//! service's Prometheus registry on a listener of its own ([`serve_metrics`], bound to
+//! `<SERVICE>_METRICS_ADDR`), so metrics stay on the internal network whatever is published.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -50,16 +51,36 @@ impl ReadinessCheck for BusCheck {
 #[derive(Clone)]
 struct Probes {
     checks: Arc<Vec<Arc<dyn ReadinessCheck>>>,
-    registry: Arc<Registry>,
 }
 
-/// `/health`, `/ready` and `/metrics`, to be merged into a service's router.
-pub fn routes(checks: Vec<Arc<dyn ReadinessCheck>>, registry: Arc<Registry>) -> Router {
+/// `/health` and `/ready`, to be merged into a service's router. `/metrics` is not among
+/// them: it is served by [`serve_metrics`] on the internal listener.
+pub fn routes(checks: Vec<Arc<dyn ReadinessCheck>>) -> Router {
     Router::new()
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
-        .with_state(Probes { checks: Arc::new(checks), registry })
+        .with_state(Probes { checks: Arc::new(checks) })
+}
+
+/// `GET /metrics` alone, for the internal listener.
+pub fn metrics_routes(registry: Arc<Registry>) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(registry)
+}
+
+/// Serves `/metrics` on `addr` until `shutdown`; `None` serves nothing (metrics off).
+pub async fn serve_metrics(
+    addr: Option<SocketAddr>,
+    registry: Arc<Registry>,
+    shutdown: CancellationToken,
+) -> std::io::Result<Option<RunningServer>> {
+    match addr {
+        None => Ok(None),
+        Some(addr) => {
+            let server = serve(addr, metrics_routes(registry), shutdown).await?;
+            tracing::info!(addr = %server.addr, "metrics listening");
+            Ok(Some(server))
+        }
+    }
 }
 
 async fn ready(State(p): State<Probes>) -> impl IntoResponse {
@@ -77,9 +98,9 @@ async fn ready(State(p): State<Probes>) -> impl IntoResponse {
     (status, Json(json!({ "status": if ok { "ready" } else { "not ready" }, "checks": detail })))
 }
 
-async fn metrics(State(p): State<Probes>) -> impl IntoResponse {
+async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
     let mut body = String::new();
-    match prometheus_client::encoding::text::encode(&mut body, &p.registry) {
+    match prometheus_client::encoding::text::encode(&mut body, &registry) {
         Ok(()) => (
             StatusCode::OK,
             [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],

@@ -4,9 +4,9 @@
 //! agree on the details that cross service boundaries: how errors look to clients
 //! ([`error`]), how money is represented ([`money`]), how tokens are verified ([`auth`]),
 //! how events and requests travel between services ([`bus`], [`contracts`], [`outbox`],
-//! [`parking`]),
-//! and how a service is configured, observed and probed ([`config`], [`telemetry`],
-//! [`health`], [`db`]), and which characters text inputs may hold ([`text`]).
+//! [`parking`]), how a service is configured, observed and probed ([`config`],
+//! [`telemetry`], [`health`], [`db`]), what keeps its internal surfaces internal
+//! ([`internal`]), and which characters text inputs may hold ([`text`]).
 
 pub mod auth;
 pub mod bus;
@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod internal;
 pub mod money;
 pub mod outbox;
 pub mod parking;

@@ -211,24 +211,48 @@ pub fn first_error_code(resp: &serde_json::Value) -> Option<&str> {
 }
 
 /// A nats-server process of a test's own, for tests that stop and restart NATS (the shared
-/// server must never be stopped). Storage lives in a temporary folder, so JetStream state
-/// survives a restart just as it does in production; the process dies with the guard.
+/// server must never be stopped) or that need a server configuration of their own (users
+/// and permissions, [`NatsServer::start_with_config`]). Storage lives in a temporary folder,
+/// so JetStream state survives a restart just as it does in production; the process dies
+/// with the guard.
 pub struct NatsServer {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<tokio::process::Child>,
+    config: Option<(std::path::PathBuf, Vec<(String, String)>)>,
 }
 
 impl NatsServer {
     pub async fn start() -> Self {
+        Self::launch(None).await
+    }
+
+    /// Starts nats-server with the configuration file at `config` (e.g. the deployment's
+    /// users and permissions), with `env` in its environment for the `$VARIABLES` it names.
+    pub async fn start_with_config(config: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Self::launch(Some((config.to_owned(), env))).await
+    }
+
+    async fn launch(config: Option<(std::path::PathBuf, Vec<(String, String)>)>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let mut server = Self { port, dir, child: None };
+        let mut server = Self { port, dir, child: None, config };
         server.resume().await;
         server
+    }
+
+    /// What the server logged so far (permission violations, for instance).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("nats-server.log")).unwrap_or_default()
+    }
+
+    /// The URL a client logs in with as `user`.
+    pub fn url_as(&self, user: &str, password: &str) -> String {
+        format!("nats://{user}:{password}@127.0.0.1:{}", self.port)
     }
 
     pub fn url(&self) -> String {
@@ -237,8 +261,14 @@ impl NatsServer {
 
     /// Starts the process again on the same port and storage.
     pub async fn resume(&mut self) {
-        let child = tokio::process::Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+        let mut command = tokio::process::Command::new("nats-server");
+        if let Some((config, env)) = &self.config {
+            command.arg("-c").arg(config).envs(env.iter().map(|(k, v)| (k, v)));
+        }
+        let child = command
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-l"])
+            .arg(self.dir.path().join("nats-server.log"))
+            .arg("-sd")
             .arg(self.dir.path())
             .kill_on_drop(true)
             .stdout(std::process::Stdio::null())

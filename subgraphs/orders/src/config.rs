@@ -19,6 +19,8 @@ pub struct Config {
     /// How long to wait for the products service's prices (`ORDERS_PRICE_TIMEOUT`, default
     /// the bus request timeout).
     pub price_timeout: Duration,
+    /// `COMMERCE_PROFILE`, `SUBGRAPH_SHARED_SECRET`, `ORDERS_METRICS_ADDR`.
+    pub internal: common::internal::InternalConfig,
 }
 
 impl Config {
@@ -46,6 +48,7 @@ impl Config {
             database: DatabaseConfig::from_env(env, "orders")?,
             bus,
             price_timeout,
+            internal: common::internal::InternalConfig::from_env(env, "orders")?,
         })
     }
 }

@@ -8,7 +8,8 @@ use common::{
     auth::JwksVerifier,
     bus::{EventBus, Worker},
     db::StatementCounter,
-    health::{BusCheck, DatabaseCheck, ReadinessCheck, RunningServer},
+    health::{BusCheck, DatabaseCheck, ReadinessCheck},
+    internal::SubgraphServer,
     outbox::OutboxRelay,
     parking::ParkingLot,
 };
@@ -37,13 +38,15 @@ pub struct Deps {
 /// gracefully.
 pub struct RunningService {
     pub addr: SocketAddr,
+    /// `/metrics`, when `ORDERS_METRICS_ADDR` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub db: DatabaseConnection,
     /// Statements run on `db` since start-up.
     pub statements: StatementCounter,
     pub relay: OutboxRelay,
     /// Events the consumers parked.
     pub parking: ParkingLot,
-    server: RunningServer,
+    server: SubgraphServer,
     relay_shutdown: CancellationToken,
     relay_task: RelayTask,
     workers: Vec<Worker>,
@@ -111,15 +114,22 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     });
     let checks: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
-    let router = common::graphql::routes(schema, deps.verifier.clone())
-        .merge(common::health::routes(checks, metrics.registry(statements.clone(), &parking)));
-    let server = common::health::serve(config.addr, router, CancellationToken::new())
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
-    tracing::info!(addr = %server.addr, bus = deps.bus.kind(), "orders service started");
+    let graphql = common::graphql::routes(schema, deps.verifier.clone());
+    let server = common::internal::serve_subgraph(
+        &config.internal,
+        config.addr,
+        graphql,
+        None,
+        checks,
+        metrics.registry(statements.clone(), &parking),
+    )
+    .await
+    .with_context(|| format!("cannot listen on {}", config.addr))?;
+    tracing::info!(addr = %server.addr(), bus = deps.bus.kind(), "orders service started");
 
     Ok(RunningService {
-        addr: server.addr,
+        addr: server.addr(),
+        metrics_addr: server.metrics_addr(),
         db,
         statements,
         relay,

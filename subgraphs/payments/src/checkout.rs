@@ -6,7 +6,9 @@
 //! of the payment id and attempt number. So two concurrent calls, or a retry after the
 //! provider answered but before the session was stored, send the same key and get the same
 //! session back instead of opening a second one. An open session is reused; one that has
-//! expired (or failed) is replaced by the next attempt.
+//! expired (or failed) is replaced by the next attempt. A session that is replaced while
+//! the provider would still take money on it (close to its expiry, or for a changed amount)
+//! is expired at the provider first, so an order never has two payable sessions.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use common::{ApiError, auth::Principal};
@@ -86,6 +88,7 @@ pub async fn start_checkout(state: &AppState, caller: Principal, order_id: Uuid)
     if payable.order.status != "PENDING" {
         return Err(CheckoutError::NotPayable(payable.order.status.clone()));
     }
+    expire_replaced_session(state, &payable, Utc::now()).await?;
     let payment = match reserve(state, &payable, Utc::now()).await? {
         Reservation::Reuse(checkout) => return Ok(checkout),
         Reservation::Create(payment) => payment,
@@ -121,6 +124,50 @@ pub async fn start_checkout(state: &AppState, caller: Principal, order_id: Uuid)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("payment {}", payment.id)))?;
     Ok(Checkout { payment, url: session.url, expires_at: session.expires_at })
+}
+
+/// Whether `existing`'s session may be handed out again for this order.
+fn reusable(existing: &payment::Model, payable: &orders::Payable, now: DateTime<Utc>) -> bool {
+    let same_charge = existing.amount_minor == payable.order.total_minor && existing.currency == payable.currency.code();
+    existing.status == PaymentStatus::Pending.as_str()
+        && same_charge
+        && existing.checkout_url.is_some()
+        && existing.session_expires_at.is_some_and(|t| t > now + REUSE_MARGIN)
+}
+
+/// Expires the order's current session at the provider when the next call will replace it
+/// while it can still be paid. Nothing is changed here when the provider cannot be reached:
+/// the caller gets `SERVICE_UNAVAILABLE` and a retry tries again.
+async fn expire_replaced_session(state: &AppState, payable: &orders::Payable, now: DateTime<Utc>) -> Result<(), CheckoutError> {
+    let Some(existing) =
+        payment::Entity::find().filter(payment::Column::OrderId.eq(payable.order.order_id)).one(&state.db).await?
+    else {
+        return Ok(());
+    };
+    let still_open = existing.status == PaymentStatus::Pending.as_str()
+        && existing.session_expires_at.is_some_and(|t| t > now);
+    match &existing.checkout_session_id {
+        Some(session_id) if still_open && !reusable(&existing, payable, now) => {
+            close_session(state, session_id).await?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Expires `session_id` at the provider; one already closed counts as done.
+pub(crate) async fn close_session(state: &AppState, session_id: &str) -> Result<(), ProviderError> {
+    match state.provider.expire_session(session_id).await {
+        Ok(()) => {
+            tracing::info!(session_id, "checkout session expired at the provider");
+            Ok(())
+        }
+        Err(ProviderError::Rejected(detail)) => {
+            tracing::info!(session_id, %detail, "checkout session was already closed");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Records the payment (or its next attempt) and decides whether a new session is needed.

@@ -11,6 +11,7 @@
 //! the bus and token verifier injected, which is how the binary, the embedded mode and the
 //! integration tests all start it.
 
+pub mod cancellations;
 pub mod checkout;
 pub mod config;
 mod db;
@@ -88,12 +89,19 @@ pub struct Deps {
 
 /// A started service.
 pub struct RunningService {
+    /// GraphQL and probes (internal).
     pub addr: SocketAddr,
+    /// The Stripe webhook and, with the sandbox, its pages (the published listener).
+    pub webhook_addr: SocketAddr,
+    /// `/metrics`, when `PAYMENTS_METRICS_ADDR` is set.
+    pub metrics_addr: Option<SocketAddr>,
     /// The provider in use (the sandbox unless Stripe keys are configured).
     pub provider: payment::PaymentProviderKind,
     /// SQL statements run since start (metrics, and tests of batching).
     pub statements: common::db::StatementCounter,
     server: RunningServer,
+    webhook_server: RunningServer,
+    metrics_server: Option<RunningServer>,
     shutdown: CancellationToken,
     relay: tokio::task::JoinHandle<()>,
     _consumers: Vec<Worker>,
@@ -104,6 +112,10 @@ impl RunningService {
     pub async fn stop(self) {
         self.shutdown.cancel();
         self.server.stop().await;
+        self.webhook_server.stop().await;
+        if let Some(metrics) = self.metrics_server {
+            metrics.stop().await;
+        }
         let _ = self.relay.await;
     }
 }
@@ -116,7 +128,11 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     // Bind first: with port 0 the public URL of the sandbox pages is only known now.
     let listener = tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr()?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let webhook_listener = tokio::net::TcpListener::bind(config.webhook_addr)
+        .await
+        .with_context(|| format!("binding {}", config.webhook_addr))?;
+    let webhook_addr = webhook_listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{webhook_addr}"));
 
     let (provider, webhook_secrets): (Arc<dyn PaymentProvider>, Vec<Secret>) = match &config.provider {
         ProviderConfig::Stripe { secret_key, api_base } => {
@@ -129,7 +145,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
             if secrets.is_empty() {
                 secrets.push(Secret::new(format!("whsec_sandbox_{}", hex::encode(rand::random::<[u8; 32]>()))));
             }
-            tracing::warn!("no STRIPE_SECRET_KEY: using the sandbox payment provider; no real money moves");
+            tracing::warn!("PAYMENTS_PROVIDER=sandbox: payments complete on a local page; no real money moves");
             (Arc::new(SandboxProvider::new(public_url.clone())), secrets)
         }
     };
@@ -159,30 +175,48 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let shutdown = CancellationToken::new();
     let relay_task = relay.spawn(shutdown.child_token());
     let consumer = refunds::spawn_conflict_consumer(state.clone()).await.context("subscribing to payment conflicts")?;
+    let cancellations =
+        cancellations::spawn_consumer(state.clone()).await.context("subscribing to order cancellations")?;
 
     let checks: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
-    let mut router = common::graphql::routes(graphql::schema(state.clone()), deps.verifier.clone())
-        .merge(common::health::routes(checks, Arc::new(registry)))
-        .merge(webhook::routes(state.clone()));
+    let graphql = common::graphql::routes(graphql::schema(state.clone()), deps.verifier.clone());
+    let router = common::internal::require_router_secret(graphql, config.internal.subgraph_secret.as_ref())
+        .merge(common::health::routes(checks));
+    // The public listener: the webhook, and the sandbox pages when the sandbox is chosen.
+    let mut public = webhook::routes(state.clone());
     if provider_kind == payment::PaymentProviderKind::Sandbox {
-        router = router.merge(sandbox::routes(state.clone()));
+        public = public.merge(sandbox::routes(state.clone()));
     }
-
-    let server_token = shutdown.child_token();
-    let token = server_token.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { token.cancelled().await })
+    let metrics_server =
+        common::health::serve_metrics(config.internal.metrics_addr, Arc::new(registry), shutdown.child_token())
             .await
-    });
-    tracing::info!(%addr, provider = provider_kind.as_str(), bus = deps.bus.kind(), "payments listening");
+            .context("binding the metrics listener")?;
+
+    let server = spawn_server(listener, router, shutdown.child_token());
+    let webhook_server = spawn_server(webhook_listener, public, shutdown.child_token());
+    tracing::info!(%addr, %webhook_addr, provider = provider_kind.as_str(), bus = deps.bus.kind(), "payments listening");
     Ok(RunningService {
         addr,
+        webhook_addr,
+        metrics_addr: metrics_server.as_ref().map(|m| m.addr),
         provider: provider_kind,
         statements,
-        server: RunningServer { addr, shutdown: server_token, task },
+        server,
+        webhook_server,
+        metrics_server,
         shutdown,
         relay: relay_task,
-        _consumers: vec![consumer],
+        _consumers: vec![consumer, cancellations],
     })
+}
+
+fn spawn_server(listener: tokio::net::TcpListener, router: axum::Router, token: CancellationToken) -> RunningServer {
+    let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let stop = token.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    RunningServer { addr, shutdown: token, task }
 }

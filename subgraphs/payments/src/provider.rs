@@ -66,6 +66,10 @@ pub trait PaymentProvider: Send + Sync + 'static {
 
     async fn create_session(&self, request: &SessionRequest) -> Result<CreatedSession, ProviderError>;
 
+    /// Closes an open session so it can no longer be paid. A session that is already closed
+    /// (expired, completed) is `Rejected`, which callers treat as done.
+    async fn expire_session(&self, session_id: &str) -> Result<(), ProviderError>;
+
     async fn refund(&self, request: &RefundRequest) -> Result<CreatedRefund, ProviderError>;
 }
 

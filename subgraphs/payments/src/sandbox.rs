@@ -8,7 +8,7 @@
 //! difference. No money moves. These routes exist only when the sandbox is the provider.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     sync::{Arc, Mutex},
 };
 
@@ -36,12 +36,51 @@ use crate::{
 /// How long a sandbox session stays payable, like Stripe's default of a day.
 const SESSION_TTL: ChronoDuration = ChronoDuration::hours(24);
 
+/// How many answers per kind the sandbox remembers for replay. Stripe keeps idempotency
+/// keys for a day; a retry comes within seconds, so the newest answers are the ones worth
+/// keeping, and memory stays bounded however many checkouts are started.
+pub const REMEMBERED_ANSWERS: usize = 10_000;
+
+/// Answers keyed by idempotency key, at most `capacity` of them; the oldest go first.
+struct Bounded<V> {
+    capacity: usize,
+    entries: HashMap<String, V>,
+    order: VecDeque<String>,
+}
+
+impl<V: Clone> Bounded<V> {
+    fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), entries: HashMap::new(), order: VecDeque::new() }
+    }
+
+    fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> V {
+        if let Some(v) = self.entries.get(key) {
+            return v.clone();
+        }
+        while self.entries.len() >= self.capacity {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.entries.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        let value = make();
+        self.entries.insert(key.to_owned(), value.clone());
+        self.order.push_back(key.to_owned());
+        value
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 /// Sessions and refunds keyed by idempotency key, so retries get the first answer back as
 /// they would from Stripe.
-#[derive(Default)]
 struct Remembered {
-    sessions: HashMap<String, CreatedSession>,
-    refunds: HashMap<String, CreatedRefund>,
+    sessions: Bounded<CreatedSession>,
+    refunds: Bounded<CreatedRefund>,
 }
 
 pub struct SandboxProvider {
@@ -51,7 +90,19 @@ pub struct SandboxProvider {
 
 impl SandboxProvider {
     pub fn new(public_url: impl Into<String>) -> Self {
-        Self { public_url: public_url.into(), remembered: Mutex::new(Remembered::default()) }
+        Self::with_capacity(public_url, REMEMBERED_ANSWERS)
+    }
+
+    /// Remembers at most `capacity` sessions and as many refunds.
+    pub fn with_capacity(public_url: impl Into<String>, capacity: usize) -> Self {
+        let remembered = Remembered { sessions: Bounded::new(capacity), refunds: Bounded::new(capacity) };
+        Self { public_url: public_url.into(), remembered: Mutex::new(remembered) }
+    }
+
+    /// How many session and refund answers are held now.
+    pub fn remembered_len(&self) -> (usize, usize) {
+        let r = self.remembered();
+        (r.sessions.len(), r.refunds.len())
     }
 
     fn remembered(&self) -> std::sync::MutexGuard<'_, Remembered> {
@@ -67,7 +118,7 @@ impl PaymentProvider for SandboxProvider {
 
     async fn create_session(&self, req: &SessionRequest) -> Result<CreatedSession, ProviderError> {
         let mut remembered = self.remembered();
-        let session = remembered.sessions.entry(req.idempotency_key.clone()).or_insert_with(|| {
+        let session = remembered.sessions.get_or_insert_with(&req.idempotency_key, || {
             let id = format!("cs_sandbox_{}", Uuid::new_v4().simple());
             CreatedSession {
                 url: format!("{}/sandbox/checkout/{id}", self.public_url),
@@ -75,16 +126,21 @@ impl PaymentProvider for SandboxProvider {
                 expires_at: Utc::now() + SESSION_TTL,
             }
         });
-        Ok(session.clone())
+        Ok(session)
+    }
+
+    async fn expire_session(&self, _session_id: &str) -> Result<(), ProviderError> {
+        // A sandbox session is payable only while its payment row still names it, so
+        // replacing or closing the row's session is what expires it.
+        Ok(())
     }
 
     async fn refund(&self, req: &RefundRequest) -> Result<CreatedRefund, ProviderError> {
         let mut remembered = self.remembered();
         let refund = remembered
             .refunds
-            .entry(req.idempotency_key.clone())
-            .or_insert_with(|| CreatedRefund { id: format!("re_sandbox_{}", Uuid::new_v4().simple()) });
-        Ok(refund.clone())
+            .get_or_insert_with(&req.idempotency_key, || CreatedRefund { id: format!("re_sandbox_{}", Uuid::new_v4().simple()) });
+        Ok(refund)
     }
 }
 
@@ -296,5 +352,44 @@ mod tests {
         assert!(a.url.starts_with("http://localhost:4003/sandbox/checkout/cs_sandbox_"));
         let other = provider.create_session(&SessionRequest { idempotency_key: "k2".into(), ..req }).await.unwrap();
         assert_ne!(a.id, other.id);
+    }
+
+    fn request(key: String) -> SessionRequest {
+        SessionRequest {
+            payment_id: Uuid::now_v7(),
+            order_id: Uuid::now_v7(),
+            currency: common::Currency::parse("EUR").unwrap(),
+            total_minor: 100,
+            lines: vec![],
+            idempotency_key: key,
+            success_url: "http://x/ok".into(),
+            cancel_url: "http://x/cancel".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn remembered_answers_are_bounded_and_the_oldest_go_first() {
+        let provider = SandboxProvider::with_capacity("http://localhost:4013", 3);
+        let mut first = Vec::new();
+        for i in 0..10 {
+            first.push(provider.create_session(&request(format!("k{i}"))).await.unwrap());
+            let refund = RefundRequest {
+                payment_id: Uuid::now_v7(),
+                order_id: Uuid::now_v7(),
+                payment_intent_id: "pi".into(),
+                amount_minor: 1,
+                idempotency_key: format!("r{i}"),
+            };
+            provider.refund(&refund).await.unwrap();
+            let (sessions, refunds) = provider.remembered_len();
+            assert!(sessions <= 3 && refunds <= 3, "{sessions} sessions, {refunds} refunds held");
+        }
+        assert_eq!(provider.remembered_len(), (3, 3));
+        // The newest three still replay; the oldest was forgotten and gets a new session.
+        for (i, session) in first.iter().enumerate().skip(7) {
+            assert_eq!(&provider.create_session(&request(format!("k{i}"))).await.unwrap(), session);
+        }
+        assert_ne!(provider.create_session(&request("k0".into())).await.unwrap(), first[0]);
+        assert_eq!(provider.remembered_len().0, 3);
     }
 }

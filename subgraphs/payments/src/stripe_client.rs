@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest as _};
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSession, ExpireCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionPaymentIntentData, ProductData,
 };
 use stripe_client_core::{RequestBuilder, StripeMethod};
@@ -111,6 +111,11 @@ impl PaymentProvider for StripeProvider {
         let expires_at = DateTime::<Utc>::from_timestamp(session.expires_at, 0)
             .ok_or_else(|| ProviderError::Unavailable("Stripe returned an invalid expiry".into()))?;
         Ok(CreatedSession { id: session.id.as_str().to_owned(), url, expires_at })
+    }
+
+    async fn expire_session(&self, session_id: &str) -> Result<(), ProviderError> {
+        ExpireCheckoutSession::new(session_id).send(&self.client).await.map_err(classify)?;
+        Ok(())
     }
 
     async fn refund(&self, req: &RefundRequest) -> Result<CreatedRefund, ProviderError> {

@@ -17,7 +17,7 @@ use std::{
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::State,
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
@@ -66,6 +66,7 @@ impl FakeStripe {
         let state = Arc::new(FakeState::default());
         let app = Router::new()
             .route("/v1/checkout/sessions", post(create_session))
+            .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
             .route("/v1/refunds", post(create_refund))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the Stripe stand-in");
@@ -84,6 +85,14 @@ impl FakeStripe {
 
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         self.requests().into_iter().filter(|r| r.path == path).collect()
+    }
+
+    /// Ids of the sessions expired through the API, in order.
+    pub fn expired_sessions(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter_map(|r| r.path.strip_prefix("/v1/checkout/sessions/")?.strip_suffix("/expire").map(str::to_owned))
+            .collect()
     }
 
     /// The next `n` requests answer 500 (after being recorded).
@@ -172,6 +181,27 @@ async fn create_session(State(state): State<Arc<FakeState>>, headers: HeaderMap,
         })
     });
     Json(reply).into_response()
+}
+
+/// `POST /v1/checkout/sessions/{id}/expire`: an open session becomes expired; anything else
+/// is refused as Stripe refuses it.
+async fn expire_session(State(state): State<Arc<FakeState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    record(&state, &format!("/v1/checkout/sessions/{id}/expire"), &headers, &body);
+    if let Some(failure) = should_fail(&state) {
+        return failure;
+    }
+    let mut replies = lock(&state.replies);
+    let Some(session) = replies.values_mut().find(|v| v["id"] == id.as_str()) else {
+        let error = json!({ "error": { "type": "invalid_request_error", "message": "No such checkout.session" } });
+        return (StatusCode::NOT_FOUND, Json(error)).into_response();
+    };
+    if session["status"] != "open" {
+        let error = json!({ "error": { "type": "invalid_request_error", "message": "Only Checkout Sessions with a status in [\"open\"] can be expired." } });
+        return (StatusCode::BAD_REQUEST, Json(error)).into_response();
+    }
+    session["status"] = json!("expired");
+    session["url"] = Value::Null;
+    Json(session.clone()).into_response()
 }
 
 async fn create_refund(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -195,3 +195,72 @@ async fn concurrent_checkouts_for_one_order_share_one_session() {
     assert_eq!(keys.len(), 1, "every request Stripe saw carried the same idempotency key");
     assert_eq!(app.count("payments").await, 1);
 }
+
+#[tokio::test]
+async fn a_session_replaced_while_still_payable_is_expired_at_stripe_first() {
+    let app = spawn_app().await;
+    let user = Uuid::now_v7();
+    let order = app.orders.add_order(user);
+    let bearer = app.customer(user);
+    let (_, first_session) = app.checkout_ok(&order).await;
+
+    // One minute left: too close to hand out again, but Stripe would still take money on it.
+    app.db
+        .execute_unprepared("UPDATE payments SET session_expires_at = NOW() + INTERVAL '1 minute'")
+        .await
+        .unwrap();
+    // The provider cannot be reached: nothing is replaced and the old session stays recorded.
+    app.stripe.fail_next(1);
+    let failed = app.start_checkout(order.order_id, Some(&bearer)).await;
+    assert_eq!(first_error_code(&failed), Some("SERVICE_UNAVAILABLE"), "{failed}");
+    assert_eq!(app.stripe.requests_to("/v1/checkout/sessions").len(), 1, "no second session while the first is open");
+    let recorded = app.text("SELECT checkout_session_id FROM payments").await;
+    assert_eq!(recorded.as_deref(), Some(first_session.as_str()));
+
+    let replaced = app.start_checkout(order.order_id, Some(&bearer)).await;
+    assert!(replaced["errors"].is_null(), "{replaced}");
+    let second_session = replaced["data"]["startCheckout"]["payment"]["checkoutSessionId"].as_str().unwrap();
+    assert_ne!(second_session, first_session);
+    assert_eq!(app.stripe.expired_sessions(), [first_session.clone(), first_session.clone()], "the failed try and the retry");
+    let paths: Vec<String> = app.stripe.requests().into_iter().map(|r| r.path).collect();
+    let expire_at = paths.iter().rposition(|p| p.ends_with("/expire")).unwrap();
+    let created_at = paths.iter().rposition(|p| p == "/v1/checkout/sessions").unwrap();
+    assert!(expire_at < created_at, "expired before the replacement was made: {paths:?}");
+
+    // The replacement is open and reused: no further expiry.
+    let again = app.start_checkout(order.order_id, Some(&bearer)).await;
+    assert_eq!(again["data"]["startCheckout"]["payment"]["checkoutSessionId"], second_session);
+    assert_eq!(app.stripe.expired_sessions().len(), 2);
+}
+
+#[tokio::test]
+async fn cancelling_the_order_expires_its_open_session_once() {
+    use common::contracts::{Envelope, OrderCancelled, subjects};
+    let app = spawn_app().await;
+    let user = Uuid::now_v7();
+    let order = app.orders.add_order(user);
+    let other = app.orders.add_order(user);
+    let (payment_id, session_id) = app.checkout_ok(&order).await;
+    let (other_payment, _) = app.checkout_ok(&other).await;
+
+    let event = Envelope::new(subjects::ORDERS_CANCELLED, OrderCancelled { order_id: order.order_id, user_id: user });
+    let payload = serde_json::to_vec(&event).unwrap();
+    app.bus.publish(subjects::ORDERS_CANCELLED, event.event_id, payload.clone().into()).await.unwrap();
+    eventually("the payment of the cancelled order expired", || async { app.payment_status(payment_id).await == "EXPIRED" })
+        .await;
+    assert_eq!(app.stripe.expired_sessions(), std::slice::from_ref(&session_id));
+    assert_eq!(app.payment_status(other_payment).await, "PENDING", "other orders keep their session");
+
+    // A redelivery (a new message id, the same event) closes nothing twice and changes nothing.
+    let again = Envelope::new(subjects::ORDERS_CANCELLED, OrderCancelled { order_id: other.order_id, user_id: user });
+    app.bus.publish(subjects::ORDERS_CANCELLED, uuid::Uuid::now_v7(), payload.into()).await.unwrap();
+    app.bus
+        .publish(subjects::ORDERS_CANCELLED, again.event_id, serde_json::to_vec(&again).unwrap().into())
+        .await
+        .unwrap();
+    eventually("the second order's payment expired", || async { app.payment_status(other_payment).await == "EXPIRED" })
+        .await;
+    let expired = app.stripe.expired_sessions();
+    assert_eq!(expired.iter().filter(|s| **s == session_id).count(), 1, "{expired:?}");
+    assert_eq!(expired.len(), 2);
+}

@@ -19,7 +19,7 @@ async fn paying_on_the_sandbox_page_completes_the_payment_through_the_webhook() 
     assert_eq!(data["payment"]["provider"], "SANDBOX", "{resp}");
     let url = data["checkoutUrl"].as_str().unwrap();
     let session_id = data["payment"]["checkoutSessionId"].as_str().unwrap();
-    assert_eq!(url, format!("http://{}/sandbox/checkout/{session_id}", app.addr));
+    assert_eq!(url, format!("http://{}/sandbox/checkout/{session_id}", app.webhook_addr));
     assert!(app.stripe.requests().is_empty(), "the sandbox never calls Stripe");
 
     let page = app.http.get(url).send().await.unwrap();
@@ -54,7 +54,7 @@ async fn paying_on_the_sandbox_page_completes_the_payment_through_the_webhook() 
 #[tokio::test]
 async fn unknown_sandbox_sessions_are_not_found_and_sandbox_routes_are_off_with_stripe() {
     let sandbox = spawn_app_with(Options { sandbox: true, ..Options::default() }).await;
-    let pay = sandbox.http.post(format!("http://{}/sandbox/checkout/cs_sandbox_nope/pay", sandbox.addr)).send().await.unwrap();
+    let pay = sandbox.http.post(format!("http://{}/sandbox/checkout/cs_sandbox_nope/pay", sandbox.webhook_addr)).send().await.unwrap();
     assert_eq!(pay.status(), 404);
     assert_eq!(sandbox.count("stripe_events").await, 0);
 
@@ -62,7 +62,7 @@ async fn unknown_sandbox_sessions_are_not_found_and_sandbox_routes_are_off_with_
     let user = Uuid::now_v7();
     let order = stripe.orders.add_order(user);
     let (_, session_id) = stripe.checkout_ok(&order).await;
-    let pay = stripe.http.post(format!("http://{}/sandbox/checkout/{session_id}/pay", stripe.addr)).send().await.unwrap();
+    let pay = stripe.http.post(format!("http://{}/sandbox/checkout/{session_id}/pay", stripe.webhook_addr)).send().await.unwrap();
     assert_eq!(pay.status(), 404, "with Stripe configured there is no way around paying");
     assert_eq!(stripe.count("stripe_events").await, 0);
 }

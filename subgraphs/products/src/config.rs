@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use common::{
     auth::TokenPolicy,
     config::{BusConfig, ConfigError, DatabaseConfig, Env},
+    internal::InternalConfig,
 };
 
 /// The port the service listens on (on the loopback interface) when `PRODUCTS_ADDR` is unset.
@@ -24,6 +25,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// `NATS_URL` (unset: the in-process bus).
     pub bus: BusConfig,
+    /// `COMMERCE_PROFILE`, `SUBGRAPH_SHARED_SECRET`, `PRODUCTS_METRICS_ADDR`.
+    pub internal: InternalConfig,
 }
 
 impl Config {
@@ -39,6 +42,7 @@ impl Config {
             token_policy: TokenPolicy::from_env(env)?,
             database: DatabaseConfig::from_env(env, "products")?,
             bus: BusConfig::from_env(env)?,
+            internal: InternalConfig::from_env(env, "products")?,
         })
     }
 }

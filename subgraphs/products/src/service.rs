@@ -9,12 +9,12 @@ use common::{
     bus::{EventBus, Worker},
     config::DatabaseConfig,
     db::StatementCounter,
-    health::{BusCheck, DatabaseCheck, ReadCounter, ReadinessCheck, RunningServer},
+    health::{BusCheck, DatabaseCheck, ReadCounter, ReadinessCheck},
+    internal::SubgraphServer,
 };
 use prometheus_client::registry::Registry;
 use products_migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     catalog::Catalog,
@@ -44,11 +44,13 @@ impl Deps {
 /// lets in-flight HTTP requests finish.
 pub struct RunningService {
     pub addr: SocketAddr,
+    /// `/metrics`, when `PRODUCTS_METRICS_ADDR` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub db: DatabaseConnection,
     /// Statements run on `db` since start-up (also exported as a metric).
     pub statements: StatementCounter,
     pub schema: ProductsSchema,
-    server: RunningServer,
+    server: SubgraphServer,
     _pricing: Worker,
 }
 
@@ -87,11 +89,17 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     )));
     let checks: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
-    let router = common::graphql::routes(schema.clone(), deps.verifier)
-        .merge(common::health::routes(checks, Arc::new(registry)));
-    let server = common::health::serve(config.addr, router, CancellationToken::new())
-        .await
-        .with_context(|| format!("listening on {}", config.addr))?;
-    tracing::info!(addr = %server.addr, bus = deps.bus.kind(), embedded = config.database.embedded, "products service started");
-    Ok(RunningService { addr: server.addr, db, statements, schema, server, _pricing: pricing })
+    let graphql = common::graphql::routes(schema.clone(), deps.verifier);
+    let server = common::internal::serve_subgraph(
+        &config.internal,
+        config.addr,
+        graphql,
+        None,
+        checks,
+        Arc::new(registry),
+    )
+    .await
+    .with_context(|| format!("listening on {}", config.addr))?;
+    tracing::info!(addr = %server.addr(), bus = deps.bus.kind(), embedded = config.database.embedded, "products service started");
+    Ok(RunningService { addr: server.addr(), metrics_addr: server.metrics_addr(), db, statements, schema, server, _pricing: pricing })
 }

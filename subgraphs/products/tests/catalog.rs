@@ -450,7 +450,10 @@ async fn health_and_readiness_answer() {
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["checks"], json!({ "database": "ok", "bus": "ok" }));
-    let metrics = app.client.http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let on_service_port = app.client.http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(on_service_port.status(), 404, "metrics stay off the service port");
+    let internal = format!("http://{}", app.service.metrics_addr.expect("metrics listener configured"));
+    let metrics = app.client.http.get(format!("{internal}/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("products_db_statements_total"), "{metrics}");
 }
 

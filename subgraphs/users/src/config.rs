@@ -81,6 +81,8 @@ pub struct Config {
     pub hash_limits: HashLimits,
     pub lockout: LockoutPolicy,
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// `COMMERCE_PROFILE`, `SUBGRAPH_SHARED_SECRET`, `USERS_METRICS_ADDR`.
+    pub internal: common::internal::InternalConfig,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4004";
@@ -93,7 +95,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let addr = env.parse_or("USERS_ADDR", DEFAULT_ADDR.parse().map_err(|_| invalid("USERS_ADDR", "bad default"))?)?;
         let data_dir = env.data_dir();
-        let store = match env.secret("MONGODB_URL") {
+        let store = match env.secret_var("MONGODB_URL")? {
             Some(url) => {
                 if !(url.expose().starts_with("mongodb://") || url.expose().starts_with("mongodb+srv://")) {
                     return Err(invalid("MONGODB_URL", "expected a mongodb:// or mongodb+srv:// URL"));
@@ -106,7 +108,7 @@ impl Config {
             }
             None => StoreConfig::Embedded { dir: data_dir.clone() },
         };
-        let keys = match env.secret("JWT_SIGNING_KEYS") {
+        let keys = match env.secret_var("JWT_SIGNING_KEYS")? {
             Some(pems) => KeySource::Configured(keys::parse_pem_list(pems.expose()).map_err(|e| invalid("JWT_SIGNING_KEYS", e.to_string()))?),
             None => KeySource::Generated { dir: data_dir },
         };
@@ -167,6 +169,7 @@ impl Config {
             hash_limits,
             lockout,
             bootstrap_admin,
+            internal: common::internal::InternalConfig::from_env(env, "users")?,
         })
     }
 }
@@ -174,6 +177,18 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signing_keys_from_a_file() {
+        let key = SigningKey::generate();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt.pem");
+        std::fs::write(&path, key.to_pem()).unwrap();
+        let cfg = Config::from_env(&Env::from_pairs([("JWT_SIGNING_KEYS_FILE", path.display().to_string())])).expect("config");
+        assert!(matches!(cfg.keys, KeySource::Configured(ref keys) if keys.len() == 1));
+        let unreadable = Env::from_pairs([("JWT_SIGNING_KEYS_FILE", dir.path().join("absent").display().to_string())]);
+        assert!(matches!(Config::from_env(&unreadable), Err(ConfigError::Invalid { name, .. }) if name == "JWT_SIGNING_KEYS_FILE"));
+    }
 
     #[test]
     fn defaults_are_embedded_with_generated_keys() {

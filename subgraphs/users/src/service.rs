@@ -1,19 +1,16 @@
 //! Wiring: opening the store, loading the keys, building the schema and serving HTTP.
 //!
 //! The HTTP surface is `POST|GET /graphql`, `GET /.well-known/jwks.json` (the public keys
-//! every other service verifies access tokens with), and `/health`, `/ready`, `/metrics`.
+//! every other service verifies access tokens with, and which needs no router secret), and
+//! `/health`, `/ready`; `/metrics` on the internal listener (`USERS_METRICS_ADDR`).
 
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
-use common::{
-    auth::JwksVerifier,
-    health::{ReadinessCheck, RunningServer},
-};
+use common::{health::ReadinessCheck, internal::SubgraphServer};
 use jsonwebtoken::jwk::JwkSet;
 use prometheus_client::registry::Registry;
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     accounts::{AccountError, Accounts, AdminOutcome},
@@ -81,7 +78,9 @@ pub async fn bootstrap_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> any
 /// A running users service.
 pub struct RunningService {
     pub addr: SocketAddr,
-    server: RunningServer,
+    /// `/metrics`, when `USERS_METRICS_ADDR` is set.
+    pub metrics_addr: Option<SocketAddr>,
+    server: SubgraphServer,
     mongo: Option<MongoStore>,
     keys: KeyRing,
     accounts: Accounts,
@@ -135,18 +134,25 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     if let Some(mongo) = &opened.mongo {
         checks.push(Arc::new(MongoCheck(mongo.clone())));
     }
-    let router = router(schema, keys.verifier(), keys.jwks().clone())
-        .merge(common::health::routes(checks, Arc::new(registry)));
-    let server = common::health::serve(config.addr, router, CancellationToken::new())
-        .await
-        .with_context(|| format!("binding {}", config.addr))?;
-    tracing::info!(addr = %server.addr, kid = keys.current().kid(), "users service listening");
-    Ok(RunningService { addr: server.addr, server, mongo: opened.mongo, keys, accounts })
+    let graphql = common::graphql::routes(schema, keys.verifier());
+    let server = common::internal::serve_subgraph(
+        &config.internal,
+        config.addr,
+        graphql,
+        Some(jwks_route(keys.jwks().clone())),
+        checks,
+        Arc::new(registry),
+    )
+    .await
+    .with_context(|| format!("binding {}", config.addr))?;
+    tracing::info!(addr = %server.addr(), kid = keys.current().kid(), "users service listening");
+    Ok(RunningService { addr: server.addr(), metrics_addr: server.metrics_addr(), server, mongo: opened.mongo, keys, accounts })
 }
 
-fn router(schema: graphql::UsersSchema, verifier: Arc<JwksVerifier>, jwks: JwkSet) -> Router {
+/// The key set, outside the router's guard: every service fetches it directly.
+fn jwks_route(jwks: JwkSet) -> Router {
     let jwks = Arc::new(jwks);
-    common::graphql::routes(schema, verifier).route(
+    Router::new().route(
         "/.well-known/jwks.json",
         get(move || {
             let jwks = jwks.clone();

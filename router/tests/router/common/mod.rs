@@ -175,6 +175,7 @@ impl Harness {
         let mut config = RouterConfig::default();
         config.listen.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         config.listen.shutdown_grace_secs = 2;
+        config.listen.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
         config.supergraph.path = supergraph;
         config.supergraph.poll_interval_secs = 0;
         config.subgraphs.urls = [
@@ -261,10 +262,14 @@ impl Harness {
         }
     }
 
+    /// `/metrics` from the router's internal metrics listener.
     pub async fn metrics(&self) -> String {
-        self.raw(http::Method::GET, "/metrics", &[], Vec::new())
-            .await
-            .text
+        let addr = self
+            .router()
+            .metrics_addr
+            .expect("the test router serves metrics");
+        let request = self.client.get(format!("http://{addr}/metrics"));
+        Self::reply(request).await.text
     }
 }
 

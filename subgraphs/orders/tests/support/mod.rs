@@ -128,6 +128,7 @@ pub struct TestApp {
 pub fn config(db_url: &str) -> Config {
     Config::from_env(&Env::from_pairs([
         ("ORDERS_ADDR", "127.0.0.1:0"),
+        ("ORDERS_METRICS_ADDR", "127.0.0.1:0"),
         ("ORDERS_DATABASE_URL", db_url),
         ("ORDERS_PRICE_TIMEOUT", PRICE_TIMEOUT),
     ]))
@@ -320,7 +321,7 @@ impl TestApp {
 
     /// The service's metrics in the Prometheus text format.
     pub async fn metrics(&self) -> String {
-        let url = format!("http://{}/metrics", self.service().addr);
+        let url = format!("http://{}/metrics", self.service().metrics_addr.expect("metrics listener configured"));
         reqwest::get(url).await.expect("metrics answer").text().await.expect("text")
     }
 

@@ -131,7 +131,12 @@ pub use common::testing::eventually;
 // The service under test
 
 pub struct TestApp {
+    /// GraphQL and probes.
     pub addr: SocketAddr,
+    /// The webhook and sandbox pages.
+    pub webhook_addr: SocketAddr,
+    /// `/metrics`.
+    pub metrics_addr: SocketAddr,
     pub graphql: GraphqlClient,
     pub http: reqwest::Client,
     pub keys: TestKeys,
@@ -152,11 +157,13 @@ pub struct Options {
     pub orders_double: bool,
     /// Use this bus instead of a fresh test prefix on the shared NATS server.
     pub bus: Option<Arc<dyn EventBus>>,
+    /// Require the router's shared secret on `/graphql` (the `graphql` client then sends it).
+    pub subgraph_secret: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { sandbox: false, orders_double: true, bus: None }
+        Self { sandbox: false, orders_double: true, bus: None, subgraph_secret: None }
     }
 }
 
@@ -180,15 +187,22 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let keys = TestKeys::new();
     let mut env = vec![
         ("PAYMENTS_ADDR", "127.0.0.1:0".to_owned()),
+        ("PAYMENTS_WEBHOOK_ADDR", "127.0.0.1:0".to_owned()),
+        ("PAYMENTS_METRICS_ADDR", "127.0.0.1:0".to_owned()),
         ("PAYMENTS_DATABASE_URL", database.url.clone()),
         ("STRIPE_WEBHOOK_SECRETS", format!("{WEBHOOK_SECRET},{OLD_WEBHOOK_SECRET}")),
         ("CHECKOUT_SUCCESS_URL", "https://shop.example/checkout/success".to_owned()),
         ("CHECKOUT_CANCEL_URL", "https://shop.example/checkout/cancel".to_owned()),
         ("NATS_REQUEST_TIMEOUT", "2s".to_owned()),
     ];
-    if !options.sandbox {
+    if options.sandbox {
+        env.push(("PAYMENTS_PROVIDER", "sandbox".to_owned()));
+    } else {
         env.push(("STRIPE_SECRET_KEY", "sk_test_payments_suite".to_owned()));
         env.push(("STRIPE_API_BASE", stripe.url.clone()));
+    }
+    if let Some(secret) = &options.subgraph_secret {
+        env.push(("SUBGRAPH_SHARED_SECRET", secret.clone()));
     }
     let config = Config::from_env(&Env::from_pairs(env)).expect("valid test config");
     let orders = OrdersDouble::default();
@@ -197,10 +211,20 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("payments starts");
     let addr = service.addr;
+    let webhook_addr = service.webhook_addr;
+    let metrics_addr = service.metrics_addr.expect("metrics listener configured");
     let (db, _) = common::db::connect_url(&database.url, 2).await.expect("test connection");
+    let mut graphql = GraphqlClient::new(format!("http://{addr}/graphql"));
+    if let Some(secret) = &options.subgraph_secret {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(common::internal::SUBGRAPH_SECRET_HEADER, secret.parse().expect("a header value"));
+        graphql.http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    }
     TestApp {
         addr,
-        graphql: GraphqlClient::new(format!("http://{addr}/graphql")),
+        webhook_addr,
+        metrics_addr,
+        graphql,
         http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         keys,
         stripe,
@@ -243,7 +267,7 @@ impl TestApp {
     }
 
     pub async fn post_webhook(&self, body: &str, signature: Option<&str>) -> (u16, String) {
-        let mut req = self.http.post(format!("http://{}/webhooks/stripe", self.addr)).body(body.to_owned());
+        let mut req = self.http.post(format!("http://{}/webhooks/stripe", self.webhook_addr)).body(body.to_owned());
         if let Some(sig) = signature {
             req = req.header("stripe-signature", sig);
         }

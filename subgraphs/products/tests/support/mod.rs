@@ -44,7 +44,11 @@ pub async fn spawn_app() -> TestApp {
 /// The service on `database_url` with `bus`; the caller owns both.
 pub async fn spawn_with(database_url: &str, bus: Arc<dyn EventBus>) -> TestApp {
     let keys = TestKeys::new();
-    let env = Env::from_pairs([("PRODUCTS_ADDR", "127.0.0.1:0"), ("PRODUCTS_DATABASE_URL", database_url)]);
+    let env = Env::from_pairs([
+        ("PRODUCTS_ADDR", "127.0.0.1:0"),
+        ("PRODUCTS_METRICS_ADDR", "127.0.0.1:0"),
+        ("PRODUCTS_DATABASE_URL", database_url),
+    ]);
     let mut config = Config::from_env(&env).expect("test configuration is valid");
     config.token_policy = keys.policy.clone();
     let deps = Deps { bus: bus.clone(), verifier: keys.verifier.clone() };

@@ -42,7 +42,7 @@ async fn health_readiness_and_metrics_answer() {
     app.register_ok("ada@example.com").await;
     app.login("ada@example.com", PASSWORD).await;
     app.login("ada@example.com", "not the right password").await;
-    let metrics = reqwest::get(format!("{}/metrics", app.base)).await.expect("metrics");
+    let metrics = reqwest::get(format!("{}/metrics", app.metrics_base)).await.expect("metrics");
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.expect("text");
     for line in [
@@ -55,7 +55,7 @@ async fn health_readiness_and_metrics_answer() {
     // The MongoDB command count reported is what the driver saw, not an estimate.
     let commands = app.service.mongo().expect("mongo").commands().clone();
     let before = commands.total();
-    let text = reqwest::get(format!("{}/metrics", app.base)).await.expect("metrics").text().await.expect("text");
+    let text = reqwest::get(format!("{}/metrics", app.metrics_base)).await.expect("metrics").text().await.expect("text");
     let after = commands.total();
     let reported = text
         .lines()

@@ -82,6 +82,10 @@ pub fn config(store: StoreConfig, keys: Vec<SigningKey>) -> Config {
         hash_limits: HashLimits::default(),
         lockout: LockoutPolicy::default(),
         bootstrap_admin: None,
+        internal: common::internal::InternalConfig {
+            metrics_addr: Some("127.0.0.1:0".parse().expect("addr")),
+            ..Default::default()
+        },
     }
 }
 
@@ -89,6 +93,8 @@ pub struct TestApp {
     pub service: RunningService,
     pub client: GraphqlClient,
     pub base: String,
+    /// Base URL of the internal metrics listener.
+    pub metrics_base: String,
     /// Kept last so the database outlives the service.
     pub db: Option<TestMongo>,
 }
@@ -119,7 +125,8 @@ pub async fn start_on(db: &TestMongo, keys: Vec<SigningKey>, configure: impl FnO
 pub async fn start_config(cfg: Config) -> TestApp {
     let service = users::start(cfg, Deps::default()).await.expect("the service starts");
     let base = format!("http://{}", service.addr);
-    TestApp { client: GraphqlClient::new(format!("{base}/graphql")), base, service, db: None }
+    let metrics_base = format!("http://{}", service.metrics_addr.expect("metrics listener configured"));
+    TestApp { client: GraphqlClient::new(format!("{base}/graphql")), base, metrics_base, service, db: None }
 }
 
 pub async fn start_embedded(dir: PathBuf) -> TestApp {
