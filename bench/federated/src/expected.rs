@@ -47,7 +47,11 @@ fn review_fields(out: &mut String, u: usize, p: usize) {
     );
 }
 
-fn list(out: &mut String, items: impl Iterator<Item = usize>, mut each: impl FnMut(&mut String, usize)) {
+fn list(
+    out: &mut String,
+    items: impl Iterator<Item = usize>,
+    mut each: impl FnMut(&mut String, usize),
+) {
     out.push('[');
     for (i, item) in items.enumerate() {
         if i > 0 {

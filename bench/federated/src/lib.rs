@@ -26,17 +26,24 @@ pub fn supergraph(urls: &[(&str, String)]) -> anyhow::Result<String> {
     let inputs: Vec<composition::SubgraphSdl> = sdl
         .into_iter()
         .map(|(name, sdl)| {
-            let url = urls.iter().find(|(n, _)| *n == name).map(|(_, u)| u.clone()).unwrap_or_default();
+            let url = urls
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, u)| u.clone())
+                .unwrap_or_default();
             composition::SubgraphSdl::new(name, url, sdl)
         })
         .collect();
-    let composed = composition::compose(&inputs).map_err(|e| anyhow::anyhow!("composition failed: {e}"))?;
+    let composed =
+        composition::compose(&inputs).map_err(|e| anyhow::anyhow!("composition failed: {e}"))?;
     Ok(composed.sdl)
 }
 
 /// Serves the four subgraphs on the current runtime and composes them.
 pub async fn start_subgraphs() -> anyhow::Result<(Vec<subgraphs::Served>, String)> {
-    let served = subgraphs::serve_all().await.context("binding the subgraphs")?;
+    let served = subgraphs::serve_all()
+        .await
+        .context("binding the subgraphs")?;
     let urls: Vec<(&str, String)> = served.iter().map(|s| (s.name, s.url())).collect();
     let sdl = supergraph(&urls)?;
     Ok((served, sdl))
@@ -44,7 +51,10 @@ pub async fn start_subgraphs() -> anyhow::Result<(Vec<subgraphs::Served>, String
 
 /// An executor (deduplication off, as the benchmark's main rows) whose subgraph requests go
 /// through `transport`.
-pub fn executor_with(supergraph: &str, transport: std::sync::Arc<dyn executor::SubgraphTransport>) -> anyhow::Result<executor::Executor> {
+pub fn executor_with(
+    supergraph: &str,
+    transport: std::sync::Arc<dyn executor::SubgraphTransport>,
+) -> anyhow::Result<executor::Executor> {
     let config = executor::ExecutorConfig {
         deduplicate_operations: false,
         deduplicate_fetches: false,
@@ -56,8 +66,12 @@ pub fn executor_with(supergraph: &str, transport: std::sync::Arc<dyn executor::S
 
 /// Runs `query` without variables or headers and returns the response body.
 pub async fn answer(executor: &executor::Executor, query: &str) -> anyhow::Result<Vec<u8>> {
-    let prepared = executor.prepare(query, None).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let response = executor.execute(&prepared, serde_json::Map::new(), Default::default()).await;
+    let prepared = executor
+        .prepare(query, None)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let response = executor
+        .execute(&prepared, serde_json::Map::new(), Default::default())
+        .await;
     Ok(response.to_bytes())
 }
 
@@ -65,7 +79,10 @@ pub async fn answer(executor: &executor::Executor, query: &str) -> anyhow::Resul
 /// [`recorded::Recorder`], and returns the supergraph and the recorded answers.
 pub async fn record() -> anyhow::Result<(String, recorded::Answers)> {
     let (served, sdl) = start_subgraphs().await?;
-    let urls = served.iter().map(|s| (s.name.to_owned(), s.url())).collect();
+    let urls = served
+        .iter()
+        .map(|s| (s.name.to_owned(), s.url()))
+        .collect();
     let recorder = std::sync::Arc::new(recorded::Recorder::new(urls));
     let executor = executor_with(&sdl, recorder.clone())?;
     for query in [queries::DEEP, queries::PASS_THROUGH] {

@@ -14,7 +14,8 @@ use federated_bench::{expected, queries, subgraphs};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
 
-const USAGE: &str = "usage: federated-bench --router PATH [--duration SECS] [--warmup SECS] [--connections N]
+const USAGE: &str =
+    "usage: federated-bench --router PATH [--duration SECS] [--warmup SECS] [--connections N]
 Defaults: --duration 10 --warmup 2 --connections 50. Needs wrk on PATH.";
 
 struct Options {
@@ -25,12 +26,23 @@ struct Options {
 }
 
 fn parse(args: Vec<String>) -> anyhow::Result<Options> {
-    let mut options = Options { router: PathBuf::new(), duration: Duration::from_secs(10), warmup: Duration::from_secs(2), connections: 50 };
+    let mut options = Options {
+        router: PathBuf::new(),
+        duration: Duration::from_secs(10),
+        warmup: Duration::from_secs(2),
+        connections: 50,
+    };
     let mut router = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let value = args.next().with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
-        let number = || value.parse::<u64>().with_context(|| format!("{value} is not a number"));
+        let value = args
+            .next()
+            .with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .with_context(|| format!("{value} is not a number"))
+        };
         match arg.as_str() {
             "--router" => router = Some(PathBuf::from(&value)),
             "--duration" => options.duration = Duration::from_secs(number()?),
@@ -40,15 +52,25 @@ fn parse(args: Vec<String>) -> anyhow::Result<Options> {
         }
     }
     options.router = router.with_context(|| format!("--router is required\n{USAGE}"))?;
-    ensure!(options.router.is_file(), "{} is not a file (cargo build --release -p router)", options.router.display());
-    ensure!(!options.duration.is_zero() && options.connections > 0, "--duration and --connections must be positive");
+    ensure!(
+        options.router.is_file(),
+        "{} is not a file (cargo build --release -p router)",
+        options.router.display()
+    );
+    ensure!(
+        !options.duration.is_zero() && options.connections > 0,
+        "--duration and --connections must be positive"
+    );
     Ok(options)
 }
 
 /// Child mode: serve the subgraphs, print `name=addr` pairs on one line, run until killed.
 async fn serve_subgraphs() -> anyhow::Result<()> {
     let served = subgraphs::serve_all().await?;
-    let line: Vec<String> = served.iter().map(|s| format!("{}={}", s.name, s.addr)).collect();
+    let line: Vec<String> = served
+        .iter()
+        .map(|s| format!("{}={}", s.name, s.addr))
+        .collect();
     println!("{}", line.join(" "));
     std::future::pending::<()>().await;
     Ok(())
@@ -64,7 +86,14 @@ struct Row {
     fetches: f64,
 }
 
-async fn start_router(options: &Options, dir: &std::path::Path, supergraph: &std::path::Path, urls: &str, dedup: bool, http: &reqwest::Client) -> anyhow::Result<(Process, String)> {
+async fn start_router(
+    options: &Options,
+    dir: &std::path::Path,
+    supergraph: &std::path::Path,
+    urls: &str,
+    dedup: bool,
+    http: &reqwest::Client,
+) -> anyhow::Result<(Process, String)> {
     let addr = measure::free_addr()?;
     let mut command = Command::new(&options.router);
     command
@@ -84,7 +113,9 @@ async fn start_router(options: &Options, dir: &std::path::Path, supergraph: &std
         .stderr(std::fs::File::create(dir.join("router.err"))?);
     let router = Process::spawn(command)?;
     let base = format!("http://{addr}");
-    if let Err(e) = measure::wait_ready(http, &format!("{base}/ready"), Duration::from_secs(30)).await {
+    if let Err(e) =
+        measure::wait_ready(http, &format!("{base}/ready"), Duration::from_secs(30)).await
+    {
         let log = std::fs::read_to_string(dir.join("router.log")).unwrap_or_default();
         let err = std::fs::read_to_string(dir.join("router.err")).unwrap_or_default();
         bail!("{e}\n{log}{err}");
@@ -98,9 +129,15 @@ async fn run(options: Options) -> anyhow::Result<String> {
 
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
-    command.arg("serve-subgraphs").stdout(std::process::Stdio::piped());
+    command
+        .arg("serve-subgraphs")
+        .stdout(std::process::Stdio::piped());
     let mut subgraphs_process = Process::spawn(command)?;
-    let stdout = subgraphs_process.child.stdout.take().context("subgraph output")?;
+    let stdout = subgraphs_process
+        .child
+        .stdout
+        .take()
+        .context("subgraph output")?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).await?;
     let addrs: Vec<(&str, String)> = line
@@ -115,25 +152,78 @@ async fn run(options: Options) -> anyhow::Result<String> {
     let urls: Vec<String> = addrs.iter().map(|(n, u)| format!("{n}={u}")).collect();
     let urls = urls.join(",");
 
-    let cases: [(&'static str, &str, String); 2] =
-        [("deep (7 fetches)", queries::DEEP, expected::deep()), ("pass-through (1 fetch)", queries::PASS_THROUGH, expected::pass_through())];
+    let cases: [(&'static str, &str, String); 2] = [
+        ("deep (7 fetches)", queries::DEEP, expected::deep()),
+        (
+            "pass-through (1 fetch)",
+            queries::PASS_THROUGH,
+            expected::pass_through(),
+        ),
+    ];
     let mut rows = Vec::new();
     for dedup in [false, true] {
         for (name, query, expected) in &cases {
             eprintln!("== {name}, dedup {}", if dedup { "on" } else { "off" });
             // A fresh router per row, so its peak memory belongs to this row.
-            let (router, base) = start_router(&options, dir.path(), &supergraph, &urls, dedup, &http).await?;
+            let (router, base) =
+                start_router(&options, dir.path(), &supergraph, &urls, dedup, &http).await?;
             let url = format!("{base}/graphql");
             let body = queries::body(query);
-            let answer = http.post(&url).header("content-type", "application/json").body(body.clone()).send().await?.text().await?;
-            ensure!(&answer == expected, "the router's answer to {name} differs from the expected one:\n{answer}");
+            let answer = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await?
+                .text()
+                .await?;
+            ensure!(
+                &answer == expected,
+                "the router's answer to {name} differs from the expected one:\n{answer}"
+            );
             measure::wrk(&url, &body, options.connections, options.warmup, dir.path()).await?;
-            let metrics = || async { anyhow::Ok(http.get(format!("{base}/metrics")).send().await?.text().await?) };
-            let fetches_before = measure::metric_sum(&metrics().await?, "router_subgraph_request_duration_seconds_count");
-            let (router_before, subgraphs_before) = (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
-            let outcome = measure::wrk(&url, &body, options.connections, options.duration, dir.path()).await?;
-            let (router_after, subgraphs_after) = (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
-            let fetches_after = measure::metric_sum(&metrics().await?, "router_subgraph_request_duration_seconds_count");
+            let metrics = || async {
+                anyhow::Ok(
+                    http.get(format!("{base}/metrics"))
+                        .send()
+                        .await?
+                        .text()
+                        .await?,
+                )
+            };
+            // Requests the warm-up left in flight finish before the measured window opens:
+            // wait until the router's fetch count stops moving.
+            let mut fetches_before = measure::metric_sum(
+                &metrics().await?,
+                "router_subgraph_request_duration_seconds_count",
+            );
+            loop {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let now = measure::metric_sum(
+                    &metrics().await?,
+                    "router_subgraph_request_duration_seconds_count",
+                );
+                if now == fetches_before {
+                    break;
+                }
+                fetches_before = now;
+            }
+            let (router_before, subgraphs_before) =
+                (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
+            let outcome = measure::wrk(
+                &url,
+                &body,
+                options.connections,
+                options.duration,
+                dir.path(),
+            )
+            .await?;
+            let (router_after, subgraphs_after) =
+                (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
+            let fetches_after = measure::metric_sum(
+                &metrics().await?,
+                "router_subgraph_request_duration_seconds_count",
+            );
             let requests = outcome.requests.max(1) as f64;
             rows.push(Row {
                 query: name,

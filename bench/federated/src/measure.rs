@@ -38,20 +38,24 @@ impl Process {
 
     /// CPU time (user + system) used so far, in microseconds.
     pub fn cpu_micros(&self) -> anyhow::Result<u64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).context("reading /proc stat")?;
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .context("reading /proc stat")?;
         // The command name may contain spaces; the numeric fields start after the last ')'.
         let rest = stat.rsplit_once(')').context("malformed /proc stat")?.1;
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let utime: u64 = fields.get(11).context("utime")?.parse()?;
         let stime: u64 = fields.get(12).context("stime")?.parse()?;
         // SAFETY: sysconf only reads a constant of the running kernel.
-        let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100).max(1);
+        let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+            .unwrap_or(100)
+            .max(1);
         Ok((utime + stime) * 1_000_000 / ticks)
     }
 
     /// Peak resident memory so far (`VmHWM`), in MiB.
     pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).context("reading /proc status")?;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .context("reading /proc status")?;
         let kib: f64 = status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -69,7 +73,11 @@ impl Process {
 }
 
 /// Polls `url` until it answers 200.
-pub async fn wait_ready(http: &reqwest::Client, url: &str, timeout: Duration) -> anyhow::Result<()> {
+pub async fn wait_ready(
+    http: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(response) = http.get(url).send().await
@@ -131,11 +139,26 @@ end
 }
 
 /// Runs `wrk` (one thread, `connections` connections) posting `body` to `url`.
-pub async fn wrk(url: &str, body: &str, connections: usize, duration: Duration, dir: &Path) -> anyhow::Result<Outcome> {
+pub async fn wrk(
+    url: &str,
+    body: &str,
+    connections: usize,
+    duration: Duration,
+    dir: &Path,
+) -> anyhow::Result<Outcome> {
     let path = dir.join("request.lua");
     std::fs::write(&path, script(body))?;
     let output = Command::new("wrk")
-        .args(["-t1", "-c", &connections.to_string(), "-d", &format!("{}s", duration.as_secs().max(1)), "--timeout", "30s", "-s"])
+        .args([
+            "-t1",
+            "-c",
+            &connections.to_string(),
+            "-d",
+            &format!("{}s", duration.as_secs().max(1)),
+            "--timeout",
+            "30s",
+            "-s",
+        ])
         .arg(&path)
         .arg(url)
         .stdin(Stdio::null())
@@ -145,9 +168,15 @@ pub async fn wrk(url: &str, body: &str, connections: usize, duration: Duration, 
         .context("running wrk (install it with `apt-get install wrk`)")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("wrk failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "wrk failed: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
-    let line = stdout.lines().find_map(|l| l.strip_prefix("BENCH ")).with_context(|| format!("no summary from wrk:\n{stdout}"))?;
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("BENCH "))
+        .with_context(|| format!("no summary from wrk:\n{stdout}"))?;
     let v: serde_json::Value = serde_json::from_str(line)?;
     let n = |key: &str| v[key].as_u64().unwrap_or(0);
     Ok(Outcome {
@@ -165,7 +194,9 @@ pub fn metric_sum(text: &str, name: &str) -> f64 {
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
             let (series, value) = l.rsplit_once(' ')?;
-            (series.split('{').next()? == name).then(|| value.parse::<f64>().ok()).flatten()
+            (series.split('{').next()? == name)
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
         })
         .sum()
 }

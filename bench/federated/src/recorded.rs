@@ -21,17 +21,28 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(urls: HashMap<String, String>) -> Self {
-        Self { http: reqwest::Client::new(), urls, answers: Arc::default() }
+        Self {
+            http: reqwest::Client::new(),
+            urls,
+            answers: Arc::default(),
+        }
     }
 
     /// Everything recorded so far.
     pub fn answers(&self) -> Answers {
-        self.answers.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
 impl SubgraphTransport for Recorder {
-    fn post(&self, subgraph: &str, body: bytes::Bytes) -> BoxFuture<'static, Result<bytes::Bytes, String>> {
+    fn post(
+        &self,
+        subgraph: &str,
+        body: bytes::Bytes,
+    ) -> BoxFuture<'static, Result<bytes::Bytes, String>> {
         let http = self.http.clone();
         let url = self.urls.get(subgraph).cloned();
         let answers = self.answers.clone();
@@ -46,7 +57,10 @@ impl SubgraphTransport for Recorder {
                 .await
                 .map_err(|e| e.to_string())?;
             let answer = response.bytes().await.map_err(|e| e.to_string())?;
-            answers.lock().unwrap_or_else(|p| p.into_inner()).insert((subgraph, body), answer.clone());
+            answers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert((subgraph, body), answer.clone());
             Ok(answer)
         }
         .boxed()
@@ -57,9 +71,16 @@ impl SubgraphTransport for Recorder {
 pub struct Replay(pub Answers);
 
 impl SubgraphTransport for Replay {
-    fn post(&self, subgraph: &str, body: bytes::Bytes) -> BoxFuture<'static, Result<bytes::Bytes, String>> {
+    fn post(
+        &self,
+        subgraph: &str,
+        body: bytes::Bytes,
+    ) -> BoxFuture<'static, Result<bytes::Bytes, String>> {
         let answer = self.0.get(&(subgraph.to_owned(), body)).cloned();
         let subgraph = subgraph.to_owned();
-        async move { answer.ok_or_else(|| format!("no recorded answer from {subgraph} for this request")) }.boxed()
+        async move {
+            answer.ok_or_else(|| format!("no recorded answer from {subgraph} for this request"))
+        }
+        .boxed()
     }
 }

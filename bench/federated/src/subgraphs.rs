@@ -9,7 +9,9 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::{ComplexObject, EmptyMutation, EmptySubscription, ID, Object, Schema, SimpleObject};
+use async_graphql::{
+    ComplexObject, EmptyMutation, EmptySubscription, ID, Object, Schema, SimpleObject,
+};
 use async_graphql_axum::GraphQL;
 use axum::routing::post_service;
 use tokio::net::TcpListener;
@@ -47,7 +49,11 @@ fn review_id(user: usize, product: usize) -> String {
 }
 
 fn review_body(user: usize, product: usize) -> String {
-    format!("{} on {}: worth it.", user_name(user), product_name(product))
+    format!(
+        "{} on {}: worth it.",
+        user_name(user),
+        product_name(product)
+    )
 }
 
 // ------------------------------------------------------------------------------ accounts
@@ -116,7 +122,10 @@ pub struct ProductsQuery;
 #[Object(name = "Query")]
 impl ProductsQuery {
     async fn top_products(&self, #[graphql(default = 5)] first: i32) -> Vec<Product> {
-        (1..=PRODUCTS).take(first.max(0) as usize).map(product).collect()
+        (1..=PRODUCTS)
+            .take(first.max(0) as usize)
+            .map(product)
+            .collect()
     }
 
     #[graphql(entity)]
@@ -143,7 +152,11 @@ impl StockedProduct {
     /// Free above 1000 in price, otherwise half the weight in grams over ten.
     #[graphql(requires = "price weight")]
     async fn shipping_estimate(&self) -> i32 {
-        if self.price > 1000 { 0 } else { self.weight / 20 }
+        if self.price > 1000 {
+            0
+        } else {
+            self.weight / 20
+        }
     }
 }
 
@@ -194,11 +207,16 @@ fn review(user: usize, product: usize) -> Review {
 impl Review {
     #[graphql(provides = "username")]
     async fn author(&self) -> ReviewAuthor {
-        ReviewAuthor { id: ID(format!("u{}", self.user)), username: username(self.user) }
+        ReviewAuthor {
+            id: ID(format!("u{}", self.user)),
+            username: username(self.user),
+        }
     }
 
     async fn product(&self) -> ReviewedProduct {
-        ReviewedProduct { upc: self.product.to_string() }
+        ReviewedProduct {
+            upc: self.product.to_string(),
+        }
     }
 }
 
@@ -214,7 +232,8 @@ pub struct ReviewAuthor {
 impl ReviewAuthor {
     async fn reviews(&self) -> Vec<Review> {
         let user = index_of(&self.id, "u", USERS);
-        user.map(|u| (1..=PRODUCTS).map(|p| review(u, p)).collect()).unwrap_or_default()
+        user.map(|u| (1..=PRODUCTS).map(|p| review(u, p)).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -228,7 +247,9 @@ pub struct ReviewedProduct {
 impl ReviewedProduct {
     async fn reviews(&self) -> Vec<Review> {
         let product = index_of(&self.upc, "", PRODUCTS);
-        product.map(|p| (1..=USERS).map(|u| review(u, p)).collect()).unwrap_or_default()
+        product
+            .map(|p| (1..=USERS).map(|u| review(u, p)).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -239,7 +260,10 @@ impl ReviewsQuery {
     #[graphql(entity)]
     async fn find_user_by_id(&self, id: ID) -> Option<ReviewAuthor> {
         let n = index_of(&id, "u", USERS)?;
-        Some(ReviewAuthor { id, username: username(n) })
+        Some(ReviewAuthor {
+            id,
+            username: username(n),
+        })
     }
 
     #[graphql(entity)]
@@ -267,13 +291,20 @@ impl Served {
 pub const NAMES: [&str; 4] = ["accounts", "inventory", "products", "reviews"];
 
 fn app<Q: async_graphql::ObjectType + 'static>(query: Q) -> axum::Router {
-    let schema = Schema::build(query, EmptyMutation, EmptySubscription).enable_federation().finish();
+    let schema = Schema::build(query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish();
     axum::Router::new().route("/graphql", post_service(GraphQL::new(schema)))
 }
 
 /// Binds the four subgraphs on free local ports of the current Tokio runtime.
 pub async fn serve_all() -> std::io::Result<Vec<Served>> {
-    let apps = [app(AccountsQuery), app(InventoryQuery), app(ProductsQuery), app(ReviewsQuery)];
+    let apps = [
+        app(AccountsQuery),
+        app(InventoryQuery),
+        app(ProductsQuery),
+        app(ReviewsQuery),
+    ];
     let mut served = Vec::new();
     for (name, app) in NAMES.into_iter().zip(apps) {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -290,12 +321,19 @@ pub async fn serve_all() -> std::io::Result<Vec<Served>> {
 
 /// The subgraphs' SDL (Federation v2), by name, as they publish it in `_service { sdl }`.
 pub fn sdl() -> Vec<(&'static str, String)> {
-    let options = async_graphql::SDLExportOptions::new().federation().compose_directive();
-    let schema = |s: String| s;
+    fn of<Q: async_graphql::ObjectType + 'static>(query: Q) -> String {
+        let options = async_graphql::SDLExportOptions::new()
+            .federation()
+            .compose_directive();
+        Schema::build(query, EmptyMutation, EmptySubscription)
+            .enable_federation()
+            .finish()
+            .sdl_with_options(options)
+    }
     vec![
-        ("accounts", schema(Schema::build(AccountsQuery, EmptyMutation, EmptySubscription).enable_federation().finish().sdl_with_options(options.clone()))),
-        ("inventory", schema(Schema::build(InventoryQuery, EmptyMutation, EmptySubscription).enable_federation().finish().sdl_with_options(options.clone()))),
-        ("products", schema(Schema::build(ProductsQuery, EmptyMutation, EmptySubscription).enable_federation().finish().sdl_with_options(options.clone()))),
-        ("reviews", schema(Schema::build(ReviewsQuery, EmptyMutation, EmptySubscription).enable_federation().finish().sdl_with_options(options))),
+        ("accounts", of(AccountsQuery)),
+        ("inventory", of(InventoryQuery)),
+        ("products", of(ProductsQuery)),
+        ("reviews", of(ReviewsQuery)),
     ]
 }

@@ -23,7 +23,10 @@ use serde_json::{Map, Value, json};
 const QUERY: &str = "{ products { id name price reviews { body author { name username } } } }";
 
 fn supergraph() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/supergraph.graphql");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/supergraph.graphql"
+    );
     std::fs::read_to_string(path).expect("supergraph fixture")
 }
 
@@ -53,7 +56,9 @@ fn merge_500_input() -> (Value, Vec<Value>, Targets) {
             ]})
         })
         .collect();
-    let targets = (0..products).map(|i| vec![at(&["products"], &[i])]).collect();
+    let targets = (0..products)
+        .map(|i| vec![at(&["products"], &[i])])
+        .collect();
     (json!({ "products": items }), entities, targets)
 }
 
@@ -109,11 +114,7 @@ fn measured_merge(executor: &Executor, input: (Value, Vec<Value>, Targets)) -> V
 }
 
 #[inline(never)]
-fn measured_shape(
-    executor: &Executor,
-    prepared: &std::sync::Arc<PreparedOperation>,
-    data: &Value,
-) {
+fn measured_shape(executor: &Executor, prepared: &std::sync::Arc<PreparedOperation>, data: &Value) {
     black_box(executor.shape_response(prepared, black_box(data), &Map::new()));
 }
 
@@ -125,7 +126,9 @@ async fn canned_subgraph(answer: fn(&Value) -> Value) -> String {
             serde_json::to_vec(&answer(&request)).unwrap_or_default()
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     format!("http://{address}/graphql")
@@ -139,7 +142,9 @@ fn products_answer(_: &Value) -> Value {
 }
 
 fn reviews_answer(request: &Value) -> Value {
-    let count = request["variables"]["representations"].as_array().map_or(0, Vec::len);
+    let count = request["variables"]["representations"]
+        .as_array()
+        .map_or(0, Vec::len);
     let entities: Vec<Value> = (0..count)
         .map(|_| json!({"reviews": [{"body": "Good"}, {"body": "Bad"}]}))
         .collect();
@@ -153,7 +158,10 @@ fn execute(iterations: usize) {
         .build()
         .expect("runtime");
     let (products, reviews) = runtime.block_on(async {
-        (canned_subgraph(products_answer).await, canned_subgraph(reviews_answer).await)
+        (
+            canned_subgraph(products_answer).await,
+            canned_subgraph(reviews_answer).await,
+        )
     });
     let config = ExecutorConfig {
         subgraph_urls: HashMap::from([
@@ -170,7 +178,9 @@ fn execute(iterations: usize) {
         .expect("prepares");
     runtime.block_on(async {
         for _ in 0..iterations {
-            let response = executor.execute(&prepared, Map::new(), http::HeaderMap::new()).await;
+            let response = executor
+                .execute(&prepared, Map::new(), http::HeaderMap::new())
+                .await;
             assert!(response.errors.is_empty());
             black_box(response.to_bytes());
         }
@@ -201,7 +211,11 @@ fn main() {
         }
         "merge_500" | "merge_1000" => {
             let executor = executor();
-            let input = if workload == "merge_500" { merge_500_input() } else { merge_1000_input() };
+            let input = if workload == "merge_500" {
+                merge_500_input()
+            } else {
+                merge_1000_input()
+            };
             for _ in 0..iterations {
                 black_box(measured_merge(&executor, input.clone()));
             }
