@@ -63,6 +63,7 @@ pub use error::{ExecutorError, GraphQLError, Location, PathSegment, RequestError
 pub use metrics::{SubgraphEvent, SubgraphObserver, SubgraphOutcome};
 pub use prepare::{OperationKind, ParsedOperation, PreparedOperation};
 pub use response::{ExecutionStats, Response};
+pub use subgraph_client::SubgraphTransport;
 
 /// The GraphQL AST types of [`ParsedOperation::document`], re-exported so the edge walks the same
 /// types without depending on the parser crate itself.
@@ -107,6 +108,9 @@ pub struct ExecutorConfig {
     pub plan_cache_size: usize,
     /// Receives one event per subgraph request.
     pub observer: Option<Arc<dyn SubgraphObserver>>,
+    /// Carries subgraph requests instead of HTTP (benchmarks and recorders); `None` in
+    /// production.
+    pub transport: Option<Arc<dyn SubgraphTransport>>,
 }
 
 impl Default for ExecutorConfig {
@@ -125,6 +129,7 @@ impl Default for ExecutorConfig {
             document_cache_size: 1024,
             plan_cache_size: 1024,
             observer: None,
+            transport: None,
         }
     }
 }
@@ -143,6 +148,7 @@ impl std::fmt::Debug for ExecutorConfig {
             .field("document_cache_size", &self.document_cache_size)
             .field("plan_cache_size", &self.plan_cache_size)
             .field("observer", &self.observer.is_some())
+            .field("transport", &self.transport.is_some())
             .finish_non_exhaustive()
     }
 }

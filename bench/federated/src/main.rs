@@ -1,0 +1,298 @@
+//! `federated-bench --router PATH [--duration SECS] [--warmup SECS] [--connections N]`
+//!
+//! Prints one row per query and deduplication setting: router and subgraph CPU per request,
+//! their ratio, throughput, latency, the router's peak memory and its subgraph fetches per
+//! request. `federated-bench serve-subgraphs` is the child process that serves the subgraphs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail, ensure};
+use federated_bench::measure::{self, Process};
+use federated_bench::{expected, queries, subgraphs};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::Command;
+
+const USAGE: &str =
+    "usage: federated-bench --router PATH [--duration SECS] [--warmup SECS] [--connections N]
+Defaults: --duration 10 --warmup 2 --connections 50. Needs wrk on PATH.";
+
+struct Options {
+    router: PathBuf,
+    duration: Duration,
+    warmup: Duration,
+    connections: usize,
+}
+
+fn parse(args: Vec<String>) -> anyhow::Result<Options> {
+    let mut options = Options {
+        router: PathBuf::new(),
+        duration: Duration::from_secs(10),
+        warmup: Duration::from_secs(2),
+        connections: 50,
+    };
+    let mut router = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .with_context(|| format!("{value} is not a number"))
+        };
+        match arg.as_str() {
+            "--router" => router = Some(PathBuf::from(&value)),
+            "--duration" => options.duration = Duration::from_secs(number()?),
+            "--warmup" => options.warmup = Duration::from_secs(number()?),
+            "--connections" => options.connections = number()? as usize,
+            other => bail!("unknown argument `{other}`\n{USAGE}"),
+        }
+    }
+    options.router = router.with_context(|| format!("--router is required\n{USAGE}"))?;
+    ensure!(
+        options.router.is_file(),
+        "{} is not a file (cargo build --release -p router)",
+        options.router.display()
+    );
+    ensure!(
+        !options.duration.is_zero() && options.connections > 0,
+        "--duration and --connections must be positive"
+    );
+    Ok(options)
+}
+
+/// Child mode: serve the subgraphs, print `name=addr` pairs on one line, run until killed.
+async fn serve_subgraphs() -> anyhow::Result<()> {
+    let served = subgraphs::serve_all().await?;
+    let line: Vec<String> = served
+        .iter()
+        .map(|s| format!("{}={}", s.name, s.addr))
+        .collect();
+    println!("{}", line.join(" "));
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+struct Row {
+    query: &'static str,
+    dedup: bool,
+    outcome: measure::Outcome,
+    router_cpu_us: f64,
+    subgraphs_cpu_us: f64,
+    peak_rss_mib: f64,
+    fetches: f64,
+}
+
+async fn start_router(
+    options: &Options,
+    dir: &std::path::Path,
+    supergraph: &std::path::Path,
+    urls: &str,
+    dedup: bool,
+    http: &reqwest::Client,
+) -> anyhow::Result<(Process, String)> {
+    let addr = measure::free_addr()?;
+    let mut command = Command::new(&options.router);
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .env("ROUTER_PROFILE", "production")
+        .env("ROUTER_LISTEN_ADDR", addr.to_string())
+        .env("ROUTER_SUPERGRAPH_PATH", supergraph)
+        .env("ROUTER_SUPERGRAPH_POLL_SECS", "0")
+        .env("ROUTER_SUBGRAPH_URLS", urls)
+        .env("ROUTER_AUTH_ENABLED", "false")
+        .env("ROUTER_MAX_DEPTH", "20")
+        .env("ROUTER_DEDUP_ENABLED", dedup.to_string())
+        .stdout(std::fs::File::create(dir.join("router.log"))?)
+        .stderr(std::fs::File::create(dir.join("router.err"))?);
+    let router = Process::spawn(command)?;
+    let base = format!("http://{addr}");
+    if let Err(e) =
+        measure::wait_ready(http, &format!("{base}/ready"), Duration::from_secs(30)).await
+    {
+        let log = std::fs::read_to_string(dir.join("router.log")).unwrap_or_default();
+        let err = std::fs::read_to_string(dir.join("router.err")).unwrap_or_default();
+        bail!("{e}\n{log}{err}");
+    }
+    Ok((router, base))
+}
+
+async fn run(options: Options) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let http = reqwest::Client::new();
+
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command
+        .arg("serve-subgraphs")
+        .stdout(std::process::Stdio::piped());
+    let mut subgraphs_process = Process::spawn(command)?;
+    let stdout = subgraphs_process
+        .child
+        .stdout
+        .take()
+        .context("subgraph output")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).await?;
+    let addrs: Vec<(&str, String)> = line
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, addr)| (name, format!("http://{addr}/graphql")))
+        .collect();
+    ensure!(addrs.len() == 4, "the subgraph process printed {line:?}");
+    let sdl = federated_bench::supergraph(&addrs)?;
+    let supergraph = dir.path().join("supergraph.graphql");
+    std::fs::write(&supergraph, sdl)?;
+    let urls: Vec<String> = addrs.iter().map(|(n, u)| format!("{n}={u}")).collect();
+    let urls = urls.join(",");
+
+    let cases: [(&'static str, &str, String); 2] = [
+        ("deep (7 fetches)", queries::DEEP, expected::deep()),
+        (
+            "pass-through (1 fetch)",
+            queries::PASS_THROUGH,
+            expected::pass_through(),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for dedup in [false, true] {
+        for (name, query, expected) in &cases {
+            eprintln!("== {name}, dedup {}", if dedup { "on" } else { "off" });
+            // A fresh router per row, so its peak memory belongs to this row.
+            let (router, base) =
+                start_router(&options, dir.path(), &supergraph, &urls, dedup, &http).await?;
+            let url = format!("{base}/graphql");
+            let body = queries::body(query);
+            let answer = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await?
+                .text()
+                .await?;
+            ensure!(
+                &answer == expected,
+                "the router's answer to {name} differs from the expected one:\n{answer}"
+            );
+            measure::wrk(&url, &body, options.connections, options.warmup, dir.path()).await?;
+            let metrics = || async {
+                anyhow::Ok(
+                    http.get(format!("{base}/metrics"))
+                        .send()
+                        .await?
+                        .text()
+                        .await?,
+                )
+            };
+            // Requests the warm-up left in flight finish before the measured window opens:
+            // wait until the router's fetch count stops moving.
+            let mut fetches_before = measure::metric_sum(
+                &metrics().await?,
+                "router_subgraph_request_duration_seconds_count",
+            );
+            loop {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let now = measure::metric_sum(
+                    &metrics().await?,
+                    "router_subgraph_request_duration_seconds_count",
+                );
+                if now == fetches_before {
+                    break;
+                }
+                fetches_before = now;
+            }
+            let (router_before, subgraphs_before) =
+                (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
+            let outcome = measure::wrk(
+                &url,
+                &body,
+                options.connections,
+                options.duration,
+                dir.path(),
+            )
+            .await?;
+            let (router_after, subgraphs_after) =
+                (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
+            let fetches_after = measure::metric_sum(
+                &metrics().await?,
+                "router_subgraph_request_duration_seconds_count",
+            );
+            let requests = outcome.requests.max(1) as f64;
+            rows.push(Row {
+                query: name,
+                dedup,
+                outcome,
+                router_cpu_us: (router_after - router_before) as f64 / requests,
+                subgraphs_cpu_us: (subgraphs_after - subgraphs_before) as f64 / requests,
+                peak_rss_mib: router.peak_rss_mib()?,
+                fetches: (fetches_after - fetches_before) / requests,
+            });
+            router.stop().await;
+        }
+    }
+    subgraphs_process.stop().await;
+
+    let mut text = format!(
+        "{} s per row after {} s of warm-up, {} connections (wrk, one thread); answers checked byte for byte first.\n\n",
+        options.duration.as_secs(),
+        options.warmup.as_secs(),
+        options.connections
+    );
+    text.push_str("| query | dedup | req/s | p50 ms | p99 ms | errors | router CPU µs/req | subgraphs CPU µs/req | router / subgraphs | router peak RSS MiB | fetches/req |\n");
+    text.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for row in &rows {
+        text.push_str(&format!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.2}× | {:.1} | {:.2} |\n",
+            row.query,
+            if row.dedup { "on" } else { "off" },
+            row.outcome.per_second(),
+            row.outcome.p50.as_secs_f64() * 1e3,
+            row.outcome.p99.as_secs_f64() * 1e3,
+            row.outcome.errors,
+            row.router_cpu_us,
+            row.subgraphs_cpu_us,
+            row.router_cpu_us / row.subgraphs_cpu_us.max(1.0),
+            row.peak_rss_mib,
+            row.fetches,
+        ));
+    }
+    Ok(text)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve-subgraphs") {
+        return match serve_subgraphs().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let options = match parse(args) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("benchmark failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
