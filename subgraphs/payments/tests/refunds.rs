@@ -132,7 +132,7 @@ async fn an_unreadable_conflict_is_parked_and_the_refund_behind_it_still_happens
     assert_eq!(parked[0]["subject"], "orders.payment_conflict");
     assert_eq!(parked[0]["payload"], "{\"truncated");
     assert!(parked[0]["reason"].as_str().unwrap().contains("cannot be read"), "{listed}");
-    let metrics = app.http.get(format!("http://{}/metrics", app.addr)).send().await.unwrap().text().await.unwrap();
+    let metrics = app.http.get(format!("http://{}/metrics", app.metrics_addr)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains(r#"payments_events_parked_total{consumer="payments-refund-on-conflict"} 1"#), "{metrics}");
 
     // Customers see nothing and replay nothing.

@@ -242,6 +242,9 @@ async fn many_guessing_addresses_share_one_budget_for_unknown_clients() {
 async fn a_login_flood_sheds_load_and_never_runs_more_hashes_than_the_bound() {
     let app = crate::support::spawn_with(|cfg| {
         cfg.hash_limits = users::passwords::HashLimits::new(2, 4).expect("limits");
+        // Hashes long enough (tens of passes) that the flood arrives while the first ones
+        // still run, however slowly the requests reach the hasher on a busy machine.
+        cfg.hash_cost = users::passwords::HashCost::new(19 * 1024, 40).expect("cost");
     })
     .await;
     app.register_ok("ada@example.com").await;
