@@ -133,6 +133,15 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
         router::config::Profile::Production => common::config::Profile::Production,
         router::config::Profile::Dev => common::config::Profile::Dev,
     };
+    // Payments' settings are checked before anything starts: a refused provider (the sandbox
+    // under a production router, Stripe without its keys) leaves nothing running.
+    // Stripe keys in the environment mean Stripe; otherwise the launcher's default is the sandbox.
+    let default_provider = if env.get("STRIPE_SECRET_KEY").is_some() || env.get("STRIPE_SECRET_KEY_FILE").is_some() {
+        payments::config::DefaultProvider::Stripe
+    } else {
+        payments::config::DefaultProvider::Sandbox
+    };
+    let mut payments_config = payments::config::Config::from_env_with(env, default_provider, host_profile)?;
     let bus_config = common::config::BusConfig::from_env(env)?;
     let bus = common::bus::connect(&bus_config).await.context("connecting to the event bus")?;
 
@@ -158,13 +167,6 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
         .await
         .context("starting orders")?;
 
-    // Stripe keys in the environment mean Stripe; otherwise the launcher's default is the sandbox.
-    let default_provider = if env.get("STRIPE_SECRET_KEY").is_some() || env.get("STRIPE_SECRET_KEY_FILE").is_some() {
-        payments::config::DefaultProvider::Stripe
-    } else {
-        payments::config::DefaultProvider::Sandbox
-    };
-    let mut payments_config = payments::config::Config::from_env_with(env, default_provider, host_profile)?;
     payments_config.addr = ephemeral(payments_config.addr, options.ephemeral_ports);
     payments_config.webhook_addr = ephemeral(payments_config.webhook_addr, options.ephemeral_ports);
     let subgraph_secret = payments_config.internal.subgraph_secret.clone();
