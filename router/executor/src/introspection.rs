@@ -155,6 +155,13 @@ impl<'a, 'd> Resolver<'a, 'd> {
                             |field, sub| match field.name.as_str() {
                                 "name" => Value::String(directive.name.clone()),
                                 "description" => optional_string(&directive.description),
+                                // The planner's consumer schema declares `@oneOf` on
+                                // object, interface and union types; the GraphQL
+                                // specification puts it on input objects only, which is
+                                // what clients generating code from introspection expect.
+                                "locations" if directive.name == "oneOf" => {
+                                    Value::Array(vec![Value::String("INPUT_OBJECT".to_owned())])
+                                }
                                 "locations" => Value::Array(
                                     directive
                                         .locations

@@ -325,6 +325,27 @@ async fn mutations_run_against_their_subgraph() {
     );
 }
 
+/// `@oneOf` is introspected where the GraphQL specification defines it: on input objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_of_directive_is_introspected_on_input_objects() {
+    let graph = TestGraph::start().await;
+    let response = graph
+        .run("{ __schema { directives { name locations } } }", json!({}))
+        .await;
+    let value = body(&response);
+    let one_of: Vec<&serde_json::Value> = value["data"]["__schema"]["directives"]
+        .as_array()
+        .expect("directives")
+        .iter()
+        .filter(|d| d["name"] == "oneOf")
+        .collect();
+    assert_eq!(
+        one_of,
+        vec![&json!({"name": "oneOf", "locations": ["INPUT_OBJECT"]})],
+        "{value}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn introspection_is_answered_by_the_router() {
     let graph = TestGraph::start().await;
