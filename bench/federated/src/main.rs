@@ -79,7 +79,7 @@ async fn serve_subgraphs() -> anyhow::Result<()> {
 struct Row {
     query: &'static str,
     dedup: bool,
-    outcome: measure::Outcome,
+    outcome: bench::load::Outcome,
     router_cpu_us: f64,
     subgraphs_cpu_us: f64,
     peak_rss_mib: f64,
@@ -93,8 +93,9 @@ async fn start_router(
     urls: &str,
     dedup: bool,
     http: &reqwest::Client,
-) -> anyhow::Result<(Process, String)> {
+) -> anyhow::Result<(Process, String, String)> {
     let addr = measure::free_addr()?;
+    let metrics_addr = measure::free_addr()?;
     let mut command = Command::new(&options.router);
     command
         .arg("serve")
@@ -103,6 +104,9 @@ async fn start_router(
         .env("RUST_LOG", "warn")
         .env("ROUTER_PROFILE", "production")
         .env("ROUTER_LISTEN_ADDR", addr.to_string())
+        .env("ROUTER_METRICS_ADDR", metrics_addr.to_string())
+        // The production profile requires it; the bench's subgraphs do not check it.
+        .env("ROUTER_SUBGRAPH_SECRET", "federated-bench-subgraph-secret-0123456789")
         .env("ROUTER_SUPERGRAPH_PATH", supergraph)
         .env("ROUTER_SUPERGRAPH_POLL_SECS", "0")
         .env("ROUTER_SUBGRAPH_URLS", urls)
@@ -120,7 +124,7 @@ async fn start_router(
         let err = std::fs::read_to_string(dir.join("router.err")).unwrap_or_default();
         bail!("{e}\n{log}{err}");
     }
-    Ok((router, base))
+    Ok((router, base, format!("http://{metrics_addr}/metrics")))
 }
 
 async fn run(options: Options) -> anyhow::Result<String> {
@@ -165,7 +169,7 @@ async fn run(options: Options) -> anyhow::Result<String> {
         for (name, query, expected) in &cases {
             eprintln!("== {name}, dedup {}", if dedup { "on" } else { "off" });
             // A fresh router per row, so its peak memory belongs to this row.
-            let (router, base) =
+            let (router, base, metrics_url) =
                 start_router(&options, dir.path(), &supergraph, &urls, dedup, &http).await?;
             let url = format!("{base}/graphql");
             let body = queries::body(query);
@@ -181,10 +185,15 @@ async fn run(options: Options) -> anyhow::Result<String> {
                 &answer == expected,
                 "the router's answer to {name} differs from the expected one:\n{answer}"
             );
-            measure::wrk(&url, &body, options.connections, options.warmup, dir.path()).await?;
+            let request = bench::load::Request {
+                url: url.clone(),
+                body: body.clone(),
+                authorization: None,
+            };
+            bench::load::run(&request, options.connections, options.warmup, dir.path()).await?;
             let metrics = || async {
                 anyhow::Ok(
-                    http.get(format!("{base}/metrics"))
+                    http.get(&metrics_url)
                         .send()
                         .await?
                         .text()
@@ -210,14 +219,9 @@ async fn run(options: Options) -> anyhow::Result<String> {
             }
             let (router_before, subgraphs_before) =
                 (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
-            let outcome = measure::wrk(
-                &url,
-                &body,
-                options.connections,
-                options.duration,
-                dir.path(),
-            )
-            .await?;
+            let outcome =
+                bench::load::run(&request, options.connections, options.duration, dir.path())
+                    .await?;
             let (router_after, subgraphs_after) =
                 (router.cpu_micros()?, subgraphs_process.cpu_micros()?);
             let fetches_after = measure::metric_sum(

@@ -1,7 +1,7 @@
-//! Child processes, what `/proc` says about them, and `wrk` loads.
+//! Child processes and what `/proc` says about them, readiness, and metric sums (the `wrk`
+//! load itself is `bench::load`, shared with the system benchmark).
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -90,102 +90,6 @@ pub async fn wait_ready(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// What one `wrk` run measured.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Outcome {
-    pub requests: u64,
-    pub elapsed: Duration,
-    pub p50: Duration,
-    pub p99: Duration,
-    /// Non-200 answers, answers with `errors`, and socket errors.
-    pub errors: u64,
-}
-
-impl Outcome {
-    pub fn per_second(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-}
-
-fn script(body: &str) -> String {
-    // A long bracket with enough `=` that the body cannot close it.
-    let mut level = 0;
-    while body.contains(&format!("]{}]", "=".repeat(level))) {
-        level += 1;
-    }
-    let eq = "=".repeat(level);
-    format!(
-        r#"wrk.method = "POST"
-wrk.body = [{eq}[{body}]{eq}]
-wrk.headers["Content-Type"] = "application/json"
-local threads = {{}}
-function setup(thread) table.insert(threads, thread) end
-function init(args) failures = 0 end
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then failures = failures + 1 end
-end
-function done(summary, latency, requests)
-  local failed = 0
-  for _, t in ipairs(threads) do failed = failed + t:get("failures") end
-  local e = summary.errors
-  io.write(string.format('BENCH {{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"failed":%d,"socket_errors":%d}}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), failed,
-    e.connect + e.read + e.write + e.timeout))
-end
-"#
-    )
-}
-
-/// Runs `wrk` (one thread, `connections` connections) posting `body` to `url`.
-pub async fn wrk(
-    url: &str,
-    body: &str,
-    connections: usize,
-    duration: Duration,
-    dir: &Path,
-) -> anyhow::Result<Outcome> {
-    let path = dir.join("request.lua");
-    std::fs::write(&path, script(body))?;
-    let output = Command::new("wrk")
-        .args([
-            "-t1",
-            "-c",
-            &connections.to_string(),
-            "-d",
-            &format!("{}s", duration.as_secs().max(1)),
-            "--timeout",
-            "30s",
-            "-s",
-        ])
-        .arg(&path)
-        .arg(url)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .context("running wrk (install it with `apt-get install wrk`)")?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "wrk failed: {stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("BENCH "))
-        .with_context(|| format!("no summary from wrk:\n{stdout}"))?;
-    let v: serde_json::Value = serde_json::from_str(line)?;
-    let n = |key: &str| v[key].as_u64().unwrap_or(0);
-    Ok(Outcome {
-        requests: n("requests"),
-        elapsed: Duration::from_micros(n("duration_us")),
-        p50: Duration::from_micros(n("p50_us")),
-        p99: Duration::from_micros(n("p99_us")),
-        errors: n("failed") + n("socket_errors"),
-    })
 }
 
 /// The sum of every sample of `name` (all label sets) in an OpenMetrics text.
