@@ -386,18 +386,21 @@ fn compose_command_writes_and_checks_the_supergraph() {
     let yaml = fixture_yaml(dir.path());
     let out = dir.path().join("schema/supergraph.graphql");
     let (yaml_arg, out_arg) = (yaml.to_str().unwrap(), out.to_str().unwrap());
+    let compose_check = || {
+        router_bin(
+            &[
+                "compose",
+                "--supergraph-config",
+                yaml_arg,
+                "-o",
+                out_arg,
+                "--check",
+            ],
+            &[],
+        )
+    };
 
-    let check = router_bin(
-        &[
-            "compose",
-            "--supergraph-config",
-            yaml_arg,
-            "-o",
-            out_arg,
-            "--check",
-        ],
-        &[],
-    );
+    let check = compose_check();
     assert!(!check.status.success(), "a missing supergraph is stale");
 
     let write = router_bin(
@@ -415,17 +418,7 @@ fn compose_command_writes_and_checks_the_supergraph() {
     assert_eq!(api, router::compose::api_schema(&sdl).unwrap());
     assert!(!api.contains("join__Graph"), "{api}");
 
-    let check = router_bin(
-        &[
-            "compose",
-            "--supergraph-config",
-            yaml_arg,
-            "-o",
-            out_arg,
-            "--check",
-        ],
-        &[],
-    );
+    let check = compose_check();
     assert!(
         check.status.success(),
         "{}",
@@ -434,33 +427,13 @@ fn compose_command_writes_and_checks_the_supergraph() {
 
     let api_path = dir.path().join("schema/api.graphql");
     std::fs::write(&api_path, format!("{api}\n# edited\n")).unwrap();
-    let check = router_bin(
-        &[
-            "compose",
-            "--supergraph-config",
-            yaml_arg,
-            "-o",
-            out_arg,
-            "--check",
-        ],
-        &[],
-    );
+    let check = compose_check();
     assert!(!check.status.success(), "a stale API schema fails the check");
     assert!(String::from_utf8_lossy(&check.stderr).contains("api.graphql"));
     std::fs::write(&api_path, &api).unwrap();
 
     std::fs::write(&out, format!("{sdl}\n# edited\n")).unwrap();
-    let check = router_bin(
-        &[
-            "compose",
-            "--supergraph-config",
-            yaml_arg,
-            "-o",
-            out_arg,
-            "--check",
-        ],
-        &[],
-    );
+    let check = compose_check();
     assert!(!check.status.success());
     assert!(String::from_utf8_lossy(&check.stderr).contains("differs"));
 }
