@@ -13,14 +13,22 @@ pub fn sum(text: &str, name: &str) -> f64 {
         .filter_map(|l| {
             let (series, value) = l.rsplit_once(' ')?;
             let metric = series.split('{').next()?;
-            (metric == name).then(|| value.parse::<f64>().ok()).flatten()
+            (metric == name)
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
         })
         .sum()
 }
 
 async fn scrape(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let url = format!("{base}/metrics");
-    http.get(&url).send().await.with_context(|| format!("scraping {url}"))?.text().await.map_err(Into::into)
+    http.get(&url)
+        .send()
+        .await
+        .with_context(|| format!("scraping {url}"))?
+        .text()
+        .await
+        .map_err(Into::into)
 }
 
 /// Every counter: either one reading, or what changed between two (see [`Snapshot::delta`]).
@@ -50,9 +58,13 @@ impl Snapshot {
         Ok(Self {
             router_cpu_us: router.cpu_micros()?,
             subgraph_cpu_us,
-            fetches: sum(&router_text, "router_subgraph_request_duration_seconds_count"),
+            fetches: sum(
+                &router_text,
+                "router_subgraph_request_duration_seconds_count",
+            ),
             dedup_hits: sum(&router_text, "router_dedup_hits_total"),
-            sql: sum(&products, "products_db_statements_total") + sum(&orders, "orders_db_statements_total"),
+            sql: sum(&products, "products_db_statements_total")
+                + sum(&orders, "orders_db_statements_total"),
             mongo: sum(&users, "users_db_commands_total"),
         })
     }
@@ -89,7 +101,10 @@ mod tests {
             router_subgraph_request_duration_seconds_count{subgraph=\"orders\"} 3\n\
             router_subgraph_request_duration_seconds_sum{subgraph=\"orders\"} 0.5\n\
             products_db_statements_total 40\n# EOF\n";
-        assert_eq!(sum(text, "router_subgraph_request_duration_seconds_count"), 15.0);
+        assert_eq!(
+            sum(text, "router_subgraph_request_duration_seconds_count"),
+            15.0
+        );
         assert_eq!(sum(text, "products_db_statements_total"), 40.0);
         assert_eq!(sum(text, "missing_total"), 0.0);
     }

@@ -42,7 +42,8 @@ pub struct Options {
     pub orders: usize,
 }
 
-pub const USAGE: &str = "usage: bench --bin-dir DIR --supergraph FILE [--duration SECS] [--warmup SECS]
+pub const USAGE: &str =
+    "usage: bench --bin-dir DIR --supergraph FILE [--duration SECS] [--warmup SECS]
              [--concurrency N] [--soak SECS] [--burst N] [--products N] [--orders N]
 
 Defaults: --duration 10 --warmup 2 --concurrency 32 --soak 60 --burst 50 --products 60 --orders 25.
@@ -54,7 +55,10 @@ impl Options {
         let mut bin_dir = None;
         let mut supergraph = None;
         let mut options = Self {
-            layout: Layout { bin_dir: PathBuf::new(), supergraph: PathBuf::new() },
+            layout: Layout {
+                bin_dir: PathBuf::new(),
+                supergraph: PathBuf::new(),
+            },
             duration: Duration::from_secs(10),
             warmup: Duration::from_secs(2),
             concurrency: 32,
@@ -66,8 +70,15 @@ impl Options {
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
-            let secs = |v: String| v.parse::<u64>().map(Duration::from_secs).with_context(|| format!("{v} is not a number of seconds"));
-            let count = |v: String| v.parse::<usize>().with_context(|| format!("{v} is not a count"));
+            let secs = |v: String| {
+                v.parse::<u64>()
+                    .map(Duration::from_secs)
+                    .with_context(|| format!("{v} is not a number of seconds"))
+            };
+            let count = |v: String| {
+                v.parse::<usize>()
+                    .with_context(|| format!("{v} is not a count"))
+            };
             match arg.as_str() {
                 "--bin-dir" => bin_dir = Some(PathBuf::from(value()?)),
                 "--supergraph" => supergraph = Some(PathBuf::from(value()?)),
@@ -81,10 +92,19 @@ impl Options {
                 other => bail!("unknown argument `{other}`\n\n{USAGE}"),
             }
         }
-        options.layout.bin_dir = bin_dir.with_context(|| format!("--bin-dir is required\n\n{USAGE}"))?;
-        options.layout.supergraph = supergraph.with_context(|| format!("--supergraph is required\n\n{USAGE}"))?;
-        if options.duration.is_zero() || options.concurrency == 0 || options.burst == 0 || options.products < 10 || options.orders < 10 {
-            bail!("--duration, --concurrency and --burst must be positive, --products and --orders at least 10");
+        options.layout.bin_dir =
+            bin_dir.with_context(|| format!("--bin-dir is required\n\n{USAGE}"))?;
+        options.layout.supergraph =
+            supergraph.with_context(|| format!("--supergraph is required\n\n{USAGE}"))?;
+        if options.duration.is_zero()
+            || options.concurrency == 0
+            || options.burst == 0
+            || options.products < 10
+            || options.orders < 10
+        {
+            bail!(
+                "--duration, --concurrency and --burst must be positive, --products and --orders at least 10"
+            );
         }
         Ok(options)
     }
@@ -99,9 +119,15 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     system::check_binaries(&options.layout.bin_dir)?;
     let work = tempfile::tempdir()?;
     let http = reqwest::Client::new();
-    let load = Load { concurrency: options.concurrency, warmup: options.warmup, duration: options.duration };
+    let load = Load {
+        concurrency: options.concurrency,
+        warmup: options.warmup,
+        duration: options.duration,
+    };
 
-    progress("starting PostgreSQL databases, a NATS prefix, a MongoDB database and the five services");
+    progress(
+        "starting PostgreSQL databases, a NATS prefix, a MongoDB database and the five services",
+    );
     let mut system = System::start(options.layout.clone(), true).await?;
     let outcome = async {
         progress("loading demo data through the router");
@@ -192,8 +218,17 @@ mod tests {
 
     #[test]
     fn parses_the_options_and_keeps_defaults() {
-        let o = Options::parse(args(&["--bin-dir", "out", "--supergraph", "s.graphql", "--duration", "3", "--concurrency", "8"]))
-            .expect("valid");
+        let o = Options::parse(args(&[
+            "--bin-dir",
+            "out",
+            "--supergraph",
+            "s.graphql",
+            "--duration",
+            "3",
+            "--concurrency",
+            "8",
+        ]))
+        .expect("valid");
         assert_eq!(o.layout.bin_dir, PathBuf::from("out"));
         assert_eq!(o.duration, Duration::from_secs(3));
         assert_eq!(o.concurrency, 8);

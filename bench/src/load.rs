@@ -76,11 +76,25 @@ end
 }
 
 /// Runs wrk against `request` for `duration` with `concurrency` connections.
-pub async fn run(request: &Request, concurrency: usize, duration: Duration, dir: &Path) -> anyhow::Result<Outcome> {
+pub async fn run(
+    request: &Request,
+    concurrency: usize,
+    duration: Duration,
+    dir: &Path,
+) -> anyhow::Result<Outcome> {
     let path = dir.join("request.lua");
     std::fs::write(&path, script(request))?;
     let output = tokio::process::Command::new("wrk")
-        .args(["-t1", "-c", &concurrency.to_string(), "-d", &format!("{}s", duration.as_secs().max(1)), "--timeout", "30s", "-s"])
+        .args([
+            "-t1",
+            "-c",
+            &concurrency.to_string(),
+            "-d",
+            &format!("{}s", duration.as_secs().max(1)),
+            "--timeout",
+            "30s",
+            "-s",
+        ])
         .arg(&path)
         .arg(&request.url)
         .stdin(Stdio::null())
@@ -90,9 +104,16 @@ pub async fn run(request: &Request, concurrency: usize, duration: Duration, dir:
         .context("running wrk (install it with `apt-get install wrk`)")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("wrk failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "wrk failed: {}{}",
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
-    let line = stdout.lines().find_map(|l| l.strip_prefix("BENCH ")).with_context(|| format!("no summary from wrk:\n{stdout}"))?;
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("BENCH "))
+        .with_context(|| format!("no summary from wrk:\n{stdout}"))?;
     let v: Value = serde_json::from_str(line)?;
     let n = |key: &str| v[key].as_u64().unwrap_or(0);
     Ok(Outcome {

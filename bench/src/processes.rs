@@ -45,7 +45,12 @@ impl Service {
         let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let err = out.try_clone()?;
         let mut command = Command::new(bin);
-        command.arg("serve").env_clear().stdin(Stdio::null()).stdout(out).stderr(err);
+        command
+            .arg("serve")
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
         for key in ["PATH", "HOME"] {
             if let Some(value) = std::env::var_os(key) {
                 command.env(key, value);
@@ -53,7 +58,10 @@ impl Service {
         }
         command.env("RUST_LOG", "warn");
         let metrics_addr = free_addr()?;
-        command.env(format!("{}_METRICS_ADDR", name.to_ascii_uppercase()), metrics_addr.to_string());
+        command.env(
+            format!("{}_METRICS_ADDR", name.to_ascii_uppercase()),
+            metrics_addr.to_string(),
+        );
         for (key, value) in env {
             command.env(key, value);
         }
@@ -66,8 +74,16 @@ impl Service {
                 Ok(())
             });
         }
-        let child = command.spawn().with_context(|| format!("starting {}", bin.display()))?;
-        Ok(Self { name, addr, metrics_addr, child: Some(child), log })
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        Ok(Self {
+            name,
+            addr,
+            metrics_addr,
+            child: Some(child),
+            log,
+        })
     }
 
     pub fn base_url(&self) -> String {
@@ -89,14 +105,22 @@ impl Service {
 
     /// Waits until `/ready` answers 200; fails early, with the end of the log, if the
     /// process exits.
-    pub async fn wait_ready(&mut self, http: &reqwest::Client, timeout: Duration) -> anyhow::Result<()> {
+    pub async fn wait_ready(
+        &mut self,
+        http: &reqwest::Client,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
         let started = Instant::now();
         let url = format!("{}/ready", self.base_url());
         loop {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait()?
             {
-                bail!("{} exited ({status}) during start-up:\n{}", self.name, self.log_tail());
+                bail!(
+                    "{} exited ({status}) during start-up:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
             }
             if let Ok(resp) = http.get(&url).send().await
                 && resp.status().is_success()
@@ -104,7 +128,11 @@ impl Service {
                 return Ok(());
             }
             if started.elapsed() > timeout {
-                bail!("{} was not ready after {timeout:?}:\n{}", self.name, self.log_tail());
+                bail!(
+                    "{} was not ready after {timeout:?}:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -126,7 +154,9 @@ impl Service {
         let utime: u64 = fields.get(11).context("utime")?.parse()?;
         let stime: u64 = fields.get(12).context("stime")?.parse()?;
         // SAFETY: sysconf only reads a constant of the running kernel.
-        let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100).max(1);
+        let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+            .unwrap_or(100)
+            .max(1);
         Ok((utime + stime) * 1_000_000 / ticks)
     }
 

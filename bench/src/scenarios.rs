@@ -57,7 +57,12 @@ impl Operation {
 /// The five operations of the table.
 pub fn operations(seed: &Seed) -> Vec<Operation> {
     let product = seed.product_ids.first().cloned().unwrap_or_default();
-    let lines: Vec<Value> = seed.product_ids.iter().take(2).map(|id| json!({ "productId": id, "quantity": 1 })).collect();
+    let lines: Vec<Value> = seed
+        .product_ids
+        .iter()
+        .take(2)
+        .map(|id| json!({ "productId": id, "quantity": 1 }))
+        .collect();
     vec![
         Operation {
             name: "catalog page (products)",
@@ -189,16 +194,28 @@ pub struct Burst {
     pub failed: usize,
 }
 
-pub async fn burst(http: &reqwest::Client, system: &System, seed: &Seed, operation: &Operation, n: usize, dedup: bool) -> anyhow::Result<Burst> {
+pub async fn burst(
+    http: &reqwest::Client,
+    system: &System,
+    seed: &Seed,
+    operation: &Operation,
+    n: usize,
+    dedup: bool,
+) -> anyhow::Result<Burst> {
     let request = operation.request(system.router()?.graphql_url(), seed);
     let send = || {
-        let mut call = http.post(&request.url).header("content-type", "application/json").body(request.body.clone());
+        let mut call = http
+            .post(&request.url)
+            .header("content-type", "application/json")
+            .body(request.body.clone());
         if let Some(authorization) = &request.authorization {
             call = call.header("authorization", authorization);
         }
         async move {
             match call.send().await {
-                Ok(r) if r.status().is_success() => r.text().await.is_ok_and(|t| !t.contains("\"errors\"")),
+                Ok(r) if r.status().is_success() => {
+                    r.text().await.is_ok_and(|t| !t.contains("\"errors\""))
+                }
                 _ => false,
             }
         }
@@ -229,7 +246,13 @@ pub struct Soak {
     pub samples: Vec<(u64, f64)>,
 }
 
-pub async fn soak(system: &System, seed: &Seed, operation: &Operation, load: Load, dir: &Path) -> anyhow::Result<Soak> {
+pub async fn soak(
+    system: &System,
+    seed: &Seed,
+    operation: &Operation,
+    load: Load,
+    dir: &Path,
+) -> anyhow::Result<Soak> {
     let router = system.router()?;
     let request = operation.request(router.graphql_url(), seed);
     // The same warm-up as every row: connections open and buffers allocated before the
@@ -248,7 +271,11 @@ pub async fn soak(system: &System, seed: &Seed, operation: &Operation, load: Loa
         anyhow::Ok(samples)
     };
     let (outcome, samples) = tokio::join!(run, sample);
-    Ok(Soak { operation: operation.name, outcome: outcome?, samples: samples? })
+    Ok(Soak {
+        operation: operation.name,
+        outcome: outcome?,
+        samples: samples?,
+    })
 }
 
 /// SQL statements, MongoDB commands and subgraph fetches of one request, by list length.
@@ -264,7 +291,13 @@ type ListQuery = (&'static str, &'static str, bool, fn(&Value) -> &Value);
 
 /// Sends each list query alone (sequentially, `repeat` times per length) and counts what it
 /// cost: the counts must not grow with the length of the list.
-pub async fn scaling(http: &reqwest::Client, system: &System, seed: &Seed, lengths: &[usize], repeat: usize) -> anyhow::Result<Vec<Scaling>> {
+pub async fn scaling(
+    http: &reqwest::Client,
+    system: &System,
+    seed: &Seed,
+    lengths: &[usize],
+    repeat: usize,
+) -> anyhow::Result<Vec<Scaling>> {
     let lists: [ListQuery; 2] = [
         (
             "catalog page",
@@ -289,7 +322,10 @@ pub async fn scaling(http: &reqwest::Client, system: &System, seed: &Seed, lengt
             for _ in 0..repeat {
                 let data = crate::seed::call(http, &url, query, json!({ "n": n }), bearer).await?;
                 let got = edges(&data).as_array().map_or(0, Vec::len);
-                anyhow::ensure!(got == n, "{operation} with first: {n} returned {got} items; load more demo data");
+                anyhow::ensure!(
+                    got == n,
+                    "{operation} with first: {n} returned {got} items; load more demo data"
+                );
             }
             let delta = before.delta(&Snapshot::take(http, system).await?);
             let per = |x: f64| x / repeat as f64;
@@ -310,7 +346,12 @@ pub struct WireBytes {
 
 /// Sends `operation` through the router once per encoding and counts the body bytes as
 /// they arrive (the client does not decode them), checking the router used the encoding.
-pub async fn wire_bytes(http: &reqwest::Client, system: &System, seed: &Seed, operation: &Operation) -> anyhow::Result<WireBytes> {
+pub async fn wire_bytes(
+    http: &reqwest::Client,
+    system: &System,
+    seed: &Seed,
+    operation: &Operation,
+) -> anyhow::Result<WireBytes> {
     let request = operation.request(system.router()?.graphql_url(), seed);
     let mut sizes = Vec::new();
     for encoding in ["identity", "gzip", "br", "zstd"] {
@@ -323,9 +364,20 @@ pub async fn wire_bytes(http: &reqwest::Client, system: &System, seed: &Seed, op
             call = call.header("authorization", bearer);
         }
         let response = call.send().await?.error_for_status()?;
-        let used = response.headers().get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("identity").to_owned();
-        anyhow::ensure!(used == encoding, "asked for {encoding}, the router answered with {used}");
+        let used = response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("identity")
+            .to_owned();
+        anyhow::ensure!(
+            used == encoding,
+            "asked for {encoding}, the router answered with {used}"
+        );
         sizes.push((encoding, response.bytes().await?.len()));
     }
-    Ok(WireBytes { operation: operation.name, sizes })
+    Ok(WireBytes {
+        operation: operation.name,
+        sizes,
+    })
 }

@@ -19,19 +19,37 @@ pub struct Seed {
 }
 
 /// Posts one operation; a GraphQL error is an error here.
-pub async fn call(http: &reqwest::Client, url: &str, query: &str, variables: Value, bearer: Option<&str>) -> anyhow::Result<Value> {
-    let mut request = http.post(url).json(&json!({ "query": query, "variables": variables }));
+pub async fn call(
+    http: &reqwest::Client,
+    url: &str,
+    query: &str,
+    variables: Value,
+    bearer: Option<&str>,
+) -> anyhow::Result<Value> {
+    let mut request = http
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
     if let Some(bearer) = bearer {
         request = request.header("authorization", bearer);
     }
-    let response: Value = request.send().await.with_context(|| format!("calling {url}"))?.json().await?;
+    let response: Value = request
+        .send()
+        .await
+        .with_context(|| format!("calling {url}"))?
+        .json()
+        .await?;
     if let Some(errors) = response.get("errors") {
         bail!("{url} answered with errors: {errors}");
     }
     Ok(response["data"].clone())
 }
 
-pub async fn login(http: &reqwest::Client, url: &str, email: &str, password: &str) -> anyhow::Result<String> {
+pub async fn login(
+    http: &reqwest::Client,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
     let data = call(
         http,
         url,
@@ -40,14 +58,18 @@ pub async fn login(http: &reqwest::Client, url: &str, email: &str, password: &st
         None,
     )
     .await?;
-    let token = data["login"]["accessToken"].as_str().context("no access token")?;
+    let token = data["login"]["accessToken"]
+        .as_str()
+        .context("no access token")?;
     Ok(format!("Bearer {token}"))
 }
 
 /// Loads `products` products and `orders` orders of three lines each for one customer.
 pub async fn load(router_url: &str, products: usize, orders: usize) -> anyhow::Result<Seed> {
     let http = reqwest::Client::new();
-    let admin = login(&http, router_url, ADMIN_EMAIL, ADMIN_PASSWORD).await.context("logging in as the admin")?;
+    let admin = login(&http, router_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .context("logging in as the admin")?;
 
     let mut product_ids = Vec::with_capacity(products);
     for i in 0..products {
@@ -66,7 +88,12 @@ pub async fn load(router_url: &str, products: usize, orders: usize) -> anyhow::R
         )
         .await
         .context("creating the catalog")?;
-        product_ids.push(data["createProduct"]["product"]["id"].as_str().context("product id")?.to_owned());
+        product_ids.push(
+            data["createProduct"]["product"]["id"]
+                .as_str()
+                .context("product id")?
+                .to_owned(),
+        );
     }
 
     call(
@@ -94,5 +121,9 @@ pub async fn load(router_url: &str, products: usize, orders: usize) -> anyhow::R
         .await
         .context("placing the customer's orders")?;
     }
-    Ok(Seed { customer_bearer, product_ids, orders })
+    Ok(Seed {
+        customer_bearer,
+        product_ids,
+        orders,
+    })
 }

@@ -38,7 +38,10 @@ fn env_or(name: &str, default: &str) -> String {
 }
 
 pub fn postgres_admin_url() -> String {
-    env_or("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    env_or(
+        "TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    )
 }
 
 pub fn nats_url() -> String {
@@ -46,13 +49,22 @@ pub fn nats_url() -> String {
 }
 
 pub fn mongo_url() -> String {
-    env_or("TEST_MONGODB_URL", "mongodb://127.0.0.1:27018/?directConnection=true")
+    env_or(
+        "TEST_MONGODB_URL",
+        "mongodb://127.0.0.1:27018/?directConnection=true",
+    )
 }
 
 /// A name no earlier run used: the run's process id and the time.
 fn run_name(kind: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("bench_{kind}_{}_{}", std::process::id(), nanos % 1_000_000_000)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "bench_{kind}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000
+    )
 }
 
 /// A PostgreSQL database of the run's own.
@@ -65,16 +77,27 @@ impl ScratchDatabase {
     async fn create(kind: &str) -> anyhow::Result<Self> {
         let admin = postgres_admin_url();
         let name = run_name(kind);
-        let conn = Database::connect(&admin).await.with_context(|| format!("connecting to PostgreSQL at {admin}"))?;
-        conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.context("creating a database")?;
+        let conn = Database::connect(&admin)
+            .await
+            .with_context(|| format!("connecting to PostgreSQL at {admin}"))?;
+        conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .context("creating a database")?;
         let _ = conn.close().await;
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        Ok(Self { url: format!("{base}/{name}"), name })
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            name,
+        })
     }
 
     async fn drop_database(&self) -> anyhow::Result<()> {
         let conn = Database::connect(&postgres_admin_url()).await?;
-        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).await?;
+        conn.execute_unprepared(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ))
+        .await?;
         let _ = conn.close().await;
         Ok(())
     }
@@ -94,7 +117,9 @@ impl Backends {
     async fn create() -> anyhow::Result<Self> {
         let nats_prefix = run_name("nats");
         // Connecting creates the prefix's stream, so a NATS without JetStream fails here.
-        NatsBus::connect(&nats_url(), &nats_prefix).await.with_context(|| format!("connecting to NATS JetStream at {}", nats_url()))?;
+        NatsBus::connect(&nats_url(), &nats_prefix)
+            .await
+            .with_context(|| format!("connecting to NATS JetStream at {}", nats_url()))?;
         Ok(Self {
             products: ScratchDatabase::create("products").await?,
             orders: ScratchDatabase::create("orders").await?,
@@ -110,7 +135,11 @@ impl Backends {
     async fn remove(&self) -> anyhow::Result<()> {
         let mut results = Vec::new();
         for db in [&self.products, &self.orders, &self.payments] {
-            results.push(db.drop_database().await.with_context(|| format!("dropping {}", db.name)));
+            results.push(
+                db.drop_database()
+                    .await
+                    .with_context(|| format!("dropping {}", db.name)),
+            );
         }
         results.push(
             async {
@@ -130,7 +159,10 @@ impl Backends {
             .await
             .context("dropping the MongoDB database"),
         );
-        results.into_iter().collect::<anyhow::Result<Vec<()>>>().map(|_| ())
+        results
+            .into_iter()
+            .collect::<anyhow::Result<Vec<()>>>()
+            .map(|_| ())
     }
 }
 
@@ -200,7 +232,10 @@ impl System {
                 ("MONGODB_URL", mongo_url()),
                 ("MONGODB_DATABASE", backends.mongo_database.clone()),
                 ("JWT_SIGNING_KEYS", backends.signing_key.clone()),
-                ("DATA_DIR", logs.join("users").to_string_lossy().into_owned()),
+                (
+                    "DATA_DIR",
+                    logs.join("users").to_string_lossy().into_owned(),
+                ),
                 ("USERS_BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
                 ("USERS_BOOTSTRAP_ADMIN_NAME", "Bench Admin".to_owned()),
                 ("USERS_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
@@ -209,7 +244,10 @@ impl System {
         )?;
         users.wait_ready(http, READY_TIMEOUT).await?;
 
-        let shared = |addr_var: &'static str, db_var: &'static str, addr: SocketAddr, db: &ScratchDatabase| {
+        let shared = |addr_var: &'static str,
+                      db_var: &'static str,
+                      addr: SocketAddr,
+                      db: &ScratchDatabase| {
             vec![
                 (addr_var, addr.to_string()),
                 (db_var, db.url.clone()),
@@ -223,7 +261,12 @@ impl System {
             "products",
             &layout.bin_dir.join("products"),
             products_addr,
-            &shared("PRODUCTS_ADDR", "PRODUCTS_DATABASE_URL", products_addr, &backends.products),
+            &shared(
+                "PRODUCTS_ADDR",
+                "PRODUCTS_DATABASE_URL",
+                products_addr,
+                &backends.products,
+            ),
             logs,
         )?;
         let orders_addr = free_addr()?;
@@ -231,17 +274,32 @@ impl System {
             "orders",
             &layout.bin_dir.join("orders"),
             orders_addr,
-            &shared("ORDERS_ADDR", "ORDERS_DATABASE_URL", orders_addr, &backends.orders),
+            &shared(
+                "ORDERS_ADDR",
+                "ORDERS_DATABASE_URL",
+                orders_addr,
+                &backends.orders,
+            ),
             logs,
         )?;
         let payments_addr = free_addr()?;
-        let mut payments_env = shared("PAYMENTS_ADDR", "PAYMENTS_DATABASE_URL", payments_addr, &backends.payments);
+        let mut payments_env = shared(
+            "PAYMENTS_ADDR",
+            "PAYMENTS_DATABASE_URL",
+            payments_addr,
+            &backends.payments,
+        );
         let webhook_addr = free_addr()?;
         payments_env.push(("PAYMENTS_PROVIDER", "sandbox".to_owned()));
         payments_env.push(("PAYMENTS_WEBHOOK_ADDR", webhook_addr.to_string()));
         payments_env.push(("PUBLIC_URL", format!("http://{webhook_addr}")));
-        let mut payments =
-            Service::spawn("payments", &layout.bin_dir.join("payments"), payments_addr, &payments_env, logs)?;
+        let mut payments = Service::spawn(
+            "payments",
+            &layout.bin_dir.join("payments"),
+            payments_addr,
+            &payments_env,
+            logs,
+        )?;
         products.wait_ready(http, READY_TIMEOUT).await?;
         orders.wait_ready(http, READY_TIMEOUT).await?;
         payments.wait_ready(http, READY_TIMEOUT).await?;
@@ -268,10 +326,16 @@ impl System {
                 ("ROUTER_PROFILE", "production".to_owned()),
                 ("ROUTER_SUBGRAPH_SECRET", SUBGRAPH_SECRET.to_owned()),
                 ("ROUTER_LISTEN_ADDR", self.router_addr.to_string()),
-                ("ROUTER_SUPERGRAPH_PATH", self.layout.supergraph.to_string_lossy().into_owned()),
+                (
+                    "ROUTER_SUPERGRAPH_PATH",
+                    self.layout.supergraph.to_string_lossy().into_owned(),
+                ),
                 ("ROUTER_SUPERGRAPH_POLL_SECS", "0".to_owned()),
                 ("ROUTER_SUBGRAPH_URLS", urls),
-                ("ROUTER_JWKS_URL", format!("{}/.well-known/jwks.json", self.users.base_url())),
+                (
+                    "ROUTER_JWKS_URL",
+                    format!("{}/.well-known/jwks.json", self.users.base_url()),
+                ),
                 ("ROUTER_DEDUP_ENABLED", dedup.to_string()),
             ],
             self.backends.data.path(),
@@ -291,11 +355,23 @@ impl System {
 
     /// Stops the router, then the subgraphs, then removes the databases and the stream.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let Self { backends, users, products, orders, payments, router, .. } = self;
+        let Self {
+            backends,
+            users,
+            products,
+            orders,
+            payments,
+            router,
+            ..
+        } = self;
         if let Some(router) = router {
             router.stop(STOP_GRACE).await;
         }
-        futures::join!(payments.stop(STOP_GRACE), orders.stop(STOP_GRACE), products.stop(STOP_GRACE));
+        futures::join!(
+            payments.stop(STOP_GRACE),
+            orders.stop(STOP_GRACE),
+            products.stop(STOP_GRACE)
+        );
         users.stop(STOP_GRACE).await;
         backends.remove().await
     }
@@ -305,7 +381,11 @@ impl System {
 pub fn check_binaries(bin_dir: &Path) -> anyhow::Result<()> {
     for name in ["router", "products", "users", "orders", "payments"] {
         let path = bin_dir.join(name);
-        anyhow::ensure!(path.is_file(), "{} is missing; build it with `cargo build --release -p {name}`", path.display());
+        anyhow::ensure!(
+            path.is_file(),
+            "{} is missing; build it with `cargo build --release -p {name}`",
+            path.display()
+        );
     }
     Ok(())
 }

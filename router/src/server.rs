@@ -303,9 +303,7 @@ async fn api_schema(State(state): State<Arc<AppState>>) -> Response {
 
 /// gzip, Brotli and zstd by `Accept-Encoding`, for bodies of at least
 /// `compression.min_size_bytes` (never for event streams or images).
-fn compression_layer(
-    config: &RouterConfig,
-) -> Option<CompressionLayer<impl Predicate + use<>>> {
+fn compression_layer(config: &RouterConfig) -> Option<CompressionLayer<impl Predicate + use<>>> {
     let settings = &config.compression;
     if !settings.enabled {
         return None;

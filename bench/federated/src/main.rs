@@ -106,7 +106,10 @@ async fn start_router(
         .env("ROUTER_LISTEN_ADDR", addr.to_string())
         .env("ROUTER_METRICS_ADDR", metrics_addr.to_string())
         // The production profile requires it; the bench's subgraphs do not check it.
-        .env("ROUTER_SUBGRAPH_SECRET", "federated-bench-subgraph-secret-0123456789")
+        .env(
+            "ROUTER_SUBGRAPH_SECRET",
+            "federated-bench-subgraph-secret-0123456789",
+        )
         .env("ROUTER_SUPERGRAPH_PATH", supergraph)
         .env("ROUTER_SUPERGRAPH_POLL_SECS", "0")
         .env("ROUTER_SUBGRAPH_URLS", urls)
@@ -191,15 +194,8 @@ async fn run(options: Options) -> anyhow::Result<String> {
                 authorization: None,
             };
             bench::load::run(&request, options.connections, options.warmup, dir.path()).await?;
-            let metrics = || async {
-                anyhow::Ok(
-                    http.get(&metrics_url)
-                        .send()
-                        .await?
-                        .text()
-                        .await?,
-                )
-            };
+            let metrics =
+                || async { anyhow::Ok(http.get(&metrics_url).send().await?.text().await?) };
             // Requests the warm-up left in flight finish before the measured window opens:
             // wait until the router's fetch count stops moving.
             let mut fetches_before = measure::metric_sum(

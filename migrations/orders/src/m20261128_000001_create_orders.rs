@@ -50,11 +50,31 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Orders::TotalMinor).big_integer().not_null())
                     .col(ColumnDef::new(Orders::ItemCount).integer().not_null())
                     .col(ColumnDef::new(Orders::PaymentId).uuid().null())
-                    .col(ColumnDef::new(Orders::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Orders::UpdatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Orders::PaidAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(Orders::CancelledAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(Orders::DeliveredAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(Orders::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Orders::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Orders::PaidAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Orders::CancelledAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Orders::DeliveredAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .check(Expr::col(Orders::TotalMinor).gte(0))
                     .to_owned(),
             )
@@ -91,10 +111,22 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(OrderItems::Position).integer().not_null())
                     .col(ColumnDef::new(OrderItems::ProductId).uuid().not_null())
                     .col(ColumnDef::new(OrderItems::ProductName).string().not_null())
-                    .col(ColumnDef::new(OrderItems::UnitPriceMinor).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(OrderItems::UnitPriceMinor)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(OrderItems::Quantity).integer().not_null())
-                    .col(ColumnDef::new(OrderItems::LineTotalMinor).big_integer().not_null())
-                    .primary_key(Index::create().col(OrderItems::OrderId).col(OrderItems::Position))
+                    .col(
+                        ColumnDef::new(OrderItems::LineTotalMinor)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(OrderItems::OrderId)
+                            .col(OrderItems::Position),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_order_items_order")
@@ -124,8 +156,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(OrderItems::Table).if_exists().to_owned()).await?;
-        manager.drop_table(Table::drop().table(Orders::Table).if_exists().to_owned()).await?;
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(OrderItems::Table)
+                    .if_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Orders::Table).if_exists().to_owned())
+            .await?;
         Ok(())
     }
 }

@@ -29,15 +29,45 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(PaymentIssues::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(PaymentIssues::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(PaymentIssues::EventId).uuid().not_null().unique_key())
+                    .col(
+                        ColumnDef::new(PaymentIssues::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PaymentIssues::EventId)
+                            .uuid()
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(PaymentIssues::OrderId).uuid().not_null())
                     .col(ColumnDef::new(PaymentIssues::PaymentId).uuid().not_null())
-                    .col(ColumnDef::new(PaymentIssues::Kind).string_len(32).not_null())
-                    .col(ColumnDef::new(PaymentIssues::AmountMinor).big_integer().not_null())
-                    .col(ColumnDef::new(PaymentIssues::Currency).string_len(3).not_null())
-                    .col(ColumnDef::new(PaymentIssues::OrderStatus).string_len(16).null())
-                    .col(ColumnDef::new(PaymentIssues::RecordedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(PaymentIssues::Kind)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PaymentIssues::AmountMinor)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PaymentIssues::Currency)
+                            .string_len(3)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PaymentIssues::OrderStatus)
+                            .string_len(16)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(PaymentIssues::RecordedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -55,7 +85,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(PaymentIssues::Table).if_exists().to_owned()).await?;
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(PaymentIssues::Table)
+                    .if_exists()
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 }

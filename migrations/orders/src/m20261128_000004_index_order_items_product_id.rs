@@ -31,6 +31,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_index(Index::drop().if_exists().name(INDEX).table(OrderItems::Table).to_owned()).await
+        manager
+            .drop_index(
+                Index::drop()
+                    .if_exists()
+                    .name(INDEX)
+                    .table(OrderItems::Table)
+                    .to_owned(),
+            )
+            .await
     }
 }

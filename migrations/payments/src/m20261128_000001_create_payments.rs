@@ -108,7 +108,16 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         common::outbox::drop_tables(manager).await?;
-        manager.drop_table(Table::drop().table(StripeEvents::Table).if_exists().to_owned()).await?;
-        manager.drop_table(Table::drop().table(Payments::Table).if_exists().to_owned()).await
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(StripeEvents::Table)
+                    .if_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Payments::Table).if_exists().to_owned())
+            .await
     }
 }

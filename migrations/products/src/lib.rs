@@ -28,15 +28,29 @@ mod tests {
 
     #[tokio::test]
     async fn migrations_apply_revert_and_reapply_on_sqlite() {
-        let db = Database::connect("sqlite::memory:").await.expect("in-memory SQLite");
+        let db = Database::connect("sqlite::memory:")
+            .await
+            .expect("in-memory SQLite");
         let manager = SchemaManager::new(&db);
 
         Migrator::up(&db, None).await.expect("up");
         assert!(manager.has_table("products").await.unwrap());
-        for index in ["idx_products_name_key_id", "idx_products_price_minor_id", "idx_products_created_at_id"] {
-            assert!(manager.has_index("products", index).await.unwrap(), "{index}");
+        for index in [
+            "idx_products_name_key_id",
+            "idx_products_price_minor_id",
+            "idx_products_created_at_id",
+        ] {
+            assert!(
+                manager.has_index("products", index).await.unwrap(),
+                "{index}"
+            );
         }
-        assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
+        assert!(
+            Migrator::get_pending_migrations(&db)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         Migrator::down(&db, None).await.expect("down");
         assert!(!manager.has_table("products").await.unwrap());

@@ -63,9 +63,21 @@ impl MigrationTrait for Migration {
                             .check(Expr::col(Products::PriceMinor).gte(0)),
                     )
                     .col(ColumnDef::new(Products::Currency).char_len(3).not_null())
-                    .col(ColumnDef::new(Products::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Products::UpdatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Products::DeletedAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(Products::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Products::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Products::DeletedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -90,13 +102,18 @@ impl MigrationTrait for Migration {
         }
 
         if manager.get_database_backend() == DatabaseBackend::Postgres {
-            manager.get_connection().execute_unprepared(PG_TRIGRAM_INDEX).await?;
+            manager
+                .get_connection()
+                .execute_unprepared(PG_TRIGRAM_INDEX)
+                .await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // Dropping the table drops its indexes; the extension may serve others, so it stays.
-        manager.drop_table(Table::drop().table(Products::Table).if_exists().to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Products::Table).if_exists().to_owned())
+            .await
     }
 }

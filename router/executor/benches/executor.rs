@@ -15,7 +15,10 @@ use executor::{Executor, ExecutorConfig, PathSegment};
 use serde_json::{Map, Value, json};
 
 fn supergraph() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/supergraph.graphql");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/supergraph.graphql"
+    );
     std::fs::read_to_string(path).expect("supergraph fixture")
 }
 
@@ -178,7 +181,9 @@ async fn canned_subgraph(answer: fn(&Value) -> Value) -> String {
             serde_json::to_vec(&answer(&request)).unwrap_or_default()
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     format!("http://{address}/graphql")
@@ -208,7 +213,10 @@ fn execution(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let (products, reviews) = runtime.block_on(async {
-        (canned_subgraph(products_answer).await, canned_subgraph(reviews_answer).await)
+        (
+            canned_subgraph(products_answer).await,
+            canned_subgraph(reviews_answer).await,
+        )
     });
     let config = ExecutorConfig {
         subgraph_urls: HashMap::from([

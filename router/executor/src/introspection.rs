@@ -106,7 +106,13 @@ impl<'a, 'd> Resolver<'a, 'd> {
         sets: &[&'d SelectionSet],
         mut resolve: impl FnMut(&'d QueryField, &[&'d SelectionSet]) -> Value,
     ) -> Value {
-        let fields = collect_fields(self.schema, &self.fragments, self.variables, type_name, sets);
+        let fields = collect_fields(
+            self.schema,
+            &self.fragments,
+            self.variables,
+            type_name,
+            sets,
+        );
         let mut out = Map::new();
         for (key, fields) in fields {
             let field = fields[0];
@@ -149,31 +155,31 @@ impl<'a, 'd> Resolver<'a, 'd> {
                     .definitions
                     .iter()
                     .filter_map(|d| match d {
-                        Definition::DirectiveDefinition(directive) => Some(self.object(
-                            "__Directive",
-                            sub,
-                            |field, sub| match field.name.as_str() {
-                                "name" => Value::String(directive.name.clone()),
-                                "description" => optional_string(&directive.description),
-                                // The planner's consumer schema declares `@oneOf` on
-                                // object, interface and union types; the GraphQL
-                                // specification puts it on input objects only, which is
-                                // what clients generating code from introspection expect.
-                                "locations" if directive.name == "oneOf" => {
-                                    Value::Array(vec![Value::String("INPUT_OBJECT".to_owned())])
+                        Definition::DirectiveDefinition(directive) => {
+                            Some(self.object("__Directive", sub, |field, sub| {
+                                match field.name.as_str() {
+                                    "name" => Value::String(directive.name.clone()),
+                                    "description" => optional_string(&directive.description),
+                                    // The planner's consumer schema declares `@oneOf` on
+                                    // object, interface and union types; the GraphQL
+                                    // specification puts it on input objects only, which is
+                                    // what clients generating code from introspection expect.
+                                    "locations" if directive.name == "oneOf" => {
+                                        Value::Array(vec![Value::String("INPUT_OBJECT".to_owned())])
+                                    }
+                                    "locations" => Value::Array(
+                                        directive
+                                            .locations
+                                            .iter()
+                                            .map(|l| Value::String(l.as_str().to_owned()))
+                                            .collect(),
+                                    ),
+                                    "args" => self.input_values(&directive.arguments, field, sub),
+                                    "isRepeatable" => Value::Bool(directive.repeatable),
+                                    _ => Value::Null,
                                 }
-                                "locations" => Value::Array(
-                                    directive
-                                        .locations
-                                        .iter()
-                                        .map(|l| Value::String(l.as_str().to_owned()))
-                                        .collect(),
-                                ),
-                                "args" => self.input_values(&directive.arguments, field, sub),
-                                "isRepeatable" => Value::Bool(directive.repeatable),
-                                _ => Value::Null,
-                            },
-                        )),
+                            }))
+                        }
                         _ => None,
                     })
                     .collect(),
@@ -201,7 +207,9 @@ impl<'a, 'd> Resolver<'a, 'd> {
                 let Some(definition) = self.schema.definition(name) else {
                     return Value::Null;
                 };
-                self.object("__Type", sets, |field, sub| self.named_type_field(definition, field, sub))
+                self.object("__Type", sets, |field, sub| {
+                    self.named_type_field(definition, field, sub)
+                })
             }
         }
     }
@@ -228,7 +236,9 @@ impl<'a, 'd> Resolver<'a, 'd> {
             "name" => Value::String(type_name(definition).to_owned()),
             "description" => optional_string(type_description(definition)),
             "specifiedByURL" | "specifiedByUrl" => match definition {
-                TypeDefinition::Scalar(s) => directive_argument(&s.directives, "specifiedBy", "url"),
+                TypeDefinition::Scalar(s) => {
+                    directive_argument(&s.directives, "specifiedBy", "url")
+                }
                 _ => Value::Null,
             },
             "fields" => {
@@ -339,17 +349,19 @@ impl<'a, 'd> Resolver<'a, 'd> {
                 .iter()
                 .filter(|v| include_deprecated || !is_deprecated(&v.directives))
                 .map(|value| {
-                    self.object("__InputValue", sets, |field, sub| match field.name.as_str() {
-                        "name" => Value::String(value.name.clone()),
-                        "description" => optional_string(&value.description),
-                        "type" => self.type_object(TypeRef::Wrapped(&value.value_type), sub),
-                        "defaultValue" => value
-                            .default_value
-                            .as_ref()
-                            .map_or(Value::Null, |d| Value::String(d.to_string())),
-                        "isDeprecated" => Value::Bool(is_deprecated(&value.directives)),
-                        "deprecationReason" => deprecation_reason(&value.directives),
-                        _ => Value::Null,
+                    self.object("__InputValue", sets, |field, sub| {
+                        match field.name.as_str() {
+                            "name" => Value::String(value.name.clone()),
+                            "description" => optional_string(&value.description),
+                            "type" => self.type_object(TypeRef::Wrapped(&value.value_type), sub),
+                            "defaultValue" => value
+                                .default_value
+                                .as_ref()
+                                .map_or(Value::Null, |d| Value::String(d.to_string())),
+                            "isDeprecated" => Value::Bool(is_deprecated(&value.directives)),
+                            "deprecationReason" => deprecation_reason(&value.directives),
+                            _ => Value::Null,
+                        }
                     })
                 })
                 .collect(),
@@ -380,7 +392,9 @@ fn type_description(definition: &TypeDefinition) -> &Option<String> {
 }
 
 fn optional_string(value: &Option<String>) -> Value {
-    value.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+    value
+        .as_ref()
+        .map_or(Value::Null, |s| Value::String(s.clone()))
 }
 
 fn is_deprecated(directives: &[Directive]) -> bool {

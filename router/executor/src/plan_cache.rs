@@ -24,17 +24,26 @@ impl<K: Hash + Eq, V: Clone> BoundedCache<K, V> {
     }
 
     pub(crate) fn get(&self, key: &K) -> Option<V> {
-        let mut cache = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         cache.get(key).cloned()
     }
 
     pub(crate) fn insert(&self, key: K, value: V) {
-        let mut cache = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         cache.put(key, value);
     }
 
     pub(crate) fn len(&self) -> usize {
-        let cache = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cache = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         cache.len()
     }
 }

@@ -217,7 +217,9 @@ fn parse_answer(status: http::StatusCode, body: &[u8]) -> Result<SubgraphRespons
         // to the client than the bare status.
         Ok(parsed) if parsed.data.is_some() || !parsed.errors.is_empty() => Ok(parsed),
         _ if !status.is_success() => Err(FetchError::HttpStatus(status.as_u16())),
-        Ok(_) => Err(FetchError::InvalidResponse("neither data nor errors".to_owned())),
+        Ok(_) => Err(FetchError::InvalidResponse(
+            "neither data nor errors".to_owned(),
+        )),
         Err(e) => Err(FetchError::InvalidResponse(e.to_string())),
     }
 }

@@ -69,7 +69,10 @@ async fn resolves_entities_through_a_second_key() {
 async fn resolves_entities_with_a_compound_key() {
     let graph = TestGraph::start().await;
     let response = graph
-        .run("{ products { id warehouse { region code capacity } } }", json!({}))
+        .run(
+            "{ products { id warehouse { region code capacity } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         body(&response),
@@ -148,7 +151,9 @@ async fn provided_fields_need_no_extra_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overridden_fields_come_from_the_new_owner() {
     let graph = TestGraph::start().await;
-    let response = graph.run("{ products { id reviewCount } }", json!({})).await;
+    let response = graph
+        .run("{ products { id reviewCount } }", json!({}))
+        .await;
     assert_eq!(
         body(&response),
         json!({"data": {"products": [
@@ -286,7 +291,10 @@ async fn skip_and_include_follow_variables() {
     assert_eq!(graph.reviews.received.requests(), 0);
 
     let response = graph
-        .run(query, json!({"id": "p2", "withReviews": true, "noSku": false}))
+        .run(
+            query,
+            json!({"id": "p2", "withReviews": true, "noSku": false}),
+        )
         .await;
     assert_eq!(
         body(&response),
@@ -366,12 +374,25 @@ async fn introspection_is_answered_by_the_router() {
     );
     assert_eq!(value["data"]["missing"], json!(null));
     assert_eq!(value["data"]["product"]["kind"], json!("OBJECT"));
-    let fields = value["data"]["product"]["fields"].as_array().expect("fields");
+    let fields = value["data"]["product"]["fields"]
+        .as_array()
+        .expect("fields");
     let names: Vec<&str> = fields.iter().filter_map(|f| f["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["sku", "price", "weight", "inStock", "shippingEstimate", "id", "name", "reviewCount",
-         "warehouse", "reviews", "rating"]
+        [
+            "sku",
+            "price",
+            "weight",
+            "inStock",
+            "shippingEstimate",
+            "id",
+            "name",
+            "reviewCount",
+            "warehouse",
+            "reviews",
+            "rating"
+        ]
     );
     assert_eq!(
         fields[0]["type"],

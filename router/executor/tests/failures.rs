@@ -3,8 +3,8 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use executor::{SubgraphEvent, SubgraphObserver, SubgraphOutcome};
@@ -65,7 +65,10 @@ async fn a_non_null_field_of_a_failed_fetch_nulls_its_parent_without_extra_error
     graph.reviews.controls.set_mode(Mode::ServerError);
     // `Product.reviews` is non-null: each product becomes null, and `product` is nullable.
     let response = graph
-        .run(r#"{ product(id: "p1") { name reviews { body } } }"#, json!({}))
+        .run(
+            r#"{ product(id: "p1") { name reviews { body } } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(
         body(&response),
@@ -203,7 +206,10 @@ async fn the_observer_sees_every_subgraph_request_and_its_outcome() {
     assert_eq!(response.stats.subgraph_requests, 3);
     let mut events: HashMap<String, SubgraphOutcome> = HashMap::new();
     for (subgraph, outcome) in recorder.events.lock().expect("events lock").iter() {
-        assert!(events.insert(subgraph.clone(), *outcome).is_none(), "one event per request");
+        assert!(
+            events.insert(subgraph.clone(), *outcome).is_none(),
+            "one event per request"
+        );
     }
     assert_eq!(
         events,

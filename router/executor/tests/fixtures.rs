@@ -13,7 +13,11 @@ use support::subgraphs;
 /// the exported SDL gets it added here, in one visible place.
 fn products_sdl() -> String {
     let sdl = subgraphs::products_schema().sdl_with_options(SDLExportOptions::new().federation());
-    sdl.replacen("interface Item {", "interface Item @key(fields: \"id\") {", 1)
+    sdl.replacen(
+        "interface Item {",
+        "interface Item @key(fields: \"id\") {",
+        1,
+    )
 }
 
 fn check(name: &str, sdl: String) {
@@ -29,9 +33,18 @@ fn check(name: &str, sdl: String) {
 fn subgraph_sdl_fixtures_match_the_test_subgraphs() {
     let options = || SDLExportOptions::new().federation();
     check("products", products_sdl());
-    check("reviews", subgraphs::reviews_schema().sdl_with_options(options()));
-    check("users", subgraphs::users_schema().sdl_with_options(options()));
-    check("inventory", subgraphs::inventory_schema().sdl_with_options(options()));
+    check(
+        "reviews",
+        subgraphs::reviews_schema().sdl_with_options(options()),
+    );
+    check(
+        "users",
+        subgraphs::users_schema().sdl_with_options(options()),
+    );
+    check(
+        "inventory",
+        subgraphs::inventory_schema().sdl_with_options(options()),
+    );
 }
 
 #[test]

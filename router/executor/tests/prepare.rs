@@ -28,7 +28,11 @@ fn syntax_errors_are_parse_failures_with_a_location() {
     let response = request_error("{ products { name }");
     let error = &response["errors"][0];
     assert_eq!(error["extensions"]["code"], "GRAPHQL_PARSE_FAILED");
-    assert!(error["message"].as_str().is_some_and(|m| m.starts_with("Syntax Error:")));
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Syntax Error:"))
+    );
     assert_eq!(error["locations"], json!([{"line": 1, "column": 20}]));
     assert!(response.get("data").is_none());
 }
@@ -57,7 +61,10 @@ fn unknown_arguments_and_types_are_validation_failures() {
             e["message"].as_str().expect("message")
         })
         .collect();
-    assert!(messages.contains(&"Unknown type \"Colour\"."), "{messages:?}");
+    assert!(
+        messages.contains(&"Unknown type \"Colour\"."),
+        "{messages:?}"
+    );
     assert!(
         messages.contains(&"Unknown argument \"size\" on field \"Query.product\"."),
         "{messages:?}"
@@ -67,7 +74,10 @@ fn unknown_arguments_and_types_are_validation_failures() {
 #[test]
 fn missing_required_arguments_are_validation_failures() {
     let response = request_error("{ product { name } }");
-    assert_eq!(response["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
     assert_eq!(
         response["errors"][0]["message"],
         "Field \"product\" argument \"id\" of type \"ID!\" is required, but it was not provided."
@@ -76,10 +86,11 @@ fn missing_required_arguments_are_validation_failures() {
 
 #[test]
 fn fragments_on_impossible_types_are_validation_failures() {
-    let response = request_error(
-        "{ products { ...OnUser } } fragment OnUser on User { name }",
+    let response = request_error("{ products { ...OnUser } } fragment OnUser on User { name }");
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
     );
-    assert_eq!(response["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
     assert_eq!(
         response["errors"][0]["message"],
         "Fragment \"OnUser\" cannot be spread here as objects of type \"Product\" can never be of type \"User\"."
@@ -89,7 +100,10 @@ fn fragments_on_impossible_types_are_validation_failures() {
 #[test]
 fn variables_must_be_used_in_allowed_positions() {
     let response = request_error("query($id: String) { product(id: $id) { name } }");
-    assert_eq!(response["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
     assert_eq!(
         response["errors"][0]["message"],
         "Variable \"$id\" of type \"String\" used in position expecting type \"ID!\"."
@@ -99,11 +113,18 @@ fn variables_must_be_used_in_allowed_positions() {
 #[test]
 fn operation_names_select_the_operation() {
     let executor = executor();
-    let document = "query A { products { id } } mutation B { renameUser(id: \"u1\", name: \"x\") { id } }";
+    let document =
+        "query A { products { id } } mutation B { renameUser(id: \"u1\", name: \"x\") { id } }";
     let a = executor.parse(document, Some("A")).expect("A parses");
-    assert_eq!((a.kind(), a.operation_name()), (OperationKind::Query, Some("A")));
+    assert_eq!(
+        (a.kind(), a.operation_name()),
+        (OperationKind::Query, Some("A"))
+    );
     let b = executor.parse(document, Some("B")).expect("B parses");
-    assert_eq!((b.kind(), b.operation_name()), (OperationKind::Mutation, Some("B")));
+    assert_eq!(
+        (b.kind(), b.operation_name()),
+        (OperationKind::Mutation, Some("B"))
+    );
 
     let missing = executor.parse(document, None).expect_err("ambiguous");
     assert_eq!(
@@ -111,7 +132,10 @@ fn operation_names_select_the_operation() {
         "Must provide operation name if query contains multiple operations."
     );
     let unknown = executor.parse(document, Some("C")).expect_err("unknown");
-    assert_eq!(unknown.to_graphql_errors()[0].message, "Unknown operation named \"C\".");
+    assert_eq!(
+        unknown.to_graphql_errors()[0].message,
+        "Unknown operation named \"C\"."
+    );
     assert_eq!(unknown.code(), "GRAPHQL_UNKNOWN_OPERATION_NAME");
 }
 
@@ -119,7 +143,9 @@ fn operation_names_select_the_operation() {
 fn subscriptions_are_refused_clearly() {
     let response = request_error("subscription { products { id } }");
     // The schema has no subscription type, so validation or planning refuses it.
-    let code = response["errors"][0]["extensions"]["code"].as_str().expect("code");
+    let code = response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .expect("code");
     assert!(
         code == "SUBSCRIPTION_NOT_SUPPORTED" || code == "GRAPHQL_VALIDATION_FAILED",
         "{code}"
@@ -130,10 +156,17 @@ fn subscriptions_are_refused_clearly() {
 fn the_parsed_document_is_available_before_planning() {
     let executor = executor();
     let parsed = executor
-        .parse("query Deep { products { reviews { author { reviews { body } } } } }", None)
+        .parse(
+            "query Deep { products { reviews { author { reviews { body } } } } }",
+            None,
+        )
         .expect("parses");
     assert_eq!(parsed.document().definitions.len(), 1);
-    assert_eq!(executor.cache_stats().plans, 0, "parsing alone plans nothing");
+    assert_eq!(
+        executor.cache_stats().plans,
+        0,
+        "parsing alone plans nothing"
+    );
     let prepared = executor.plan(&parsed).expect("plans");
     assert!(prepared.query_plan().is_some());
     assert_eq!(executor.cache_stats().plans, 1);
@@ -148,7 +181,11 @@ fn documents_and_plans_are_cached() {
     let plan = |p: &Arc<executor::PreparedOperation>| {
         p.query_plan().map(|plan| plan as *const _).expect("plan")
     };
-    assert_eq!(plan(&first), plan(&second), "the second prepare reuses the plan");
+    assert_eq!(
+        plan(&first),
+        plan(&second),
+        "the second prepare reuses the plan"
+    );
     assert_eq!(executor.cache_stats().documents, 1);
 
     // A different text that normalises to the same operation shares the plan too.
@@ -198,7 +235,10 @@ async fn coerce(query: &str, variables: Value) -> Value {
     let response = executor
         .execute(&prepared, variables, http::HeaderMap::new())
         .await;
-    assert!(response.is_request_error(), "variables must be refused before execution");
+    assert!(
+        response.is_request_error(),
+        "variables must be refused before execution"
+    );
     serde_json::to_value(&response).expect("serialisable")
 }
 
@@ -252,12 +292,16 @@ async fn null_for_a_non_null_variable_is_refused() {
 #[test]
 fn construction_rejects_bad_supergraphs_and_urls() {
     let error = Executor::new("type Query {", ExecutorConfig::default()).expect_err("bad SDL");
-    assert!(matches!(error, executor::ExecutorError::SupergraphParse(_)), "{error}");
+    assert!(
+        matches!(error, executor::ExecutorError::SupergraphParse(_)),
+        "{error}"
+    );
 
     let mut config = ExecutorConfig::default();
-    config
-        .subgraph_urls
-        .insert("users".to_owned(), "https://users.internal/graphql".to_owned());
+    config.subgraph_urls.insert(
+        "users".to_owned(),
+        "https://users.internal/graphql".to_owned(),
+    );
     let error = Executor::new(&support::supergraph_sdl(), config).expect_err("https refused");
     assert!(
         matches!(&error, executor::ExecutorError::InvalidSubgraphUrl { name, .. } if name == "users"),

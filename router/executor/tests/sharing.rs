@@ -81,7 +81,10 @@ async fn identical_concurrent_queries_share_one_execution() {
     for response in &responses {
         assert_eq!(body(response), expected);
     }
-    let shared = responses.iter().filter(|r| r.stats.shared_execution).count();
+    let shared = responses
+        .iter()
+        .filter(|r| r.stats.shared_execution)
+        .count();
     assert_eq!(shared, 49);
     // Once finished, the next identical query runs afresh.
     assert_eq!(executor.in_flight(), executor::InFlightStats::default());
@@ -205,7 +208,10 @@ async fn deduplication_can_be_switched_off() {
         .map(|_| graph.spawn("{ products { id } }", json!({}), HeaderMap::new()))
         .collect();
     let products = graph.products.received.clone();
-    wait_until("every request reached products", || products.requests() == 5).await;
+    wait_until("every request reached products", || {
+        products.requests() == 5
+    })
+    .await;
     graph.products.controls.release();
     responses(tasks).await;
     assert_eq!(graph.products.received.requests(), 5);
@@ -222,7 +228,10 @@ async fn mutations_are_never_deduplicated() {
     let users = graph.users.received.clone();
     // Held at the subgraph, identical mutations are all in flight together.
     wait_until("every mutation reached users", || users.requests() == 10).await;
-    assert_eq!(graph.executor.in_flight(), executor::InFlightStats::default());
+    assert_eq!(
+        graph.executor.in_flight(),
+        executor::InFlightStats::default()
+    );
     graph.users.controls.release();
     for response in responses(tasks).await {
         assert_eq!(
@@ -237,7 +246,10 @@ async fn mutations_are_never_deduplicated() {
 async fn parallel_entity_fetches_to_one_subgraph_are_one_request() {
     let graph = TestGraph::start().await;
     let response = graph
-        .run("{ products { id reviewCount } items { id rating } }", json!({}))
+        .run(
+            "{ products { id reviewCount } items { id rating } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         body(&response),

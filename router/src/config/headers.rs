@@ -65,7 +65,12 @@ pub struct HeadersConfig {
 /// Parses one trusted-proxy entry: an address (a one-address range) or a CIDR range.
 pub fn parse_proxy(entry: &str) -> Option<ipnet::IpNet> {
     let entry = entry.trim();
-    entry.parse::<ipnet::IpNet>().ok().or_else(|| entry.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 impl HeadersConfig {

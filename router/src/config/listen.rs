@@ -48,7 +48,10 @@ impl ListenConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if self.metrics_addr.is_some_and(|m| m.port() != 0 && m == self.addr) {
+        if self
+            .metrics_addr
+            .is_some_and(|m| m.port() != 0 && m == self.addr)
+        {
             return Err(ConfigError::invalid(
                 "listen.metrics_addr",
                 "must differ from listen.addr: metrics stay off the client port",

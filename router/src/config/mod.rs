@@ -298,10 +298,7 @@ mod tests {
     }
 
     /// Production needs the secret the router sends its subgraphs.
-    const SECRET: (&str, &str) = (
-        "ROUTER_SUBGRAPH_SECRET",
-        "0123456789abcdef0123456789abcdef",
-    );
+    const SECRET: (&str, &str) = ("ROUTER_SUBGRAPH_SECRET", "0123456789abcdef0123456789abcdef");
 
     #[test]
     fn production_profile_turns_introspection_off_unless_explicit() {

@@ -85,12 +85,12 @@ impl SubgraphsConfig {
         } else {
             common::config::Profile::Dev
         };
-        common::internal::check_secret(SUBGRAPH_SECRET_ENV, secret.as_ref(), profile).map_err(
-            |e| ConfigError::Env {
+        common::internal::check_secret(SUBGRAPH_SECRET_ENV, secret.as_ref(), profile).map_err(|e| {
+            ConfigError::Env {
                 var: SUBGRAPH_SECRET_ENV.to_owned(),
                 reason: e.to_string(),
-            },
-        )
+            }
+        })
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {

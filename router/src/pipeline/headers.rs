@@ -76,7 +76,8 @@ impl HeaderRules {
             .trusted_proxies
             .iter()
             .map(|p| {
-                crate::config::headers::parse_proxy(p).ok_or_else(|| HeaderRuleError::Proxy(p.clone()))
+                crate::config::headers::parse_proxy(p)
+                    .ok_or_else(|| HeaderRuleError::Proxy(p.clone()))
             })
             .collect::<Result<_, HeaderRuleError>>()?;
         Ok(Self {
@@ -122,7 +123,9 @@ impl HeaderRules {
     /// determined from the connection's `peer` (or removes it when that is unknown). Runs on
     /// every request before anything reads the headers.
     pub fn stamp_client_ip(&self, headers: &mut HeaderMap, peer: Option<IpAddr>) {
-        let client = self.client_ip(peer, headers).and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
+        let client = self
+            .client_ip(peer, headers)
+            .and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
         headers.remove(CLIENT_IP);
         if let Some(value) = client {
             headers.insert(CLIENT_IP, value);
@@ -290,9 +293,15 @@ mod tests {
     fn x_forwarded_for_from_an_untrusted_peer_is_ignored() {
         let rules = rules_trusting(&["10.0.0.0/8"]);
         let spoofed = xff("198.51.100.23");
-        assert_eq!(rules.client_ip(ip("203.0.113.7"), &spoofed), ip("203.0.113.7"));
+        assert_eq!(
+            rules.client_ip(ip("203.0.113.7"), &spoofed),
+            ip("203.0.113.7")
+        );
         // No proxies configured: the peer, always.
-        assert_eq!(rules_trusting(&[]).client_ip(ip("10.0.0.5"), &spoofed), ip("10.0.0.5"));
+        assert_eq!(
+            rules_trusting(&[]).client_ip(ip("10.0.0.5"), &spoofed),
+            ip("10.0.0.5")
+        );
     }
 
     #[test]
@@ -302,11 +311,20 @@ mod tests {
         let chain = xff("198.51.100.23, 203.0.113.7, 192.0.2.1");
         assert_eq!(rules.client_ip(ip("10.1.2.3"), &chain), ip("203.0.113.7"));
         // Everything trusted: the left-most entry.
-        assert_eq!(rules.client_ip(ip("10.1.2.3"), &xff("10.9.9.9, 192.0.2.1")), ip("10.9.9.9"));
+        assert_eq!(
+            rules.client_ip(ip("10.1.2.3"), &xff("10.9.9.9, 192.0.2.1")),
+            ip("10.9.9.9")
+        );
         // Garbage stops the walk at the last good address.
-        assert_eq!(rules.client_ip(ip("10.1.2.3"), &xff("not-an-ip, 192.0.2.1")), ip("192.0.2.1"));
+        assert_eq!(
+            rules.client_ip(ip("10.1.2.3"), &xff("not-an-ip, 192.0.2.1")),
+            ip("192.0.2.1")
+        );
         // IPv4-mapped IPv6 peers match IPv4 ranges.
-        assert_eq!(rules.client_ip(ip("::ffff:10.1.2.3"), &xff("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(
+            rules.client_ip(ip("::ffff:10.1.2.3"), &xff("203.0.113.9")),
+            ip("203.0.113.9")
+        );
         assert_eq!(rules.client_ip(None, &chain), None);
     }
 
@@ -319,14 +337,23 @@ mod tests {
         let mut stamped = incoming.clone();
         rules.stamp_client_ip(&mut stamped, ip("203.0.113.7"));
         let out = rules.forward(&stamped, &trace);
-        assert_eq!(out.get_all(&CLIENT_IP).iter().collect::<Vec<_>>(), vec!["203.0.113.7"]);
+        assert_eq!(
+            out.get_all(&CLIENT_IP).iter().collect::<Vec<_>>(),
+            vec!["203.0.113.7"]
+        );
         let mut unknown = incoming.clone();
         rules.stamp_client_ip(&mut unknown, None);
         assert!(rules.forward(&unknown, &trace).get(&CLIENT_IP).is_none());
         // No rule may forward a client's value under that name.
-        let config = HeadersConfig { allow: vec![CLIENT_IP.as_str().to_owned()], ..HeadersConfig::default() };
+        let config = HeadersConfig {
+            allow: vec![CLIENT_IP.as_str().to_owned()],
+            ..HeadersConfig::default()
+        };
         assert!(config.validate().is_err());
-        let bad = HeadersConfig { trusted_proxies: vec!["10.0.0.0/33".into()], ..HeadersConfig::default() };
+        let bad = HeadersConfig {
+            trusted_proxies: vec!["10.0.0.0/33".into()],
+            ..HeadersConfig::default()
+        };
         assert!(bad.validate().is_err());
     }
 

@@ -209,7 +209,10 @@ async fn run(
         (status, Outcome::Rejected)
     } else if response.errors.is_empty() {
         (StatusCode::OK, Outcome::Ok)
-    } else if only_unavailable(response.data_json(), response.errors.iter().map(|e| e.code())) {
+    } else if only_unavailable(
+        response.data_json(),
+        response.errors.iter().map(|e| e.code()),
+    ) {
         (StatusCode::SERVICE_UNAVAILABLE, Outcome::Failed)
     } else {
         (StatusCode::OK, Outcome::Partial)
@@ -223,9 +226,10 @@ async fn run(
     let mut response = json_response(status, media, response.to_bytes());
     cache::apply(&mut response, cacheability, &state.vary);
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
     }
     Finished {
         kind,
@@ -241,10 +245,13 @@ const RETRY_AFTER_SECS: &str = "1";
 /// `SERVICE_UNAVAILABLE` (e.g. users refusing a login while its password queue is full):
 /// then the whole request is "try again later", and HTTP says so with 503 and
 /// `Retry-After`. Partial results keep 200.
-fn only_unavailable<'a>(data: Option<&str>, mut codes: impl Iterator<Item = Option<&'a str>>) -> bool {
-    data.is_some_and(|data| data.trim() == "null") && codes.all(|code| code == Some("SERVICE_UNAVAILABLE"))
+fn only_unavailable<'a>(
+    data: Option<&str>,
+    mut codes: impl Iterator<Item = Option<&'a str>>,
+) -> bool {
+    data.is_some_and(|data| data.trim() == "null")
+        && codes.all(|code| code == Some("SERVICE_UNAVAILABLE"))
 }
-
 
 fn kind_label(kind: OperationKind) -> &'static str {
     match kind {
@@ -338,8 +345,14 @@ mod tests {
         let shed = [Some("SERVICE_UNAVAILABLE"), Some("SERVICE_UNAVAILABLE")];
         assert!(only_unavailable(Some("null"), shed.into_iter()));
         // Partial data, or any other error among them, stays a 200 with errors.
-        assert!(!only_unavailable(Some(r#"{"me":null,"products":[]}"#), shed.into_iter()));
-        assert!(!only_unavailable(Some("null"), [Some("SERVICE_UNAVAILABLE"), Some("UNAUTHENTICATED")].into_iter()));
+        assert!(!only_unavailable(
+            Some(r#"{"me":null,"products":[]}"#),
+            shed.into_iter()
+        ));
+        assert!(!only_unavailable(
+            Some("null"),
+            [Some("SERVICE_UNAVAILABLE"), Some("UNAUTHENTICATED")].into_iter()
+        ));
         assert!(!only_unavailable(Some("null"), [None].into_iter()));
         // A request error (no data at all) is not this case.
         assert!(!only_unavailable(None, shed.into_iter()));

@@ -35,48 +35,123 @@ pub fn admin() -> users::config::BootstrapAdmin {
 
 /// (name, description, price in EUR)
 const CATALOG: &[(&str, &str, &str)] = &[
-    ("Espresso beans, 1 kg", "Dark roast, chocolate and hazelnut notes.", "24.90"),
-    ("Filter coffee, 500 g", "Light roast from Ethiopia, floral and bright.", "13.50"),
-    ("Ceramic pour-over dripper", "Fits size 02 filters.", "29.00"),
+    (
+        "Espresso beans, 1 kg",
+        "Dark roast, chocolate and hazelnut notes.",
+        "24.90",
+    ),
+    (
+        "Filter coffee, 500 g",
+        "Light roast from Ethiopia, floral and bright.",
+        "13.50",
+    ),
+    (
+        "Ceramic pour-over dripper",
+        "Fits size 02 filters.",
+        "29.00",
+    ),
     ("Paper filters, 100 pcs", "Unbleached, size 02.", "4.95"),
-    ("Burr grinder", "Hand grinder with steel burrs and 40 settings.", "89.00"),
-    ("Gooseneck kettle", "1 litre, stainless steel, built-in thermometer.", "54.00"),
+    (
+        "Burr grinder",
+        "Hand grinder with steel burrs and 40 settings.",
+        "89.00",
+    ),
+    (
+        "Gooseneck kettle",
+        "1 litre, stainless steel, built-in thermometer.",
+        "54.00",
+    ),
     ("Digital scale", "0.1 g resolution with timer.", "32.50"),
     ("Milk frothing jug", "600 ml, stainless steel.", "18.90"),
-    ("Double-walled glass, set of 2", "250 ml, heat resistant.", "21.00"),
-    ("Travel mug", "Vacuum insulated, 350 ml, leak-proof lid.", "27.00"),
-    ("Cold brew bottle", "1 litre with a fine mesh filter.", "25.00"),
+    (
+        "Double-walled glass, set of 2",
+        "250 ml, heat resistant.",
+        "21.00",
+    ),
+    (
+        "Travel mug",
+        "Vacuum insulated, 350 ml, leak-proof lid.",
+        "27.00",
+    ),
+    (
+        "Cold brew bottle",
+        "1 litre with a fine mesh filter.",
+        "25.00",
+    ),
     ("Moka pot, 6 cups", "Aluminium stove-top brewer.", "35.00"),
     ("French press", "Borosilicate glass, 1 litre.", "31.00"),
     ("Espresso cups, set of 4", "Porcelain, 80 ml.", "26.00"),
-    ("Cappuccino cups, set of 2", "Porcelain, 180 ml with saucers.", "22.00"),
+    (
+        "Cappuccino cups, set of 2",
+        "Porcelain, 180 ml with saucers.",
+        "22.00",
+    ),
     ("Knock box", "For spent espresso pucks.", "19.50"),
-    ("Tamper, 58 mm", "Stainless steel base, walnut handle.", "34.00"),
+    (
+        "Tamper, 58 mm",
+        "Stainless steel base, walnut handle.",
+        "34.00",
+    ),
     ("Descaling tablets", "Citric-acid based, 12 pcs.", "9.90"),
-    ("Cleaning brush set", "For grinders and group heads.", "12.00"),
+    (
+        "Cleaning brush set",
+        "For grinders and group heads.",
+        "12.00",
+    ),
     ("Green tea, 100 g", "Sencha from Shizuoka.", "14.00"),
     ("Black tea, 250 g", "Assam second flush.", "11.50"),
-    ("Chai spice mix, 150 g", "Cardamom, cinnamon, ginger, clove.", "8.90"),
+    (
+        "Chai spice mix, 150 g",
+        "Cardamom, cinnamon, ginger, clove.",
+        "8.90",
+    ),
     ("Hot chocolate, 300 g", "70 % cocoa flakes.", "12.90"),
     ("Oat milk barista, 1 l", "Foams like dairy milk.", "2.49"),
-    ("Almond biscotti, 200 g", "Baked twice, for dunking.", "6.50"),
+    (
+        "Almond biscotti, 200 g",
+        "Baked twice, for dunking.",
+        "6.50",
+    ),
     ("Coffee syrup, vanilla", "250 ml glass bottle.", "7.90"),
     ("Linen tea towel", "Natural linen, 50 × 70 cm.", "15.00"),
     ("Gift card, 25 EUR", "Delivered by email.", "25.00"),
     ("Gift card, 50 EUR", "Delivered by email.", "50.00"),
-    ("Barista course voucher", "Two hours, beginners welcome.", "79.00"),
+    (
+        "Barista course voucher",
+        "Two hours, beginners welcome.",
+        "79.00",
+    ),
 ];
 
-async fn graphql(http: &reqwest::Client, url: &str, query: &str, variables: Value, bearer: Option<&str>) -> anyhow::Result<Value> {
-    let mut req = http.post(url).json(&json!({ "query": query, "variables": variables }));
+async fn graphql(
+    http: &reqwest::Client,
+    url: &str,
+    query: &str,
+    variables: Value,
+    bearer: Option<&str>,
+) -> anyhow::Result<Value> {
+    let mut req = http
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = bearer {
         req = req.bearer_auth(token);
     }
-    let resp: Value = req.send().await.context("calling the router")?.json().await.context("reading the response")?;
+    let resp: Value = req
+        .send()
+        .await
+        .context("calling the router")?
+        .json()
+        .await
+        .context("reading the response")?;
     Ok(resp)
 }
 
-async fn login(http: &reqwest::Client, url: &str, email: &str, password: &str) -> anyhow::Result<String> {
+async fn login(
+    http: &reqwest::Client,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
     let resp = graphql(
         http,
         url,
@@ -106,13 +181,25 @@ pub async fn load(stack: &Stack) -> anyhow::Result<DemoAccounts> {
     .await?;
     let conflict = registered["errors"][0]["extensions"]["code"] == "CONFLICT";
     if registered["data"]["register"].is_null() && !conflict {
-        bail!("registering the demo customer failed: {}", registered["errors"]);
+        bail!(
+            "registering the demo customer failed: {}",
+            registered["errors"]
+        );
     }
     login(&http, &url, CUSTOMER_EMAIL, CUSTOMER_PASSWORD).await?;
 
     let admin = login(&http, &url, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
-    let existing = graphql(&http, &url, "{ products(first: 1) { totalCount } }", json!({}), None).await?;
-    let count = existing["data"]["products"]["totalCount"].as_u64().context("counting products")?;
+    let existing = graphql(
+        &http,
+        &url,
+        "{ products(first: 1) { totalCount } }",
+        json!({}),
+        None,
+    )
+    .await?;
+    let count = existing["data"]["products"]["totalCount"]
+        .as_u64()
+        .context("counting products")?;
     let mut created = 0;
     if count == 0 {
         for (name, description, price) in CATALOG {

@@ -34,7 +34,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { demo: false, project_dir: PathBuf::from("."), ephemeral_ports: false }
+        Self {
+            demo: false,
+            project_dir: PathBuf::from("."),
+            ephemeral_ports: false,
+        }
     }
 }
 
@@ -83,15 +87,39 @@ impl Stack {
     /// Stops the orders service and starts it again on the same address with a fresh
     /// configuration from `env` (what a crash and restart of one replica looks like).
     pub async fn restart_orders(self, env: &Env) -> anyhow::Result<Self> {
-        let Stack { router, users, products, orders, payments, bus, verifier, demo } = self;
+        let Stack {
+            router,
+            users,
+            products,
+            orders,
+            payments,
+            bus,
+            verifier,
+            demo,
+        } = self;
         let addr = orders.addr;
         orders.stop().await;
         let mut config = orders::config::Config::from_env(env)?;
         config.addr = addr;
-        let orders = orders::start(config, orders::Deps { bus: bus.clone(), verifier: verifier.clone() })
-            .await
-            .context("restarting orders")?;
-        Ok(Stack { router, users, products, orders, payments, bus, verifier, demo })
+        let orders = orders::start(
+            config,
+            orders::Deps {
+                bus: bus.clone(),
+                verifier: verifier.clone(),
+            },
+        )
+        .await
+        .context("restarting orders")?;
+        Ok(Stack {
+            router,
+            users,
+            products,
+            orders,
+            payments,
+            bus,
+            verifier,
+            demo,
+        })
     }
 
     /// Stops the router first (no new work), then the services that emit events, so their
@@ -121,7 +149,11 @@ pub fn router_banner(router: &router::RunningRouter) -> Vec<String> {
 }
 
 fn ephemeral(addr: SocketAddr, on: bool) -> SocketAddr {
-    if on { SocketAddr::new(addr.ip(), 0) } else { addr }
+    if on {
+        SocketAddr::new(addr.ip(), 0)
+    } else {
+        addr
+    }
 }
 
 /// Starts users, products, orders, payments and the router, in that order (each later one
@@ -136,61 +168,106 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
     // Payments' settings are checked before anything starts: a refused provider (the sandbox
     // under a production router, Stripe without its keys) leaves nothing running.
     // Stripe keys in the environment mean Stripe; otherwise the launcher's default is the sandbox.
-    let default_provider = if env.get("STRIPE_SECRET_KEY").is_some() || env.get("STRIPE_SECRET_KEY_FILE").is_some() {
-        payments::config::DefaultProvider::Stripe
-    } else {
-        payments::config::DefaultProvider::Sandbox
-    };
-    let mut payments_config = payments::config::Config::from_env_with(env, default_provider, host_profile)?;
+    let default_provider =
+        if env.get("STRIPE_SECRET_KEY").is_some() || env.get("STRIPE_SECRET_KEY_FILE").is_some() {
+            payments::config::DefaultProvider::Stripe
+        } else {
+            payments::config::DefaultProvider::Sandbox
+        };
+    let mut payments_config =
+        payments::config::Config::from_env_with(env, default_provider, host_profile)?;
     let bus_config = common::config::BusConfig::from_env(env)?;
-    let bus = common::bus::connect(&bus_config).await.context("connecting to the event bus")?;
+    let bus = common::bus::connect(&bus_config)
+        .await
+        .context("connecting to the event bus")?;
 
     let mut users_config = users::config::Config::from_env(env)?;
     users_config.addr = ephemeral(users_config.addr, options.ephemeral_ports);
     if options.demo && users_config.bootstrap_admin.is_none() {
         users_config.bootstrap_admin = Some(demo::admin());
     }
-    let users = users::start(users_config, users::Deps::default()).await.context("starting users")?;
+    let users = users::start(users_config, users::Deps::default())
+        .await
+        .context("starting users")?;
     let jwks_url = format!("http://{}/.well-known/jwks.json", users.addr);
     let policy = common::auth::TokenPolicy::from_env(env)?;
     let verifier = Arc::new(JwksVerifier::remote(jwks_url.clone(), policy));
 
     let mut products_config = products::config::Config::from_env(env)?;
     products_config.addr = ephemeral(products_config.addr, options.ephemeral_ports);
-    let products = products::start(products_config, products::Deps { bus: bus.clone(), verifier: verifier.clone() })
-        .await
-        .context("starting products")?;
+    let products = products::start(
+        products_config,
+        products::Deps {
+            bus: bus.clone(),
+            verifier: verifier.clone(),
+        },
+    )
+    .await
+    .context("starting products")?;
 
     let mut orders_config = orders::config::Config::from_env(env)?;
     orders_config.addr = ephemeral(orders_config.addr, options.ephemeral_ports);
-    let orders = orders::start(orders_config, orders::Deps { bus: bus.clone(), verifier: verifier.clone() })
-        .await
-        .context("starting orders")?;
+    let orders = orders::start(
+        orders_config,
+        orders::Deps {
+            bus: bus.clone(),
+            verifier: verifier.clone(),
+        },
+    )
+    .await
+    .context("starting orders")?;
 
     payments_config.addr = ephemeral(payments_config.addr, options.ephemeral_ports);
     payments_config.webhook_addr = ephemeral(payments_config.webhook_addr, options.ephemeral_ports);
     let subgraph_secret = payments_config.internal.subgraph_secret.clone();
-    let payments = payments::start(payments_config, payments::Deps { bus: bus.clone(), verifier: verifier.clone() })
-        .await
-        .context("starting payments")?;
+    let payments = payments::start(
+        payments_config,
+        payments::Deps {
+            bus: bus.clone(),
+            verifier: verifier.clone(),
+        },
+    )
+    .await
+    .context("starting payments")?;
 
     router_config.listen.addr = ephemeral(router_config.listen.addr, options.ephemeral_ports);
     // The subgraphs read SUBGRAPH_SHARED_SECRET; in one process the router sends that one.
     if router_config.subgraphs.shared_secret.is_none() {
-        router_config.subgraphs.shared_secret = subgraph_secret.map(|s| router::config::Secret::new(s.expose()));
+        router_config.subgraphs.shared_secret =
+            subgraph_secret.map(|s| router::config::Secret::new(s.expose()));
     }
     router_config.supergraph.compose_from = Some(options.project_dir.join("supergraph.yaml"));
     router_config.supergraph.path = options.project_dir.join("schema/supergraph.graphql");
     if router_config.graphiql.assets_dir.is_relative() {
-        router_config.graphiql.assets_dir = options.project_dir.join(&router_config.graphiql.assets_dir);
+        router_config.graphiql.assets_dir =
+            options.project_dir.join(&router_config.graphiql.assets_dir);
     }
     router_config.auth.jwks_url = jwks_url;
-    for (name, addr) in [("products", products.addr), ("orders", orders.addr), ("payments", payments.addr), ("users", users.addr)] {
-        router_config.subgraphs.urls.insert(name.to_owned(), format!("http://{addr}/graphql"));
+    for (name, addr) in [
+        ("products", products.addr),
+        ("orders", orders.addr),
+        ("payments", payments.addr),
+        ("users", users.addr),
+    ] {
+        router_config
+            .subgraphs
+            .urls
+            .insert(name.to_owned(), format!("http://{addr}/graphql"));
     }
-    let router = router::spawn(router_config).await.context("starting the router")?;
+    let router = router::spawn(router_config)
+        .await
+        .context("starting the router")?;
 
-    let mut stack = Stack { router, users, products, orders, payments, bus, verifier, demo: None };
+    let mut stack = Stack {
+        router,
+        users,
+        products,
+        orders,
+        payments,
+        bus,
+        verifier,
+        demo: None,
+    };
     if options.demo {
         stack.demo = Some(demo::load(&stack).await.context("loading demo data")?);
     }

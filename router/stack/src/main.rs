@@ -46,14 +46,29 @@ async fn main() -> anyhow::Result<()> {
     println!("  products           http://{}/graphql", urls.products);
     println!("  orders             http://{}/graphql", urls.orders);
     println!("  payments           http://{}/graphql", urls.payments);
-    println!("  payments webhook   http://{}/webhooks/stripe  (and the sandbox pages)", urls.payments_webhook);
-    println!("  users              http://{}/graphql  (keys: /.well-known/jwks.json)", urls.users);
+    println!(
+        "  payments webhook   http://{}/webhooks/stripe  (and the sandbox pages)",
+        urls.payments_webhook
+    );
+    println!(
+        "  users              http://{}/graphql  (keys: /.well-known/jwks.json)",
+        urls.users
+    );
     println!("  event bus          {}", stack.bus.kind());
     if let Some(demo) = &stack.demo {
         println!();
-        println!("  demo admin         {} / {}", demo.admin_email, demo.admin_password);
-        println!("  demo customer      {} / {}", demo.customer_email, demo.customer_password);
-        println!("  demo catalog       {} products created", demo.products_created);
+        println!(
+            "  demo admin         {} / {}",
+            demo.admin_email, demo.admin_password
+        );
+        println!(
+            "  demo customer      {} / {}",
+            demo.customer_email, demo.customer_password
+        );
+        println!(
+            "  demo catalog       {} products created",
+            demo.products_created
+        );
     }
     println!();
     println!("  Ctrl-C stops everything (in-flight requests finish, outboxes drain).");

@@ -29,9 +29,18 @@ fn environments() -> [Vec<(&'static str, String)>; 2] {
         ("DATABASE_URL", "postgres://db/x".to_owned()),
         ("NATS_URL", "nats://127.0.0.1:4222".to_owned()),
         ("MONGODB_URL", "mongodb://127.0.0.1:27018".to_owned()),
-        ("JWT_SIGNING_KEYS", common::auth::SigningKey::generate().to_pem()),
-        ("USERS_BOOTSTRAP_ADMIN_EMAIL", "admin@example.com".to_owned()),
-        ("USERS_BOOTSTRAP_ADMIN_PASSWORD", "a long enough password".to_owned()),
+        (
+            "JWT_SIGNING_KEYS",
+            common::auth::SigningKey::generate().to_pem(),
+        ),
+        (
+            "USERS_BOOTSTRAP_ADMIN_EMAIL",
+            "admin@example.com".to_owned(),
+        ),
+        (
+            "USERS_BOOTSTRAP_ADMIN_PASSWORD",
+            "a long enough password".to_owned(),
+        ),
         ("STRIPE_SECRET_KEY", "sk_test_x".to_owned()),
         ("STRIPE_WEBHOOK_SECRETS", "whsec_x".to_owned()),
     ];
@@ -50,12 +59,34 @@ fn the_service_list_is_what_the_services_read() {
         let mut add = |service: &'static str, names: BTreeSet<String>| {
             read.entry(service).or_default().extend(names);
         };
-        add("products", names_read(&env, |e| drop(products::config::Config::from_env(e).expect("products config"))));
-        add("orders", names_read(&env, |e| drop(orders::config::Config::from_env(e).expect("orders config"))));
-        add("payments", names_read(&env, |e| drop(payments::config::Config::from_env(e).expect("payments config"))));
-        add("users", names_read(&env, |e| drop(users::config::Config::from_env(e).expect("users config"))));
+        add(
+            "products",
+            names_read(&env, |e| {
+                drop(products::config::Config::from_env(e).expect("products config"))
+            }),
+        );
+        add(
+            "orders",
+            names_read(&env, |e| {
+                drop(orders::config::Config::from_env(e).expect("orders config"))
+            }),
+        );
+        add(
+            "payments",
+            names_read(&env, |e| {
+                drop(payments::config::Config::from_env(e).expect("payments config"))
+            }),
+        );
+        add(
+            "users",
+            names_read(&env, |e| {
+                drop(users::config::Config::from_env(e).expect("users config"))
+            }),
+        );
         // The launcher reads the bus settings once for all four.
-        let bus = names_read(&env, |e| drop(common::config::BusConfig::from_env(e).expect("bus config")));
+        let bus = names_read(&env, |e| {
+            drop(common::config::BusConfig::from_env(e).expect("bus config"))
+        });
         for service in ["products", "orders", "payments", "users"] {
             add(service, bus.clone());
         }
@@ -66,7 +97,10 @@ fn the_service_list_is_what_the_services_read() {
             listed.entry(service).or_default().insert(v.name.to_owned());
         }
     }
-    assert_eq!(read, listed, "stack::configuration::SERVICE_VARIABLES differs from what the services read");
+    assert_eq!(
+        read, listed,
+        "stack::configuration::SERVICE_VARIABLES differs from what the services read"
+    );
 }
 
 #[test]
@@ -89,6 +123,11 @@ fn the_readme_section_is_generated_from_the_lists() {
 fn the_readme_documents_every_router_variable_once() {
     let readme = std::fs::read_to_string(project_dir().join("README.md")).expect("README.md");
     for v in router::config::variables::VARIABLES {
-        assert_eq!(readme.matches(&format!("| `{}` |", v.name)).count(), 1, "{}", v.name);
+        assert_eq!(
+            readme.matches(&format!("| `{}` |", v.name)).count(),
+            1,
+            "{}",
+            v.name
+        );
     }
 }

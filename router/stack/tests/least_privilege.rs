@@ -357,7 +357,10 @@ impl Secantus {
         if let Some(mut child) = self.child.take() {
             // A clean shutdown (SIGTERM), so what it stored is on disk for the restart.
             let pid = child.id().expect("secantusdb runs").to_string();
-            let stopped = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await;
+            let stopped = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .await;
             assert!(stopped.is_ok_and(|s| s.success()), "signalling secantusdb");
             child.wait().await.expect("secantusdb stops");
         }

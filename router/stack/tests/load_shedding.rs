@@ -4,9 +4,9 @@
 mod support;
 
 use common::config::Env;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use stack::Options;
-use support::{project_dir, Shopper};
+use support::{Shopper, project_dir};
 
 #[tokio::test]
 async fn a_login_flood_is_answered_503_with_retry_after_through_the_router() {

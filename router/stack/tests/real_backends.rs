@@ -19,7 +19,8 @@ use support::{Shopper, project_dir};
 use uuid::Uuid;
 
 fn mongo_url() -> String {
-    std::env::var("TEST_MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
+    std::env::var("TEST_MONGODB_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
 }
 
 struct Backends {
@@ -58,25 +59,45 @@ impl Backends {
             ("PAYMENTS_PROVIDER", "stripe".to_owned()),
             ("STRIPE_SECRET_KEY", "sk_test_e2e".to_owned()),
             // Every subgraph answers only the router, which sends this secret.
-            ("SUBGRAPH_SHARED_SECRET", "e2e-router-secret-0123456789abcdef".to_owned()),
+            (
+                "SUBGRAPH_SHARED_SECRET",
+                "e2e-router-secret-0123456789abcdef".to_owned(),
+            ),
             ("STRIPE_API_BASE", self.stripe.url.clone()),
             ("STRIPE_WEBHOOK_SECRETS", WEBHOOK_SECRET.to_owned()),
-            ("CHECKOUT_SUCCESS_URL", "https://shop.example/paid".to_owned()),
-            ("CHECKOUT_CANCEL_URL", "https://shop.example/cart".to_owned()),
+            (
+                "CHECKOUT_SUCCESS_URL",
+                "https://shop.example/paid".to_owned(),
+            ),
+            (
+                "CHECKOUT_CANCEL_URL",
+                "https://shop.example/cart".to_owned(),
+            ),
             ("DATA_DIR", self.data.path().to_string_lossy().into_owned()),
         ])
     }
 
     async fn drop_mongo(&self) {
-        let client = mongodb::Client::with_uri_str(mongo_url()).await.expect("MongoDB reachable");
-        client.database(&self.mongo_database).drop().await.expect("dropping the test database");
+        let client = mongodb::Client::with_uri_str(mongo_url())
+            .await
+            .expect("MongoDB reachable");
+        client
+            .database(&self.mongo_database)
+            .drop()
+            .await
+            .expect("dropping the test database");
     }
 
     /// Counts rows in the orders database.
     async fn orders_scalar(&self, sql: &str) -> i64 {
-        let db = Database::connect(&self.orders.url).await.expect("orders database");
+        let db = Database::connect(&self.orders.url)
+            .await
+            .expect("orders database");
         let row = db
-            .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                sql.to_owned(),
+            ))
             .await
             .expect("query")
             .expect("a row");
@@ -88,9 +109,15 @@ impl Backends {
 
 /// Logs in a new customer, orders two products and starts a Stripe checkout; returns the
 /// shopper, the order id and the Stripe session id.
-async fn shop_until_checkout(stack: &Stack, backends: &Backends, email: &str) -> (Shopper, String, String, String) {
+async fn shop_until_checkout(
+    stack: &Stack,
+    backends: &Backends,
+    email: &str,
+) -> (Shopper, String, String, String) {
     let mut shopper = Shopper::new(stack.router_url());
-    shopper.register(email, "Real Shopper", "correct horse battery staple").await;
+    shopper
+        .register(email, "Real Shopper", "correct horse battery staple")
+        .await;
     shopper.login(email, "correct horse battery staple").await;
     let picks = shopper.cheapest(2).await;
     let (order_id, total) = shopper.order(&[(&picks[0].0, 2), (&picks[1].0, 1)]).await;
@@ -104,7 +131,11 @@ async fn shop_until_checkout(stack: &Stack, backends: &Backends, email: &str) ->
     assert_eq!(sent.field("client_reference_id"), Some(order_id.as_str()));
     assert_eq!(sent.field("metadata[order_id]"), Some(order_id.as_str()));
     assert!(sent.idempotency_key.is_some(), "an idempotency key is sent");
-    let session_id = url.rsplit('/').next().expect("session id in the URL").to_owned();
+    let session_id = url
+        .rsplit('/')
+        .next()
+        .expect("session id in the URL")
+        .to_owned();
     (shopper, order_id, payment_id, session_id)
 }
 
@@ -119,14 +150,25 @@ async fn deliver_completed(stack: &Stack, session_id: &str, order_id: &str, paym
     );
     let body = event.to_string();
     let resp = reqwest::Client::new()
-        .post(format!("http://{}/webhooks/stripe", stack.payments.webhook_addr))
+        .post(format!(
+            "http://{}/webhooks/stripe",
+            stack.payments.webhook_addr
+        ))
         .header("content-type", "application/json")
-        .header("stripe-signature", sign(&body, WEBHOOK_SECRET, chrono::Utc::now().timestamp()))
+        .header(
+            "stripe-signature",
+            sign(&body, WEBHOOK_SECRET, chrono::Utc::now().timestamp()),
+        )
         .body(body)
         .send()
         .await
         .expect("the webhook answers");
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
 }
 
 #[tokio::test]
@@ -134,16 +176,30 @@ async fn a_customer_buys_through_the_router_on_real_backends() {
     let backends = Backends::new().await;
     let bus = TestBus::nats().await;
     let env = backends.env(&nats_url(), &bus.prefix);
-    let options = Options { demo: true, project_dir: project_dir(), ephemeral_ports: true };
-    let stack = stack::start(&env, &options).await.expect("the stack starts on real backends");
+    let options = Options {
+        demo: true,
+        project_dir: project_dir(),
+        ephemeral_ports: true,
+    };
+    let stack = stack::start(&env, &options)
+        .await
+        .expect("the stack starts on real backends");
     assert_eq!(stack.bus.kind(), "nats");
 
-    let (shopper, order_id, payment_id, session_id) = shop_until_checkout(&stack, &backends, "real@shop.example").await;
-    assert_eq!(shopper.order_status(&order_id).await, ("PENDING".to_owned(), "PENDING".to_owned()));
+    let (shopper, order_id, payment_id, session_id) =
+        shop_until_checkout(&stack, &backends, "real@shop.example").await;
+    assert_eq!(
+        shopper.order_status(&order_id).await,
+        ("PENDING".to_owned(), "PENDING".to_owned())
+    );
     let lines = shopper.order_lines(&order_id).await;
     assert_eq!(lines.len(), 2);
     for (product_id, _) in &lines {
-        assert_eq!(shopper.product_sales(product_id).await.1, 0, "a pending order sells nothing");
+        assert_eq!(
+            shopper.product_sales(product_id).await.1,
+            0,
+            "a pending order sells nothing"
+        );
     }
     deliver_completed(&stack, &session_id, &order_id, &payment_id).await;
     shopper.until_paid(&order_id).await;
@@ -156,7 +212,12 @@ async fn a_customer_buys_through_the_router_on_real_backends() {
     let names = shopper.my_order_product_names().await;
     assert_eq!(names.len(), 1);
     assert_eq!(names[0].len(), 2);
-    assert_eq!(backends.orders_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'orders.paid'").await, 1);
+    assert_eq!(
+        backends
+            .orders_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'orders.paid'")
+            .await,
+        1
+    );
 
     stack.stop().await;
     backends.drop_mongo().await;
@@ -167,14 +228,24 @@ async fn the_order_ends_paid_once_when_nats_drops_and_orders_restarts() {
     let backends = Backends::new().await;
     let mut nats = NatsServer::start().await;
     let env = backends.env(&nats.url(), "fault");
-    let options = Options { demo: true, project_dir: project_dir(), ephemeral_ports: true };
-    let stack = stack::start(&env, &options).await.expect("the stack starts on real backends");
+    let options = Options {
+        demo: true,
+        project_dir: project_dir(),
+        ephemeral_ports: true,
+    };
+    let stack = stack::start(&env, &options)
+        .await
+        .expect("the stack starts on real backends");
 
-    let (shopper, order_id, payment_id, session_id) = shop_until_checkout(&stack, &backends, "fault@shop.example").await;
+    let (shopper, order_id, payment_id, session_id) =
+        shop_until_checkout(&stack, &backends, "fault@shop.example").await;
 
     // NATS goes away after checkout: the webhook still commits the payment and its event.
     nats.stop().await;
-    eventually("the bus to notice NATS is gone", || async { stack.bus.ping().await.is_err() }).await;
+    eventually("the bus to notice NATS is gone", || async {
+        stack.bus.ping().await.is_err()
+    })
+    .await;
     deliver_completed(&stack, &session_id, &order_id, &payment_id).await;
     // A second, different event for the same session must not pay the order twice.
     deliver_completed(&stack, &session_id, &order_id, &payment_id).await;
@@ -184,8 +255,17 @@ async fn the_order_ends_paid_once_when_nats_drops_and_orders_restarts() {
     nats.resume().await;
     shopper.until_paid(&order_id).await;
 
-    assert_eq!(backends.orders_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'orders.paid'").await, 1);
-    assert_eq!(backends.orders_scalar("SELECT COUNT(*) FROM inbox").await, 1, "one payment event applied");
+    assert_eq!(
+        backends
+            .orders_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'orders.paid'")
+            .await,
+        1
+    );
+    assert_eq!(
+        backends.orders_scalar("SELECT COUNT(*) FROM inbox").await,
+        1,
+        "one payment event applied"
+    );
     stack.stop().await;
     backends.drop_mongo().await;
 }

@@ -1,9 +1,9 @@
 //! The client address subgraphs receive (`x-commerce-client-ip`): always the router's own
 //! finding, `X-Forwarded-For` believed only from configured trusted proxies.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::common::{Harness, GRAPHQL_RESPONSE};
+use crate::common::{GRAPHQL_RESPONSE, Harness};
 
 const ECHO: &str = "{ ip: requestHeader(name: \"x-commerce-client-ip\") }";
 

@@ -428,7 +428,10 @@ fn compose_command_writes_and_checks_the_supergraph() {
     let api_path = dir.path().join("schema/api.graphql");
     std::fs::write(&api_path, format!("{api}\n# edited\n")).unwrap();
     let check = compose_check();
-    assert!(!check.status.success(), "a stale API schema fails the check");
+    assert!(
+        !check.status.success(),
+        "a stale API schema fails the check"
+    );
     assert!(String::from_utf8_lossy(&check.stderr).contains("api.graphql"));
     std::fs::write(&api_path, &api).unwrap();
 
@@ -489,7 +492,14 @@ async fn checked_in_api_schema_matches_composition() {
         "schema/api.graphql is stale: run `cargo run -p router -- compose`"
     );
     // What clients see: no federation machinery, nothing @inaccessible.
-    for internal in ["join__", "link__", "_Entity", "_Any", "_service", "@inaccessible"] {
+    for internal in [
+        "join__",
+        "link__",
+        "_Entity",
+        "_Any",
+        "_service",
+        "@inaccessible",
+    ] {
         assert!(!api.contains(internal), "{internal} in the API schema");
     }
     assert!(api.contains("type Query"));
@@ -552,10 +562,18 @@ async fn every_subgraph_request_carries_the_shared_secret_and_a_client_cannot_se
 
 #[test]
 fn production_refuses_to_start_without_a_subgraph_secret() {
-    let missing = router::RouterConfig::load(None, &[("ROUTER_PROFILE", "production")]).unwrap_err();
-    assert!(missing.to_string().contains("ROUTER_SUBGRAPH_SECRET"), "{missing}");
-    let short = router::RouterConfig::load(None, &[("ROUTER_SUBGRAPH_SECRET", "short")]).unwrap_err();
-    assert!(short.to_string().contains("ROUTER_SUBGRAPH_SECRET"), "{short}");
+    let missing =
+        router::RouterConfig::load(None, &[("ROUTER_PROFILE", "production")]).unwrap_err();
+    assert!(
+        missing.to_string().contains("ROUTER_SUBGRAPH_SECRET"),
+        "{missing}"
+    );
+    let short =
+        router::RouterConfig::load(None, &[("ROUTER_SUBGRAPH_SECRET", "short")]).unwrap_err();
+    assert!(
+        short.to_string().contains("ROUTER_SUBGRAPH_SECRET"),
+        "{short}"
+    );
     let ok = router::RouterConfig::load(
         None,
         &[

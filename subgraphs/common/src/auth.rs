@@ -27,11 +27,14 @@ use std::{
 
 use async_graphql::Enum;
 use base64::Engine as _;
+use futures::{
+    FutureExt as _,
+    future::{BoxFuture, Shared},
+};
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation,
     jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse},
 };
-use futures::{FutureExt as _, future::{BoxFuture, Shared}};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -117,7 +120,9 @@ pub enum AuthError {
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
-            AuthError::KeysUnavailable => ApiError::unavailable("authentication is temporarily unavailable"),
+            AuthError::KeysUnavailable => {
+                ApiError::unavailable("authentication is temporarily unavailable")
+            }
             other => ApiError::new(crate::ErrorCode::Unauthenticated, other.to_string()),
         }
     }
@@ -146,7 +151,11 @@ impl Auth {
     /// The caller if an admin; `UNAUTHENTICATED` without a valid token, `FORBIDDEN` otherwise.
     pub fn require_admin(&self) -> Result<Principal, ApiError> {
         let p = self.require_user()?;
-        if p.is_admin() { Ok(p) } else { Err(ApiError::forbidden()) }
+        if p.is_admin() {
+            Ok(p)
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 }
 
@@ -158,9 +167,14 @@ pub fn auth_from_ctx<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a Auth {
 
 /// Extracts the bearer token; `Ok(None)` when there is no header at all.
 pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthError> {
-    let Some(value) = headers.get(http::header::AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::MalformedHeader)?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(AuthError::MalformedHeader)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(AuthError::MalformedHeader);
     }
@@ -236,7 +250,9 @@ struct FetchState {
 enum NextStep {
     Wait(SharedFetch),
     /// Within the cool-down: answer from what is known.
-    Refuse { last_failed: bool },
+    Refuse {
+        last_failed: bool,
+    },
 }
 
 /// Verifies access tokens against a set of public keys.
@@ -248,8 +264,15 @@ pub struct JwksVerifier {
 
 impl fmt::Debug for JwksVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kids: Vec<String> = self.keys.read().map(|k| k.keys().cloned().collect()).unwrap_or_default();
-        f.debug_struct("JwksVerifier").field("policy", &self.policy).field("kids", &kids).finish()
+        let kids: Vec<String> = self
+            .keys
+            .read()
+            .map(|k| k.keys().cloned().collect())
+            .unwrap_or_default();
+        f.debug_struct("JwksVerifier")
+            .field("policy", &self.policy)
+            .field("kids", &kids)
+            .finish()
     }
 }
 
@@ -257,10 +280,14 @@ impl fmt::Debug for JwksVerifier {
 fn usable_keys(jwks: &JwkSet) -> HashMap<String, Arc<VerifyKey>> {
     let mut fresh = HashMap::new();
     for jwk in &jwks.keys {
-        let Some(kid) = jwk.common.key_id.clone() else { continue };
+        let Some(kid) = jwk.common.key_id.clone() else {
+            continue;
+        };
         let algorithm = match &jwk.algorithm {
             jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
-            jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(p) if p.curve == jsonwebtoken::jwk::EllipticCurve::P256 => {
+            jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(p)
+                if p.curve == jsonwebtoken::jwk::EllipticCurve::P256 =>
+            {
                 Algorithm::ES256
             }
             // Symmetric and RSA keys are never accepted, whatever a JWKS contains.
@@ -287,13 +314,21 @@ impl RemoteKeys {
     }
 
     /// Joins the running fetch, starts one, or refuses within the cool-down.
-    fn next_step(self: &Arc<Self>, keys: &Arc<RwLock<HashMap<String, Arc<VerifyKey>>>>) -> NextStep {
+    fn next_step(
+        self: &Arc<Self>,
+        keys: &Arc<RwLock<HashMap<String, Arc<VerifyKey>>>>,
+    ) -> NextStep {
         let mut state = self.lock();
         if let Some(fetch) = &state.in_flight {
             return NextStep::Wait(fetch.clone());
         }
-        if state.last_attempt.is_some_and(|t| t.elapsed() < self.cooldown) {
-            return NextStep::Refuse { last_failed: state.last_failed };
+        if state
+            .last_attempt
+            .is_some_and(|t| t.elapsed() < self.cooldown)
+        {
+            return NextStep::Refuse {
+                last_failed: state.last_failed,
+            };
         }
         state.last_attempt = Some(Instant::now());
         let (remote, keys) = (self.clone(), keys.clone());
@@ -301,14 +336,23 @@ impl RemoteKeys {
         // waiting for it is cancelled.
         let task = tokio::spawn(async move {
             let fetched = async {
-                let resp = remote.http.get(&remote.url).send().await.ok()?.error_for_status().ok()?;
+                let resp = remote
+                    .http
+                    .get(&remote.url)
+                    .send()
+                    .await
+                    .ok()?
+                    .error_for_status()
+                    .ok()?;
                 resp.json::<JwkSet>().await.ok()
             }
             .await;
             let ok = fetched.is_some();
             match &fetched {
                 Some(jwks) => install(&keys, jwks),
-                None => tracing::warn!(url = %remote.url, "JWKS fetch failed; keeping the cached keys"),
+                None => {
+                    tracing::warn!(url = %remote.url, "JWKS fetch failed; keeping the cached keys")
+                }
             }
             let mut state = remote.lock();
             state.last_failed = !ok;
@@ -355,7 +399,11 @@ impl JwksVerifier {
 
     /// Verifies against a fixed key set.
     pub fn from_jwks(jwks: &JwkSet, policy: TokenPolicy) -> Self {
-        let verifier = Self { policy, keys: Arc::new(RwLock::new(HashMap::new())), source: KeySource::Static };
+        let verifier = Self {
+            policy,
+            keys: Arc::new(RwLock::new(HashMap::new())),
+            source: KeySource::Static,
+        };
         install(&verifier.keys, jwks);
         verifier
     }
@@ -387,7 +435,11 @@ impl JwksVerifier {
             return Ok(key);
         }
         // Without any key, nothing can be verified: that is an outage, not a bad token.
-        if !fetched && !self.have_keys() { Err(AuthError::KeysUnavailable) } else { Err(AuthError::UnknownKey) }
+        if !fetched && !self.have_keys() {
+            Err(AuthError::KeysUnavailable)
+        } else {
+            Err(AuthError::UnknownKey)
+        }
     }
 
     /// Verifies signature, algorithm, expiry, issuer and audience, and returns the caller.
@@ -407,19 +459,22 @@ impl JwksVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = self.policy.leeway.as_secs();
         validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<TimedClaims>(token, &key.key, &validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind as K;
-            match e.kind() {
-                K::ExpiredSignature => AuthError::Expired,
-                K::ImmatureSignature => AuthError::NotYetValid,
-                K::InvalidIssuer => AuthError::WrongIssuer,
-                K::InvalidAudience => AuthError::WrongAudience,
-                K::InvalidSignature => AuthError::InvalidSignature,
-                K::InvalidAlgorithm => AuthError::UnsupportedAlgorithm,
-                _ => AuthError::Malformed,
-            }
-        })?;
-        let latest = chrono::Utc::now().timestamp().saturating_add(i64::try_from(self.policy.leeway.as_secs()).unwrap_or(i64::MAX));
+        let data =
+            jsonwebtoken::decode::<TimedClaims>(token, &key.key, &validation).map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                match e.kind() {
+                    K::ExpiredSignature => AuthError::Expired,
+                    K::ImmatureSignature => AuthError::NotYetValid,
+                    K::InvalidIssuer => AuthError::WrongIssuer,
+                    K::InvalidAudience => AuthError::WrongAudience,
+                    K::InvalidSignature => AuthError::InvalidSignature,
+                    K::InvalidAlgorithm => AuthError::UnsupportedAlgorithm,
+                    _ => AuthError::Malformed,
+                }
+            })?;
+        let latest = chrono::Utc::now()
+            .timestamp()
+            .saturating_add(i64::try_from(self.policy.leeway.as_secs()).unwrap_or(i64::MAX));
         if data.claims.nbf.is_some_and(|nbf| nbf > latest) {
             return Err(AuthError::NotYetValid);
         }
@@ -427,7 +482,10 @@ impl JwksVerifier {
             return Err(AuthError::IssuedInFuture);
         }
         let user_id = Uuid::parse_str(&data.claims.claims.sub).map_err(|_| AuthError::Malformed)?;
-        Ok(Principal { user_id, role: data.claims.claims.role })
+        Ok(Principal {
+            user_id,
+            role: data.claims.claims.role,
+        })
     }
 
     /// Turns an optional `Authorization` header into an [`Auth`] for the GraphQL context.
@@ -452,8 +510,9 @@ pub enum KeyError {
 }
 
 /// The DER prefix of a PKCS#8 v1 Ed25519 private key (RFC 8410); the 32-byte seed follows.
-const ED25519_PKCS8_PREFIX: [u8; 16] =
-    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+const ED25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 /// An Ed25519 key that signs access tokens, identified by its `kid`.
 #[derive(Clone)]
@@ -465,7 +524,9 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -476,7 +537,11 @@ impl SigningKey {
         let mut der = ED25519_PKCS8_PREFIX.to_vec();
         der.extend_from_slice(&seed);
         let kid = Self::kid_for(&der);
-        Self { kid, encoding: EncodingKey::from_ed_der(&der), pkcs8_der: der }
+        Self {
+            kid,
+            encoding: EncodingKey::from_ed_der(&der),
+            pkcs8_der: der,
+        }
     }
 
     /// Loads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), as `openssl genpkey -algorithm ed25519` writes.
@@ -486,12 +551,18 @@ impl SigningKey {
             .map(str::trim)
             .filter(|l| !l.starts_with("-----") && !l.is_empty())
             .collect();
-        let der = base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| KeyError::InvalidPem)?;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| KeyError::InvalidPem)?;
         if der.len() != 48 || der[..16] != ED25519_PKCS8_PREFIX {
             return Err(KeyError::InvalidPem);
         }
         let kid = Self::kid_for(&der);
-        Ok(Self { kid, encoding: EncodingKey::from_ed_der(&der), pkcs8_der: der })
+        Ok(Self {
+            kid,
+            encoding: EncodingKey::from_ed_der(&der),
+            pkcs8_der: der,
+        })
     }
 
     pub fn to_pem(&self) -> String {
@@ -512,7 +583,8 @@ impl SigningKey {
 
     /// The public half as a JWK with `kid`, `alg` and `use`.
     pub fn public_jwk(&self) -> Result<Jwk, KeyError> {
-        let mut jwk = Jwk::from_encoding_key(&self.encoding, Algorithm::EdDSA).map_err(|e| KeyError::Signing(e.to_string()))?;
+        let mut jwk = Jwk::from_encoding_key(&self.encoding, Algorithm::EdDSA)
+            .map_err(|e| KeyError::Signing(e.to_string()))?;
         jwk.common.key_id = Some(self.kid.clone());
         jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
@@ -522,13 +594,19 @@ impl SigningKey {
     pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| KeyError::Signing(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .map_err(|e| KeyError::Signing(e.to_string()))
     }
 }
 
 /// The JWKS publishing the public halves of `keys`.
 pub fn jwks_of<'a>(keys: impl IntoIterator<Item = &'a SigningKey>) -> Result<JwkSet, KeyError> {
-    Ok(JwkSet { keys: keys.into_iter().map(SigningKey::public_jwk).collect::<Result<_, _>>()? })
+    Ok(JwkSet {
+        keys: keys
+            .into_iter()
+            .map(SigningKey::public_jwk)
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 /// Claims for a new access token, valid for `ttl` from now.
@@ -556,7 +634,12 @@ mod tests {
     }
 
     fn token(key: &SigningKey, f: impl FnOnce(&mut Claims)) -> String {
-        let mut claims = new_claims(&TokenPolicy::default(), Uuid::now_v7(), Role::Customer, Duration::from_secs(60));
+        let mut claims = new_claims(
+            &TokenPolicy::default(),
+            Uuid::now_v7(),
+            Role::Customer,
+            Duration::from_secs(60),
+        );
         f(&mut claims);
         key.sign(&claims).unwrap()
     }
@@ -569,7 +652,13 @@ mod tests {
             c.sub = user.to_string();
             c.role = Role::Admin;
         });
-        assert_eq!(verifier.verify(&t).await.unwrap(), Principal { user_id: user, role: Role::Admin });
+        assert_eq!(
+            verifier.verify(&t).await.unwrap(),
+            Principal {
+                user_id: user,
+                role: Role::Admin
+            }
+        );
     }
 
     #[tokio::test]
@@ -578,15 +667,27 @@ mod tests {
         let expired = token(&key, |c| c.exp = chrono::Utc::now().timestamp() - 3600);
         assert_eq!(verifier.verify(&expired).await, Err(AuthError::Expired));
         let other_iss = token(&key, |c| c.iss = "someone-else".into());
-        assert_eq!(verifier.verify(&other_iss).await, Err(AuthError::WrongIssuer));
+        assert_eq!(
+            verifier.verify(&other_iss).await,
+            Err(AuthError::WrongIssuer)
+        );
         let other_aud = token(&key, |c| c.aud = "another-api".into());
-        assert_eq!(verifier.verify(&other_aud).await, Err(AuthError::WrongAudience));
+        assert_eq!(
+            verifier.verify(&other_aud).await,
+            Err(AuthError::WrongAudience)
+        );
         let stranger = SigningKey::generate();
-        assert_eq!(verifier.verify(&token(&stranger, |_| {})).await, Err(AuthError::UnknownKey));
+        assert_eq!(
+            verifier.verify(&token(&stranger, |_| {})).await,
+            Err(AuthError::UnknownKey)
+        );
         // A stranger's signature under a trusted kid.
         let mut forged = token(&stranger, |_| {});
         forged = forged.replacen(&base64_header(stranger.kid()), &base64_header(key.kid()), 1);
-        assert!(matches!(verifier.verify(&forged).await, Err(AuthError::InvalidSignature | AuthError::Malformed)));
+        assert!(matches!(
+            verifier.verify(&forged).await,
+            Err(AuthError::InvalidSignature | AuthError::Malformed)
+        ));
     }
 
     /// Signs arbitrary claims (for claims [`Claims`] has no field for).
@@ -597,7 +698,12 @@ mod tests {
     }
 
     fn json_claims(key: &SigningKey, f: impl FnOnce(&mut serde_json::Value)) -> String {
-        let claims = new_claims(&TokenPolicy::default(), Uuid::now_v7(), Role::Customer, Duration::from_secs(3600));
+        let claims = new_claims(
+            &TokenPolicy::default(),
+            Uuid::now_v7(),
+            Role::Customer,
+            Duration::from_secs(3600),
+        );
         let mut value = serde_json::to_value(claims).unwrap();
         f(&mut value);
         sign_json(key, &value)
@@ -611,7 +717,10 @@ mod tests {
         let not_yet = json_claims(&key, |c| c["nbf"] = (now + 600).into());
         assert_eq!(verifier.verify(&not_yet).await, Err(AuthError::NotYetValid));
         let from_the_future = token(&key, |c| c.iat = now + 600);
-        assert_eq!(verifier.verify(&from_the_future).await, Err(AuthError::IssuedInFuture));
+        assert_eq!(
+            verifier.verify(&from_the_future).await,
+            Err(AuthError::IssuedInFuture)
+        );
         // Within the leeway, and in the past, both are fine.
         let skewed = json_claims(&key, |c| {
             c["nbf"] = (now + 10).into();
@@ -621,8 +730,14 @@ mod tests {
         let started = json_claims(&key, |c| c["nbf"] = (now - 60).into());
         assert!(verifier.verify(&started).await.is_ok());
         // Both errors are UNAUTHENTICATED to clients.
-        assert_eq!(ApiError::from(AuthError::NotYetValid).code, crate::ErrorCode::Unauthenticated);
-        assert_eq!(ApiError::from(AuthError::IssuedInFuture).code, crate::ErrorCode::Unauthenticated);
+        assert_eq!(
+            ApiError::from(AuthError::NotYetValid).code,
+            crate::ErrorCode::Unauthenticated
+        );
+        assert_eq!(
+            ApiError::from(AuthError::IssuedInFuture).code,
+            crate::ErrorCode::Unauthenticated
+        );
     }
 
     fn base64_header(kid: &str) -> String {
@@ -637,11 +752,18 @@ mod tests {
         let payload = valid.split('.').nth(1).unwrap();
         let none_header = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(format!(r#"{{"alg":"none","kid":"{}"}}"#, key.kid()));
-        assert!(verifier.verify(&format!("{none_header}.{payload}.")).await.is_err());
+        assert!(
+            verifier
+                .verify(&format!("{none_header}.{payload}."))
+                .await
+                .is_err()
+        );
         let hs_header = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(format!(r#"{{"alg":"HS256","kid":"{}"}}"#, key.kid()));
         assert_eq!(
-            verifier.verify(&format!("{hs_header}.{payload}.c2ln")).await,
+            verifier
+                .verify(&format!("{hs_header}.{payload}.c2ln"))
+                .await,
             Err(AuthError::UnsupportedAlgorithm)
         );
     }
@@ -651,7 +773,10 @@ mod tests {
         let key = SigningKey::generate();
         let again = SigningKey::from_pem(&key.to_pem()).unwrap();
         assert_eq!(key.kid(), again.kid());
-        assert!(SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err());
+        assert!(
+            SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
+                .is_err()
+        );
     }
 
     #[test]
@@ -660,17 +785,32 @@ mod tests {
         assert_eq!(bearer_token(&h), Ok(None));
         h.insert(http::header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert_eq!(bearer_token(&h), Err(AuthError::MalformedHeader));
-        h.insert(http::header::AUTHORIZATION, "Bearer abc.def".parse().unwrap());
+        h.insert(
+            http::header::AUTHORIZATION,
+            "Bearer abc.def".parse().unwrap(),
+        );
         assert_eq!(bearer_token(&h), Ok(Some("abc.def")));
     }
 
     #[test]
     fn auth_roles() {
-        let customer = Auth::User(Principal { user_id: Uuid::nil(), role: Role::Customer });
-        assert_eq!(customer.require_admin().unwrap_err().code, crate::ErrorCode::Forbidden);
-        assert_eq!(Auth::Anonymous.require_user().unwrap_err().code, crate::ErrorCode::Unauthenticated);
+        let customer = Auth::User(Principal {
+            user_id: Uuid::nil(),
+            role: Role::Customer,
+        });
         assert_eq!(
-            Auth::Invalid(AuthError::Expired).require_admin().unwrap_err().code,
+            customer.require_admin().unwrap_err().code,
+            crate::ErrorCode::Forbidden
+        );
+        assert_eq!(
+            Auth::Anonymous.require_user().unwrap_err().code,
+            crate::ErrorCode::Unauthenticated
+        );
+        assert_eq!(
+            Auth::Invalid(AuthError::Expired)
+                .require_admin()
+                .unwrap_err()
+                .code,
             crate::ErrorCode::Unauthenticated
         );
     }

@@ -60,7 +60,9 @@ impl From<BusError> for crate::ApiError {
             BusError::Decode(detail) => crate::ApiError::internal(detail),
             other => {
                 tracing::warn!(error = %other, "bus call failed");
-                crate::ApiError::unavailable("a service this operation depends on is unavailable; try again shortly")
+                crate::ApiError::unavailable(
+                    "a service this operation depends on is unavailable; try again shortly",
+                )
             }
         }
     }
@@ -108,7 +110,11 @@ impl DeliveryPolicy {
     /// The delay after the `attempt`-th failure.
     pub fn retry_delay(&self, attempt: u64) -> Duration {
         let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
-        self.retry_delays.get(index).or(self.retry_delays.last()).copied().unwrap_or(Duration::from_secs(1))
+        self.retry_delays
+            .get(index)
+            .or(self.retry_delays.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(1))
     }
 
     /// JetStream's `max_deliver` for this policy.
@@ -123,12 +129,17 @@ impl Default for DeliveryPolicy {
         Self {
             max_attempts: 10,
             retry_delays: (1..=10).map(redelivery_delay).collect(),
-            ack_timeouts: vec![Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(120)],
+            ack_timeouts: vec![
+                Duration::from_secs(30),
+                Duration::from_secs(60),
+                Duration::from_secs(120),
+            ],
         }
     }
 }
 
-pub type EventHandler = Arc<dyn Fn(Delivery) -> BoxFuture<'static, Result<(), HandlerError>> + Send + Sync>;
+pub type EventHandler =
+    Arc<dyn Fn(Delivery) -> BoxFuture<'static, Result<(), HandlerError>> + Send + Sync>;
 pub type RequestHandler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Bytes> + Send + Sync>;
 
 /// A durable consumer: its name (shared by all replicas, so each event goes to one of them)
@@ -154,7 +165,12 @@ pub trait EventBus: Send + Sync + 'static {
     /// Publishes an event durably; returns once the bus has stored it.
     async fn publish(&self, subject: &str, event_id: Uuid, payload: Bytes) -> Result<(), BusError>;
     /// Sends a request and waits at most `timeout` for the reply.
-    async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> Result<Bytes, BusError>;
+    async fn request(
+        &self,
+        subject: &str,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, BusError>;
     /// Answers requests on `subject`; replicas share the load.
     async fn serve(&self, subject: &str, handler: RequestHandler) -> Result<Worker, BusError>;
     /// Runs `handler` for every event on the spec's subjects, at least once each, redelivering
@@ -166,7 +182,12 @@ pub trait EventBus: Send + Sync + 'static {
     }
     /// Copies an event `consumer` gave up on to the dead-letter stream, with the reason.
     /// Without one (the in-process bus) the database record is the only copy.
-    async fn dead_letter(&self, consumer: &str, delivery: &Delivery, reason: &str) -> Result<(), BusError> {
+    async fn dead_letter(
+        &self,
+        consumer: &str,
+        delivery: &Delivery,
+        reason: &str,
+    ) -> Result<(), BusError> {
         let _ = (consumer, delivery, reason);
         Ok(())
     }
@@ -209,7 +230,9 @@ where
                 Ok(req) => f(req).await,
                 Err(e) => on_bad_request(e.to_string()),
             };
-            serde_json::to_vec(&resp).map(Bytes::from).unwrap_or_default()
+            serde_json::to_vec(&resp)
+                .map(Bytes::from)
+                .unwrap_or_default()
         })
     })
 }
@@ -269,7 +292,10 @@ pub struct NatsBus {
 
 impl std::fmt::Debug for NatsBus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NatsBus").field("prefix", &self.prefix).field("stream", &self.stream).finish()
+        f.debug_struct("NatsBus")
+            .field("prefix", &self.prefix)
+            .field("stream", &self.stream)
+            .finish()
     }
 }
 
@@ -283,8 +309,9 @@ impl NatsBus {
     /// Credentials in the URL (`nats://user:password@host:4222`, one NATS user per service)
     /// are used to log in and never appear in errors or logs.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, BusError> {
-        let addr: async_nats::ServerAddr =
-            url.parse().map_err(|_| BusError::Unavailable(format!("`{}` is not a NATS URL", redact_url(url))))?;
+        let addr: async_nats::ServerAddr = url.parse().map_err(|_| {
+            BusError::Unavailable(format!("`{}` is not a NATS URL", redact_url(url)))
+        })?;
         let mut options = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))
             .retry_on_initial_connect()
@@ -293,7 +320,10 @@ impl NatsBus {
             options = options.user_and_password(user.to_owned(), password.to_owned());
         }
         let url = &redact_url(url);
-        let client = options.connect(addr).await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let client = options
+            .connect(addr)
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
         // `retry_on_initial_connect` returns before the first connection; wait for it briefly
         // so start-up fails loudly when NATS is not there at all.
         let bus = Self::with_client(client, prefix);
@@ -314,7 +344,14 @@ impl NatsBus {
             let upper = prefix.to_ascii_uppercase().replace('-', "_");
             (format!("{upper}_EVENTS"), format!("{upper}_DEAD_LETTERS"))
         };
-        Self { client, js, prefix: prefix.to_owned(), stream, dead_letters, delivery: DeliveryPolicy::default() }
+        Self {
+            client,
+            js,
+            prefix: prefix.to_owned(),
+            stream,
+            dead_letters,
+            delivery: DeliveryPolicy::default(),
+        }
     }
 
     /// Changes the delivery budget of consumers started afterwards (tests use short ones).
@@ -334,14 +371,21 @@ impl NatsBus {
     }
 
     fn full(&self, subject: &str) -> String {
-        if self.prefix.is_empty() { subject.to_owned() } else { format!("{}.{subject}", self.prefix) }
+        if self.prefix.is_empty() {
+            subject.to_owned()
+        } else {
+            format!("{}.{subject}", self.prefix)
+        }
     }
 
     fn strip<'a>(&self, subject: &'a str) -> &'a str {
         if self.prefix.is_empty() {
             subject
         } else {
-            subject.strip_prefix(&self.prefix).and_then(|s| s.strip_prefix('.')).unwrap_or(subject)
+            subject
+                .strip_prefix(&self.prefix)
+                .and_then(|s| s.strip_prefix('.'))
+                .unwrap_or(subject)
         }
     }
 
@@ -351,7 +395,10 @@ impl NatsBus {
 
     async fn ensure_stream(&self) -> Result<(), BusError> {
         use async_nats::jetstream::stream;
-        let subjects = EVENT_DOMAINS.iter().map(|d| self.full(&format!("{d}.>"))).collect();
+        let subjects = EVENT_DOMAINS
+            .iter()
+            .map(|d| self.full(&format!("{d}.>")))
+            .collect();
         self.js
             .get_or_create_stream(stream::Config {
                 name: self.stream.clone(),
@@ -383,7 +430,10 @@ impl NatsBus {
 
     /// Removes the stream and its consumers (tests clean up after themselves with it).
     pub async fn delete_stream(&self) -> Result<(), BusError> {
-        self.js.delete_stream(&self.stream).await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        self.js
+            .delete_stream(&self.stream)
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
         let _ = self.js.delete_stream(&self.dead_letters).await;
         Ok(())
     }
@@ -450,7 +500,10 @@ impl NatsBus {
                         break;
                     }
                 };
-                let attempt = msg.info().map(|i| u64::try_from(i.delivered).unwrap_or(1)).unwrap_or(1);
+                let attempt = msg
+                    .info()
+                    .map(|i| u64::try_from(i.delivered).unwrap_or(1))
+                    .unwrap_or(1);
                 let subject = bus.strip(msg.subject.as_str()).to_owned();
                 // Belt and braces for servers that cannot filter on several subjects.
                 if !spec.subjects.iter().any(|p| subject_matches(p, &subject)) {
@@ -459,14 +512,19 @@ impl NatsBus {
                     }
                     continue;
                 }
-                let delivery = Delivery { subject, payload: msg.payload.clone(), attempt };
+                let delivery = Delivery {
+                    subject,
+                    payload: msg.payload.clone(),
+                    attempt,
+                };
                 let outcome = handler(delivery).await;
                 let ack = match outcome {
                     // Double ack: the server confirms, so a lost ack does not look like success.
                     Ok(()) => msg.double_ack().await,
                     Err(e) => {
                         tracing::warn!(durable = %spec.durable, attempt, error = %e, "event handling failed; will retry");
-                        msg.ack_with(AckKind::Nak(Some(bus.delivery.retry_delay(attempt)))).await
+                        msg.ack_with(AckKind::Nak(Some(bus.delivery.retry_delay(attempt))))
+                            .await
                     }
                 };
                 if let Err(e) = ack {
@@ -484,14 +542,25 @@ impl EventBus for NatsBus {
         use async_nats::jetstream::message::PublishMessage;
         let ack = self
             .js
-            .send_publish(self.full(subject), PublishMessage::build().payload(payload).message_id(event_id.to_string()))
+            .send_publish(
+                self.full(subject),
+                PublishMessage::build()
+                    .payload(payload)
+                    .message_id(event_id.to_string()),
+            )
             .await
             .map_err(|e| BusError::Unavailable(e.to_string()))?;
-        ack.await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        ack.await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
         Ok(())
     }
 
-    async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> Result<Bytes, BusError> {
+    async fn request(
+        &self,
+        subject: &str,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, BusError> {
         use async_nats::RequestErrorKind as K;
         let full = self.full(subject);
         match tokio::time::timeout(timeout, self.client.request(full, payload)).await {
@@ -517,13 +586,17 @@ impl EventBus for NatsBus {
         // (and recover) without waiting for the broker.
         match tokio::time::timeout(Duration::from_secs(2), self.client.flush()).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(subject, error = %e, "responder registered while NATS is unreachable"),
+            Ok(Err(e)) => {
+                tracing::warn!(subject, error = %e, "responder registered while NATS is unreachable")
+            }
             Err(_) => tracing::warn!(subject, "responder registered while NATS is unreachable"),
         }
         let client = self.client.clone();
         Ok(Worker(tokio::spawn(async move {
             while let Some(msg) = sub.next().await {
-                let Some(reply) = msg.reply.clone() else { continue };
+                let Some(reply) = msg.reply.clone() else {
+                    continue;
+                };
                 let handler = handler.clone();
                 let client = client.clone();
                 tokio::spawn(async move {
@@ -537,7 +610,13 @@ impl EventBus for NatsBus {
     }
 
     async fn consume(&self, spec: ConsumerSpec, handler: EventHandler) -> Result<Worker, BusError> {
-        let task = Self::run_consumer(self.js.clone(), self.stream.clone(), self.clone(), spec, handler);
+        let task = Self::run_consumer(
+            self.js.clone(),
+            self.stream.clone(),
+            self.clone(),
+            spec,
+            handler,
+        );
         Ok(Worker(tokio::spawn(task)))
     }
 
@@ -557,13 +636,25 @@ impl EventBus for NatsBus {
         self.delivery.clone()
     }
 
-    async fn dead_letter(&self, consumer: &str, delivery: &Delivery, reason: &str) -> Result<(), BusError> {
+    async fn dead_letter(
+        &self,
+        consumer: &str,
+        delivery: &Delivery,
+        reason: &str,
+    ) -> Result<(), BusError> {
         use async_nats::jetstream::message::PublishMessage;
         use sha2::Digest as _;
         // The same event parked twice (a redelivery after a failed park) is one message.
-        let id = format!("{consumer}:{}", hex_digest(&sha2::Sha256::digest(&delivery.payload)));
+        let id = format!(
+            "{consumer}:{}",
+            hex_digest(&sha2::Sha256::digest(&delivery.payload))
+        );
         // Header values are one line; the reason is shortened to keep the header small.
-        let reason: String = reason.chars().filter(|c| !c.is_control()).take(512).collect();
+        let reason: String = reason
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(512)
+            .collect();
         let message = PublishMessage::build()
             .payload(delivery.payload.clone())
             .message_id(id)
@@ -574,7 +665,8 @@ impl EventBus for NatsBus {
             .send_publish(self.dead_letter_subject(consumer), message)
             .await
             .map_err(|e| BusError::Unavailable(e.to_string()))?;
-        ack.await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        ack.await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
         Ok(())
     }
 }
@@ -652,10 +744,17 @@ impl EventBus for InProcessBus {
         Ok(())
     }
 
-    async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> Result<Bytes, BusError> {
+    async fn request(
+        &self,
+        subject: &str,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, BusError> {
         let handler = self.lock().responders.get(subject).cloned();
         let handler = handler.ok_or_else(|| BusError::NoResponders(subject.to_owned()))?;
-        tokio::time::timeout(timeout, handler(payload)).await.map_err(|_| BusError::Timeout(subject.to_owned()))
+        tokio::time::timeout(timeout, handler(payload))
+            .await
+            .map_err(|_| BusError::Timeout(subject.to_owned()))
     }
 
     async fn serve(&self, subject: &str, handler: RequestHandler) -> Result<Worker, BusError> {
@@ -687,7 +786,11 @@ impl EventBus for InProcessBus {
                 while let Some((subject, payload)) = bus.claim(&spec) {
                     let mut attempt = 1;
                     loop {
-                        let delivery = Delivery { subject: subject.clone(), payload: payload.clone(), attempt };
+                        let delivery = Delivery {
+                            subject: subject.clone(),
+                            payload: payload.clone(),
+                            attempt,
+                        };
                         match handler(delivery).await {
                             Ok(()) => break,
                             Err(e) if attempt >= bus.delivery.max_deliver().unsigned_abs() => {
@@ -735,7 +838,10 @@ mod tests {
 
     #[test]
     fn urls_lose_their_password_in_messages() {
-        assert_eq!(redact_url("nats://orders:s3cret@nats:4222"), "nats://orders:[redacted]@nats:4222");
+        assert_eq!(
+            redact_url("nats://orders:s3cret@nats:4222"),
+            "nats://orders:[redacted]@nats:4222"
+        );
         assert_eq!(redact_url("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
     }
 
@@ -761,14 +867,29 @@ mod tests {
                 Ok(())
             })
         });
-        let spec = ConsumerSpec { durable: "orders-payments".into(), subjects: vec!["payments.succeeded".into()] };
+        let spec = ConsumerSpec {
+            durable: "orders-payments".into(),
+            subjects: vec!["payments.succeeded".into()],
+        };
         let _a = bus.consume(spec.clone(), handler.clone()).await.unwrap();
         let _b = bus.consume(spec, handler).await.unwrap();
         let id = Uuid::now_v7();
-        bus.publish("payments.succeeded", id, Bytes::from_static(b"{}")).await.unwrap();
-        bus.publish("payments.succeeded", id, Bytes::from_static(b"{}")).await.unwrap();
-        bus.publish("payments.failed", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
-        bus.publish("payments.succeeded", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
+        bus.publish("payments.succeeded", id, Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+        bus.publish("payments.succeeded", id, Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+        bus.publish("payments.failed", Uuid::now_v7(), Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+        bus.publish(
+            "payments.succeeded",
+            Uuid::now_v7(),
+            Bytes::from_static(b"{}"),
+        )
+        .await
+        .unwrap();
         tokio::time::timeout(Duration::from_secs(5), async {
             while seen.load(Ordering::SeqCst) < 2 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
@@ -783,17 +904,29 @@ mod tests {
     #[tokio::test]
     async fn in_process_request_reply() {
         let bus = InProcessBus::new();
-        let err = bus.request("rpc.x", Bytes::new(), Duration::from_millis(50)).await.unwrap_err();
+        let err = bus
+            .request("rpc.x", Bytes::new(), Duration::from_millis(50))
+            .await
+            .unwrap_err();
         assert_eq!(err, BusError::NoResponders("rpc.x".into()));
         let worker = bus
-            .serve("rpc.x", json_handler(|n: u32| async move { n * 2 }, |_| 0u32))
+            .serve(
+                "rpc.x",
+                json_handler(|n: u32| async move { n * 2 }, |_| 0u32),
+            )
             .await
             .unwrap();
-        let doubled: u32 = request_json(&bus, "rpc.x", &21u32, Duration::from_secs(1)).await.unwrap();
+        let doubled: u32 = request_json(&bus, "rpc.x", &21u32, Duration::from_secs(1))
+            .await
+            .unwrap();
         assert_eq!(doubled, 42);
         drop(worker);
         tokio::task::yield_now().await;
         tokio::time::sleep(Duration::from_millis(10)).await;
-        assert!(bus.request("rpc.x", Bytes::new(), Duration::from_millis(50)).await.is_err());
+        assert!(
+            bus.request("rpc.x", Bytes::new(), Duration::from_millis(50))
+                .await
+                .is_err()
+        );
     }
 }

@@ -67,7 +67,10 @@ impl Env {
 
     /// Every variable name looked up so far, sorted.
     pub fn names_read(&self) -> Vec<String> {
-        self.read.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
+        self.read
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// A fixed environment, so tests do not touch global process state.
@@ -78,7 +81,12 @@ impl Env {
         V: Into<String>,
     {
         Self {
-            overrides: Some(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()),
+            overrides: Some(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            ),
             read: Default::default(),
         }
     }
@@ -89,14 +97,19 @@ impl Env {
             read.insert(name.to_owned());
         }
         let value = match &self.overrides {
-            Some(pairs) => pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            Some(pairs) => pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
             None => std::env::var(name).ok(),
         };
         value.filter(|v| !v.trim().is_empty())
     }
 
     pub fn required(&self, name: &str) -> Result<String, ConfigError> {
-        self.get(name).ok_or_else(|| ConfigError::Missing(name.to_owned()))
+        self.get(name)
+            .ok_or_else(|| ConfigError::Missing(name.to_owned()))
     }
 
     pub fn string_or(&self, name: &str, default: &str) -> String {
@@ -116,7 +129,8 @@ impl Env {
 
     /// Like [`Env::secret_var`], but a missing secret is an error naming the variable.
     pub fn required_secret(&self, name: &str) -> Result<Secret, ConfigError> {
-        self.secret_var(name)?.ok_or_else(|| ConfigError::Missing(format!("{name} (or {name}_FILE)")))
+        self.secret_var(name)?
+            .ok_or_else(|| ConfigError::Missing(format!("{name} (or {name}_FILE)")))
     }
 
     /// Parses a value with `FromStr`, falling back to `default` when unset.
@@ -136,7 +150,9 @@ impl Env {
         T: FromStr,
         T::Err: fmt::Display,
     {
-        self.get(name).map(|raw| parse_value(name, &raw)).transpose()
+        self.get(name)
+            .map(|raw| parse_value(name, &raw))
+            .transpose()
     }
 
     /// A duration written in seconds with an optional unit: `30`, `30s`, `500ms`, `15m`, `2h`, `30d`.
@@ -155,7 +171,10 @@ impl Env {
             None => Ok(default),
             Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
             Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-            Some(v) => Err(ConfigError::Invalid { name: name.to_owned(), reason: format!("`{v}` is not a boolean") }),
+            Some(v) => Err(ConfigError::Invalid {
+                name: name.to_owned(),
+                reason: format!("`{v}` is not a boolean"),
+            }),
         }
     }
 
@@ -181,14 +200,18 @@ pub fn resolve_secret(
         (Some(value), None) => Ok(Some(Secret(value))),
         (None, None) => Ok(None),
         (None, Some(path)) => {
-            let content = std::fs::read_to_string(path.trim()).map_err(|e| ConfigError::Invalid {
-                name: file_var.to_owned(),
-                reason: format!("cannot read the file it names: {}", e.kind()),
-            })?;
+            let content =
+                std::fs::read_to_string(path.trim()).map_err(|e| ConfigError::Invalid {
+                    name: file_var.to_owned(),
+                    reason: format!("cannot read the file it names: {}", e.kind()),
+                })?;
             let content = content.strip_suffix('\n').unwrap_or(&content);
             let content = content.strip_suffix('\r').unwrap_or(content);
             if content.trim().is_empty() {
-                return Err(ConfigError::Invalid { name: file_var.to_owned(), reason: "the file it names is empty".into() });
+                return Err(ConfigError::Invalid {
+                    name: file_var.to_owned(),
+                    reason: "the file it names is empty".into(),
+                });
             }
             Ok(Some(Secret(content.to_owned())))
         }
@@ -231,7 +254,10 @@ where
 {
     raw.trim()
         .parse()
-        .map_err(|e: T::Err| ConfigError::Invalid { name: name.to_owned(), reason: e.to_string() })
+        .map_err(|e: T::Err| ConfigError::Invalid {
+            name: name.to_owned(),
+            reason: e.to_string(),
+        })
 }
 
 fn parse_duration(raw: &str) -> Option<Duration> {
@@ -265,7 +291,10 @@ impl DatabaseConfig {
         let specific = format!("{}_DATABASE_URL", service.to_ascii_uppercase());
         let max_connections = env.parse_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
         if max_connections == 0 {
-            return Err(ConfigError::Invalid { name: "DATABASE_MAX_CONNECTIONS".into(), reason: "must be at least 1".into() });
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_MAX_CONNECTIONS".into(),
+                reason: "must be at least 1".into(),
+            });
         }
         // The URL carries the password, so it may come from a file like any other secret.
         let url = match env.secret_var(&specific)? {
@@ -274,18 +303,29 @@ impl DatabaseConfig {
         };
         Ok(match url {
             Some(url) => {
-                if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
+                if !(url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:"))
+                {
                     return Err(ConfigError::Invalid {
                         name: specific,
                         reason: "expected a postgres:// or sqlite: URL".into(),
                     });
                 }
                 let embedded = url.starts_with("sqlite:");
-                Self { url: Secret(url), max_connections, embedded }
+                Self {
+                    url: Secret(url),
+                    max_connections,
+                    embedded,
+                }
             }
             None => {
                 let path = env.data_dir().join(format!("{service}.sqlite"));
-                Self { url: Secret(format!("sqlite://{}?mode=rwc", path.display())), max_connections: 1, embedded: true }
+                Self {
+                    url: Secret(format!("sqlite://{}?mode=rwc", path.display())),
+                    max_connections: 1,
+                    embedded: true,
+                }
             }
         })
     }
@@ -304,8 +344,14 @@ pub struct BusConfig {
 impl BusConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let prefix = env.string_or("NATS_PREFIX", "");
-        if !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(ConfigError::Invalid { name: "NATS_PREFIX".into(), reason: "letters, digits, - and _ only".into() });
+        if !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(ConfigError::Invalid {
+                name: "NATS_PREFIX".into(),
+                reason: "letters, digits, - and _ only".into(),
+            });
         }
         Ok(Self {
             // It carries the service's NATS password, so it may come from a file too.
@@ -329,25 +375,49 @@ mod tests {
 
     #[test]
     fn parses_typed_values_and_names_the_variable() {
-        let env = Env::from_pairs([("PORT", "80x"), ("TTL", "15m"), ("ON", "yes"), ("EMPTY", " ")]);
+        let env = Env::from_pairs([
+            ("PORT", "80x"),
+            ("TTL", "15m"),
+            ("ON", "yes"),
+            ("EMPTY", " "),
+        ]);
         assert_eq!(
             env.parse_or("PORT", 1u16).unwrap_err(),
-            ConfigError::Invalid { name: "PORT".into(), reason: "invalid digit found in string".into() }
+            ConfigError::Invalid {
+                name: "PORT".into(),
+                reason: "invalid digit found in string".into()
+            }
         );
-        assert_eq!(env.duration_or("TTL", Duration::ZERO).unwrap(), Duration::from_secs(900));
+        assert_eq!(
+            env.duration_or("TTL", Duration::ZERO).unwrap(),
+            Duration::from_secs(900)
+        );
         assert!(env.bool_or("ON", false).unwrap());
-        assert_eq!(env.required("EMPTY").unwrap_err(), ConfigError::Missing("EMPTY".into()));
+        assert_eq!(
+            env.required("EMPTY").unwrap_err(),
+            ConfigError::Missing("EMPTY".into())
+        );
         assert!(env.duration_or("ON", Duration::ZERO).is_err());
         assert_eq!(env.names_read(), ["EMPTY", "ON", "PORT", "TTL"]);
     }
 
     #[test]
     fn database_defaults_to_sqlite_in_data_dir() {
-        let cfg = DatabaseConfig::from_env(&Env::from_pairs([("DATA_DIR", "/tmp/x")]), "orders").unwrap();
+        let cfg =
+            DatabaseConfig::from_env(&Env::from_pairs([("DATA_DIR", "/tmp/x")]), "orders").unwrap();
         assert!(cfg.embedded);
         assert_eq!(cfg.url.expose(), "sqlite:///tmp/x/orders.sqlite?mode=rwc");
-        let pg = Env::from_pairs([("DATABASE_URL", "postgres://a/b"), ("ORDERS_DATABASE_URL", "postgres://a/orders")]);
-        assert_eq!(DatabaseConfig::from_env(&pg, "orders").unwrap().url.expose(), "postgres://a/orders");
+        let pg = Env::from_pairs([
+            ("DATABASE_URL", "postgres://a/b"),
+            ("ORDERS_DATABASE_URL", "postgres://a/orders"),
+        ]);
+        assert_eq!(
+            DatabaseConfig::from_env(&pg, "orders")
+                .unwrap()
+                .url
+                .expose(),
+            "postgres://a/orders"
+        );
         let bad = Env::from_pairs([("DATABASE_URL", "mysql://a/b")]);
         assert!(DatabaseConfig::from_env(&bad, "orders").is_err());
     }
@@ -359,35 +429,69 @@ mod tests {
         std::fs::write(&file, "sk_live_from_file\n").unwrap();
         let path = file.display().to_string();
         let env = Env::from_pairs([("STRIPE_SECRET_KEY_FILE", path.as_str())]);
-        assert_eq!(env.secret_var("STRIPE_SECRET_KEY").unwrap().unwrap().expose(), "sk_live_from_file");
-        assert_eq!(env.required_secret("STRIPE_SECRET_KEY").unwrap().expose(), "sk_live_from_file");
+        assert_eq!(
+            env.secret_var("STRIPE_SECRET_KEY")
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "sk_live_from_file"
+        );
+        assert_eq!(
+            env.required_secret("STRIPE_SECRET_KEY").unwrap().expose(),
+            "sk_live_from_file"
+        );
 
-        let both = Env::from_pairs([("STRIPE_SECRET_KEY", "sk_env"), ("STRIPE_SECRET_KEY_FILE", path.as_str())]);
-        assert!(matches!(both.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY"));
+        let both = Env::from_pairs([
+            ("STRIPE_SECRET_KEY", "sk_env"),
+            ("STRIPE_SECRET_KEY_FILE", path.as_str()),
+        ]);
+        assert!(
+            matches!(both.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY")
+        );
 
         let missing = dir.path().join("absent").display().to_string();
         let unreadable = Env::from_pairs([("STRIPE_SECRET_KEY_FILE", missing.as_str())]);
-        assert!(matches!(unreadable.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY_FILE"));
+        assert!(
+            matches!(unreadable.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY_FILE")
+        );
 
         let blank = dir.path().join("blank");
         std::fs::write(&blank, "\n").unwrap();
         let blank = blank.display().to_string();
         let empty = Env::from_pairs([("STRIPE_SECRET_KEY_FILE", blank.as_str())]);
-        assert!(matches!(empty.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY_FILE"));
+        assert!(
+            matches!(empty.secret_var("STRIPE_SECRET_KEY"), Err(ConfigError::Invalid { name, .. }) if name == "STRIPE_SECRET_KEY_FILE")
+        );
 
-        assert_eq!(Env::default().required_secret("NOPE_UNSET_X").unwrap_err(), ConfigError::Missing("NOPE_UNSET_X (or NOPE_UNSET_X_FILE)".into()));
+        assert_eq!(
+            Env::default().required_secret("NOPE_UNSET_X").unwrap_err(),
+            ConfigError::Missing("NOPE_UNSET_X (or NOPE_UNSET_X_FILE)".into())
+        );
 
         let db = dir.path().join("db_url");
         std::fs::write(&db, "postgres://orders:pw@db/orders\n").unwrap();
         let db = db.display().to_string();
-        let cfg = DatabaseConfig::from_env(&Env::from_pairs([("ORDERS_DATABASE_URL_FILE", db.as_str())]), "orders").unwrap();
+        let cfg = DatabaseConfig::from_env(
+            &Env::from_pairs([("ORDERS_DATABASE_URL_FILE", db.as_str())]),
+            "orders",
+        )
+        .unwrap();
         assert_eq!(cfg.url.expose(), "postgres://orders:pw@db/orders");
     }
 
     #[test]
     fn profile_defaults_to_dev_and_rejects_unknown_names() {
-        assert_eq!(Profile::from_env(&Env::from_pairs([("X", "1")])).unwrap(), Profile::Dev);
-        assert!(Profile::from_env(&Env::from_pairs([("COMMERCE_PROFILE", "production")])).unwrap().is_production());
-        assert!(matches!(Profile::from_env(&Env::from_pairs([("COMMERCE_PROFILE", "staging")])), Err(ConfigError::Invalid { name, .. }) if name == "COMMERCE_PROFILE"));
+        assert_eq!(
+            Profile::from_env(&Env::from_pairs([("X", "1")])).unwrap(),
+            Profile::Dev
+        );
+        assert!(
+            Profile::from_env(&Env::from_pairs([("COMMERCE_PROFILE", "production")]))
+                .unwrap()
+                .is_production()
+        );
+        assert!(
+            matches!(Profile::from_env(&Env::from_pairs([("COMMERCE_PROFILE", "staging")])), Err(ConfigError::Invalid { name, .. }) if name == "COMMERCE_PROFILE")
+        );
     }
 }

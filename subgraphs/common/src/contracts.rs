@@ -41,7 +41,13 @@ pub struct Envelope<T> {
 impl<T> Envelope<T> {
     /// A new version-1 event with a fresh time-ordered id.
     pub fn new(event_type: &str, data: T) -> Self {
-        Self { event_id: Uuid::now_v7(), event_type: event_type.to_owned(), version: 1, occurred_at: Utc::now(), data }
+        Self {
+            event_id: Uuid::now_v7(),
+            event_type: event_type.to_owned(),
+            version: 1,
+            occurred_at: Utc::now(),
+            data,
+        }
     }
 }
 
@@ -134,7 +140,11 @@ pub struct RpcError {
 
 impl RpcError {
     pub fn bad_request(detail: String) -> Self {
-        Self { code: "BAD_USER_INPUT".into(), message: format!("malformed request: {detail}"), ids: vec![] }
+        Self {
+            code: "BAD_USER_INPUT".into(),
+            message: format!("malformed request: {detail}"),
+            ids: vec![],
+        }
     }
 }
 
@@ -144,12 +154,20 @@ impl<T> Reply<T> {
     }
 
     pub fn error(code: crate::ErrorCode, message: impl Into<String>, ids: Vec<Uuid>) -> Self {
-        Reply::Error { error: RpcError { code: code.as_str().into(), message: message.into(), ids } }
+        Reply::Error {
+            error: RpcError {
+                code: code.as_str().into(),
+                message: message.into(),
+                ids,
+            },
+        }
     }
 
     /// The reply for a request body that did not decode (for [`crate::bus::json_handler`]).
     pub fn bad_request(detail: String) -> Self {
-        Reply::Error { error: RpcError::bad_request(detail) }
+        Reply::Error {
+            error: RpcError::bad_request(detail),
+        }
     }
 }
 
@@ -197,7 +215,10 @@ mod tests {
     #[test]
     fn reply_wire_format_is_stable() {
         let ok: Reply<u8> = Reply::ok(1);
-        assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"status":"ok","value":1}"#);
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            r#"{"status":"ok","value":1}"#
+        );
         let err: Reply<u8> = Reply::error(crate::ErrorCode::NotFound, "gone", vec![Uuid::nil()]);
         assert_eq!(
             serde_json::to_string(&err).unwrap(),

@@ -27,14 +27,22 @@ impl StatementCounter {
 }
 
 /// Opens the pool, creating the SQLite file's folder if needed.
-pub async fn connect(config: &DatabaseConfig) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+pub async fn connect(
+    config: &DatabaseConfig,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     connect_url(config.url.expose(), config.max_connections).await
 }
 
-pub async fn connect_url(url: &str, max_connections: u32) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let folder = sqlite_path(url).and_then(|p| std::path::Path::new(p).parent()).filter(|d| !d.as_os_str().is_empty());
+pub async fn connect_url(
+    url: &str,
+    max_connections: u32,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let folder = sqlite_path(url)
+        .and_then(|p| std::path::Path::new(p).parent())
+        .filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = folder {
-        std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -59,7 +67,9 @@ pub async fn connect_url(url: &str, max_connections: u32) -> Result<(DatabaseCon
 
 /// The file path of a `sqlite://path?...` URL, `None` for in-memory databases.
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -70,7 +80,10 @@ mod tests {
 
     #[test]
     fn sqlite_paths() {
-        assert_eq!(sqlite_path("sqlite://data/x.sqlite?mode=rwc"), Some("data/x.sqlite"));
+        assert_eq!(
+            sqlite_path("sqlite://data/x.sqlite?mode=rwc"),
+            Some("data/x.sqlite")
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x"), None);
     }
@@ -81,7 +94,9 @@ mod tests {
         let (db, counter) = connect_url("sqlite::memory:", 1).await.unwrap();
         let before = counter.get();
         for sql in ["SELECT 1", "SELECT 2"] {
-            db.query_all_raw(Statement::from_string(DatabaseBackend::Sqlite, sql)).await.unwrap();
+            db.query_all_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+                .await
+                .unwrap();
         }
         assert_eq!(counter.get() - before, 2);
     }

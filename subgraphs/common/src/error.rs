@@ -64,11 +64,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::BadUserInput, message: message.into(), field: Some(field.into()) }
+        Self {
+            code: ErrorCode::BadUserInput,
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 
     pub fn unauthenticated() -> Self {
@@ -132,7 +140,10 @@ mod tests {
     fn bad_input_carries_code_and_field() {
         let gql: async_graphql::Error = ApiError::bad_input("price", "too many decimals").into();
         let ext = gql.extensions.expect("extensions set");
-        assert_eq!(ext.get("code"), Some(&async_graphql::Value::from("BAD_USER_INPUT")));
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
         assert_eq!(ext.get("field"), Some(&async_graphql::Value::from("price")));
         assert_eq!(gql.message, "too many decimals");
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::{ObjectType, Schema, SubscriptionType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::{Router, extract::State, http::HeaderMap, routing::on, routing::MethodFilter};
+use axum::{Router, extract::State, http::HeaderMap, routing::MethodFilter, routing::on};
 use base64::Engine as _;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -29,7 +29,14 @@ pub struct ClientIp(pub std::net::IpAddr);
 impl ClientIp {
     /// Reads [`CLIENT_IP_HEADER`]; `None` when absent or not an IP address.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        headers.get(CLIENT_IP_HEADER)?.to_str().ok()?.trim().parse().ok().map(Self)
+        headers
+            .get(CLIENT_IP_HEADER)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+            .map(Self)
     }
 }
 
@@ -40,7 +47,10 @@ struct Endpoint<Q, M, S> {
 
 impl<Q, M, S> Clone for Endpoint<Q, M, S> {
     fn clone(&self) -> Self {
-        Self { schema: self.schema.clone(), verifier: self.verifier.clone() }
+        Self {
+            schema: self.schema.clone(),
+            verifier: self.verifier.clone(),
+        }
     }
 }
 
@@ -55,14 +65,21 @@ where
     S: SubscriptionType + 'static,
 {
     Router::new()
-        .route("/graphql", on(MethodFilter::GET.or(MethodFilter::POST), execute::<Q, M, S>))
+        .route(
+            "/graphql",
+            on(MethodFilter::GET.or(MethodFilter::POST), execute::<Q, M, S>),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Outermost, so the request span (child of the caller's `traceparent`) covers it all.
         .layer(axum::middleware::from_fn(crate::telemetry::trace_request))
         .with_state(Endpoint { schema, verifier })
 }
 
-async fn execute<Q, M, S>(State(ep): State<Endpoint<Q, M, S>>, headers: HeaderMap, req: GraphQLRequest) -> axum::response::Response
+async fn execute<Q, M, S>(
+    State(ep): State<Endpoint<Q, M, S>>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> axum::response::Response
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
@@ -78,7 +95,10 @@ where
     let mut http = axum::response::IntoResponse::into_response(GraphQLResponse::from(response));
     if shed {
         *http.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
-        http.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+        http.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
     }
     http
 }
@@ -94,18 +114,24 @@ fn is_shed(response: &async_graphql::Response) -> bool {
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| {
-            e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&async_graphql::Value::from(code))
+            e.extensions.as_ref().and_then(|x| x.get("code"))
+                == Some(&async_graphql::Value::from(code))
         })
 }
 
 /// Limits every subgraph schema applies, whatever the router in front of it does.
-pub fn harden<Q, M, S>(builder: async_graphql::SchemaBuilder<Q, M, S>) -> async_graphql::SchemaBuilder<Q, M, S>
+pub fn harden<Q, M, S>(
+    builder: async_graphql::SchemaBuilder<Q, M, S>,
+) -> async_graphql::SchemaBuilder<Q, M, S>
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    builder.limit_depth(24).limit_complexity(5_000).limit_recursive_depth(24)
+    builder
+        .limit_depth(24)
+        .limit_complexity(5_000)
+        .limit_recursive_depth(24)
 }
 
 /// The schema as Federation v2 SDL, as written to `schema/<service>.graphql`.
@@ -115,7 +141,11 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    schema.sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+    schema.sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .compose_directive(),
+    )
 }
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -132,29 +162,54 @@ pub enum PageRequest {
 
 impl PageRequest {
     /// Checks `first`/`after`/`last`/`before`: not both directions, sizes within 0..=100.
-    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<Self, ApiError> {
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Self, ApiError> {
         let size = |value: i32, field: &str| -> Result<u64, ApiError> {
             u64::try_from(value)
                 .ok()
                 .filter(|v| *v <= MAX_PAGE_SIZE)
-                .ok_or_else(|| ApiError::bad_input(field, format!("`{field}` must be between 0 and {MAX_PAGE_SIZE}")))
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        field,
+                        format!("`{field}` must be between 0 and {MAX_PAGE_SIZE}"),
+                    )
+                })
         };
         match (first, last) {
-            (Some(_), Some(_)) => Err(ApiError::bad_input("last", "use either `first` or `last`, not both")),
+            (Some(_), Some(_)) => Err(ApiError::bad_input(
+                "last",
+                "use either `first` or `last`, not both",
+            )),
             (_, Some(l)) => {
                 if after.is_some() {
                     return Err(ApiError::bad_input("after", "`after` goes with `first`"));
                 }
-                Ok(Self::Backward { limit: size(l, "last")?, before })
+                Ok(Self::Backward {
+                    limit: size(l, "last")?,
+                    before,
+                })
             }
             (f, None) => {
                 if before.is_some() && f.is_none() {
-                    return Ok(Self::Backward { limit: DEFAULT_PAGE_SIZE, before });
+                    return Ok(Self::Backward {
+                        limit: DEFAULT_PAGE_SIZE,
+                        before,
+                    });
                 }
                 if before.is_some() {
                     return Err(ApiError::bad_input("before", "`before` goes with `last`"));
                 }
-                Ok(Self::Forward { limit: f.map(|f| size(f, "first")).transpose()?.unwrap_or(DEFAULT_PAGE_SIZE), after })
+                Ok(Self::Forward {
+                    limit: f
+                        .map(|f| size(f, "first"))
+                        .transpose()?
+                        .unwrap_or(DEFAULT_PAGE_SIZE),
+                    after,
+                })
             }
         }
     }
@@ -192,23 +247,55 @@ mod tests {
 
     #[test]
     fn page_rules() {
-        assert_eq!(PageRequest::new(None, None, None, None).unwrap(), PageRequest::Forward { limit: 20, after: None });
-        assert_eq!(PageRequest::new(Some(100), None, None, None).unwrap().limit(), 100);
+        assert_eq!(
+            PageRequest::new(None, None, None, None).unwrap(),
+            PageRequest::Forward {
+                limit: 20,
+                after: None
+            }
+        );
+        assert_eq!(
+            PageRequest::new(Some(100), None, None, None)
+                .unwrap()
+                .limit(),
+            100
+        );
         let too_big = PageRequest::new(Some(1000), None, None, None).unwrap_err();
         assert_eq!(too_big.field.as_deref(), Some("first"));
-        assert_eq!(PageRequest::new(Some(-1), None, None, None).unwrap_err().field.as_deref(), Some("first"));
-        assert_eq!(PageRequest::new(Some(1), None, Some(1), None).unwrap_err().field.as_deref(), Some("last"));
+        assert_eq!(
+            PageRequest::new(Some(-1), None, None, None)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            PageRequest::new(Some(1), None, Some(1), None)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("last")
+        );
         assert_eq!(
             PageRequest::new(None, None, Some(5), Some("c".into())).unwrap(),
-            PageRequest::Backward { limit: 5, before: Some("c".into()) }
+            PageRequest::Backward {
+                limit: 5,
+                before: Some("c".into())
+            }
         );
     }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let c = encode_cursor(&("name", 42));
-        assert_eq!(decode_cursor::<(String, i32)>(&c, "after").unwrap(), ("name".into(), 42));
+        assert_eq!(
+            decode_cursor::<(String, i32)>(&c, "after").unwrap(),
+            ("name".into(), 42)
+        );
         let err = decode_cursor::<(String, i32)>("%%%", "after").unwrap_err();
-        assert_eq!((err.code, err.field.as_deref()), (crate::ErrorCode::BadUserInput, Some("after")));
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (crate::ErrorCode::BadUserInput, Some("after"))
+        );
     }
 }

@@ -59,12 +59,16 @@ pub fn routes(checks: Vec<Arc<dyn ReadinessCheck>>) -> Router {
     Router::new()
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/ready", get(ready))
-        .with_state(Probes { checks: Arc::new(checks) })
+        .with_state(Probes {
+            checks: Arc::new(checks),
+        })
 }
 
 /// `GET /metrics` alone, for the internal listener.
 pub fn metrics_routes(registry: Arc<Registry>) -> Router {
-    Router::new().route("/metrics", get(metrics)).with_state(registry)
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(registry)
 }
 
 /// Serves `/metrics` on `addr` until `shutdown`; `None` serves nothing (metrics off).
@@ -85,7 +89,9 @@ pub async fn serve_metrics(
 
 async fn ready(State(p): State<Probes>) -> impl IntoResponse {
     let results = futures::future::join_all(p.checks.iter().map(|c| async move {
-        let outcome = tokio::time::timeout(Duration::from_secs(2), c.check()).await.unwrap_or(Err("timeout".into()));
+        let outcome = tokio::time::timeout(Duration::from_secs(2), c.check())
+            .await
+            .unwrap_or(Err("timeout".into()));
         (c.name().to_owned(), outcome)
     }))
     .await;
@@ -94,8 +100,15 @@ async fn ready(State(p): State<Probes>) -> impl IntoResponse {
         .into_iter()
         .map(|(name, r)| (name, json!(r.err().unwrap_or_else(|| "ok".into()))))
         .collect();
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "status": if ok { "ready" } else { "not ready" }, "checks": detail })))
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "status": if ok { "ready" } else { "not ready" }, "checks": detail })),
+    )
 }
 
 async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
@@ -103,7 +116,10 @@ async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
     match prometheus_client::encoding::text::encode(&mut body, &registry) {
         Ok(()) => (
             StatusCode::OK,
-            [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
             body,
         )
             .into_response(),
@@ -127,16 +143,27 @@ impl RunningServer {
 }
 
 /// Binds `addr` (port 0 picks a free port) and serves `router` until `shutdown`.
-pub async fn serve(addr: SocketAddr, router: Router, shutdown: CancellationToken) -> std::io::Result<RunningServer> {
+pub async fn serve(
+    addr: SocketAddr,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { token.cancelled().await })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { token.cancelled().await })
+        .await
     });
-    Ok(RunningServer { addr, shutdown, task })
+    Ok(RunningServer {
+        addr,
+        shutdown,
+        task,
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM, for binaries.
@@ -168,22 +195,36 @@ pub struct ReadCounter {
 
 impl ReadCounter {
     /// `name` without the `_total` suffix, which the encoder adds.
-    pub fn new(name: &'static str, help: &'static str, read: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
-        Self { name, help, read: Box::new(read) }
+    pub fn new(
+        name: &'static str,
+        help: &'static str,
+        read: impl Fn() -> u64 + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            help,
+            read: Box::new(read),
+        }
     }
 }
 
 impl std::fmt::Debug for ReadCounter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadCounter").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("ReadCounter")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
 impl prometheus_client::collector::Collector for ReadCounter {
-    fn encode(&self, mut encoder: prometheus_client::encoding::DescriptorEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
         use prometheus_client::encoding::EncodeMetric as _;
         let counter = prometheus_client::metrics::counter::ConstCounter::new((self.read)());
-        let metric = encoder.encode_descriptor(self.name, self.help, None, counter.metric_type())?;
+        let metric =
+            encoder.encode_descriptor(self.name, self.help, None, counter.metric_type())?;
         counter.encode(metric)
     }
 }

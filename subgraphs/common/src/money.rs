@@ -22,7 +22,10 @@ pub enum MoneyError {
     #[error("the amount is too large")]
     Overflow,
     #[error("cannot combine {left} and {right}")]
-    CurrencyMismatch { left: &'static str, right: &'static str },
+    CurrencyMismatch {
+        left: &'static str,
+        right: &'static str,
+    },
 }
 
 /// An ISO 4217 currency with its number of decimal places.
@@ -34,28 +37,160 @@ pub struct Currency {
 
 /// Active ISO 4217 codes and their minor-unit exponents.
 const CURRENCIES: &[(&str, u8)] = &[
-    ("AED", 2), ("AFN", 2), ("ALL", 2), ("AMD", 2), ("ANG", 2), ("AOA", 2), ("ARS", 2),
-    ("AUD", 2), ("AWG", 2), ("AZN", 2), ("BAM", 2), ("BBD", 2), ("BDT", 2), ("BGN", 2),
-    ("BHD", 3), ("BIF", 0), ("BMD", 2), ("BND", 2), ("BOB", 2), ("BRL", 2), ("BSD", 2),
-    ("BTN", 2), ("BWP", 2), ("BYN", 2), ("BZD", 2), ("CAD", 2), ("CDF", 2), ("CHF", 2),
-    ("CLP", 0), ("CNY", 2), ("COP", 2), ("CRC", 2), ("CUP", 2), ("CVE", 2), ("CZK", 2),
-    ("DJF", 0), ("DKK", 2), ("DOP", 2), ("DZD", 2), ("EGP", 2), ("ERN", 2), ("ETB", 2),
-    ("EUR", 2), ("FJD", 2), ("FKP", 2), ("GBP", 2), ("GEL", 2), ("GHS", 2), ("GIP", 2),
-    ("GMD", 2), ("GNF", 0), ("GTQ", 2), ("GYD", 2), ("HKD", 2), ("HNL", 2), ("HTG", 2),
-    ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2), ("IQD", 3), ("IRR", 2), ("ISK", 0),
-    ("JMD", 2), ("JOD", 3), ("JPY", 0), ("KES", 2), ("KGS", 2), ("KHR", 2), ("KMF", 0),
-    ("KPW", 2), ("KRW", 0), ("KWD", 3), ("KYD", 2), ("KZT", 2), ("LAK", 2), ("LBP", 2),
-    ("LKR", 2), ("LRD", 2), ("LSL", 2), ("LYD", 3), ("MAD", 2), ("MDL", 2), ("MGA", 2),
-    ("MKD", 2), ("MMK", 2), ("MNT", 2), ("MOP", 2), ("MRU", 2), ("MUR", 2), ("MVR", 2),
-    ("MWK", 2), ("MXN", 2), ("MYR", 2), ("MZN", 2), ("NAD", 2), ("NGN", 2), ("NIO", 2),
-    ("NOK", 2), ("NPR", 2), ("NZD", 2), ("OMR", 3), ("PAB", 2), ("PEN", 2), ("PGK", 2),
-    ("PHP", 2), ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2), ("RSD", 2),
-    ("RUB", 2), ("RWF", 0), ("SAR", 2), ("SBD", 2), ("SCR", 2), ("SDG", 2), ("SEK", 2),
-    ("SGD", 2), ("SHP", 2), ("SLE", 2), ("SOS", 2), ("SRD", 2), ("SSP", 2), ("STN", 2),
-    ("SVC", 2), ("SYP", 2), ("SZL", 2), ("THB", 2), ("TJS", 2), ("TMT", 2), ("TND", 3),
-    ("TOP", 2), ("TRY", 2), ("TTD", 2), ("TWD", 2), ("TZS", 2), ("UAH", 2), ("UGX", 0),
-    ("USD", 2), ("UYU", 2), ("UZS", 2), ("VES", 2), ("VND", 0), ("VUV", 0), ("WST", 2),
-    ("XAF", 0), ("XCD", 2), ("XOF", 0), ("XPF", 0), ("YER", 2), ("ZAR", 2), ("ZMW", 2),
+    ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("ANG", 2),
+    ("AOA", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("AWG", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BBD", 2),
+    ("BDT", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BMD", 2),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BRL", 2),
+    ("BSD", 2),
+    ("BTN", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("BZD", 2),
+    ("CAD", 2),
+    ("CDF", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CRC", 2),
+    ("CUP", 2),
+    ("CVE", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("DOP", 2),
+    ("DZD", 2),
+    ("EGP", 2),
+    ("ERN", 2),
+    ("ETB", 2),
+    ("EUR", 2),
+    ("FJD", 2),
+    ("FKP", 2),
+    ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GIP", 2),
+    ("GMD", 2),
+    ("GNF", 0),
+    ("GTQ", 2),
+    ("GYD", 2),
+    ("HKD", 2),
+    ("HNL", 2),
+    ("HTG", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("IRR", 2),
+    ("ISK", 0),
+    ("JMD", 2),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KGS", 2),
+    ("KHR", 2),
+    ("KMF", 0),
+    ("KPW", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KYD", 2),
+    ("KZT", 2),
+    ("LAK", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LRD", 2),
+    ("LSL", 2),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MDL", 2),
+    ("MGA", 2),
+    ("MKD", 2),
+    ("MMK", 2),
+    ("MNT", 2),
+    ("MOP", 2),
+    ("MRU", 2),
+    ("MUR", 2),
+    ("MVR", 2),
+    ("MWK", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("MZN", 2),
+    ("NAD", 2),
+    ("NGN", 2),
+    ("NIO", 2),
+    ("NOK", 2),
+    ("NPR", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PAB", 2),
+    ("PEN", 2),
+    ("PGK", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RUB", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SBD", 2),
+    ("SCR", 2),
+    ("SDG", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("SHP", 2),
+    ("SLE", 2),
+    ("SOS", 2),
+    ("SRD", 2),
+    ("SSP", 2),
+    ("STN", 2),
+    ("SVC", 2),
+    ("SYP", 2),
+    ("SZL", 2),
+    ("THB", 2),
+    ("TJS", 2),
+    ("TMT", 2),
+    ("TND", 3),
+    ("TOP", 2),
+    ("TRY", 2),
+    ("TTD", 2),
+    ("TWD", 2),
+    ("TZS", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("UYU", 2),
+    ("UZS", 2),
+    ("VES", 2),
+    ("VND", 0),
+    ("VUV", 0),
+    ("WST", 2),
+    ("XAF", 0),
+    ("XCD", 2),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
+    ("ZAR", 2),
+    ("ZMW", 2),
     ("ZWL", 2),
 ];
 
@@ -152,7 +287,10 @@ impl Money {
         // Trailing zeros beyond the exponent carry no value ("1.50" in JPY is not "1.5").
         let significant = fraction.trim_end_matches('0');
         if significant.len() > exponent {
-            return Err(MoneyError::TooManyDecimals { currency: currency.code, max: currency.exponent });
+            return Err(MoneyError::TooManyDecimals {
+                currency: currency.code,
+                max: currency.exponent,
+            });
         }
         let mut minor: i64 = 0;
         for b in whole.bytes().chain(significant.bytes()) {
@@ -164,7 +302,10 @@ impl Money {
         for _ in significant.len()..exponent {
             minor = minor.checked_mul(10).ok_or(MoneyError::Overflow)?;
         }
-        Ok(Self { minor: if negative { -minor } else { minor }, currency })
+        Ok(Self {
+            minor: if negative { -minor } else { minor },
+            currency,
+        })
     }
 
     /// Parses an amount that must not be negative, such as a price.
@@ -193,23 +334,40 @@ impl Money {
             return format!("{sign}{abs}");
         }
         let scale = 10u64.pow(exponent);
-        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = exponent as usize
+        )
     }
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency: self.currency })
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            minor,
+            currency: self.currency,
+        })
     }
 
     pub fn checked_mul(self, factor: i64) -> Result<Money, MoneyError> {
         let minor = self.minor.checked_mul(factor).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency: self.currency })
+        Ok(Money {
+            minor,
+            currency: self.currency,
+        })
     }
 
     fn same_currency(&self, other: &Money) -> Result<(), MoneyError> {
         if self.currency != other.currency {
-            return Err(MoneyError::CurrencyMismatch { left: self.currency.code, right: other.currency.code });
+            return Err(MoneyError::CurrencyMismatch {
+                left: self.currency.code,
+                right: other.currency.code,
+            });
         }
         Ok(())
     }
@@ -249,8 +407,9 @@ pub struct MoneyInput {
 impl MoneyInput {
     /// Parses a non-negative amount, naming `field` in the error.
     pub fn parse(&self, field: &str) -> Result<Money, crate::ApiError> {
-        let currency = Currency::parse(&self.currency_code)
-            .map_err(|e| crate::ApiError::bad_input(format!("{field}.currencyCode"), e.to_string()))?;
+        let currency = Currency::parse(&self.currency_code).map_err(|e| {
+            crate::ApiError::bad_input(format!("{field}.currencyCode"), e.to_string())
+        })?;
         Money::parse_non_negative(&self.amount, currency)
             .map_err(|e| crate::ApiError::bad_input(format!("{field}.amount"), e.to_string()))
     }
@@ -286,8 +445,16 @@ mod tests {
 
     #[test]
     fn refuses_bad_text() {
-        for text in ["", "abc", "1.", ".5", "1.2.3", "1e3", "1,00", " - 1", "--1", "0x10", "1.5x"] {
-            assert!(matches!(Money::parse(text, cur("EUR")), Err(MoneyError::InvalidAmount(_))), "{text:?}");
+        for text in [
+            "", "abc", "1.", ".5", "1.2.3", "1e3", "1,00", " - 1", "--1", "0x10", "1.5x",
+        ] {
+            assert!(
+                matches!(
+                    Money::parse(text, cur("EUR")),
+                    Err(MoneyError::InvalidAmount(_))
+                ),
+                "{text:?}"
+            );
         }
     }
 
@@ -295,31 +462,55 @@ mod tests {
     fn refuses_over_precise_amounts() {
         assert_eq!(
             Money::parse("19.999", cur("EUR")),
-            Err(MoneyError::TooManyDecimals { currency: "EUR", max: 2 })
+            Err(MoneyError::TooManyDecimals {
+                currency: "EUR",
+                max: 2
+            })
         );
-        assert!(matches!(Money::parse("1.5", cur("JPY")), Err(MoneyError::TooManyDecimals { .. })));
+        assert!(matches!(
+            Money::parse("1.5", cur("JPY")),
+            Err(MoneyError::TooManyDecimals { .. })
+        ));
     }
 
     #[test]
     fn refuses_overflow_and_negative_prices() {
-        assert_eq!(Money::parse("92233720368547758.08", cur("EUR")), Err(MoneyError::Overflow));
-        assert_eq!(Money::parse_non_negative("-1", cur("EUR")), Err(MoneyError::Negative));
+        assert_eq!(
+            Money::parse("92233720368547758.08", cur("EUR")),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Money::parse_non_negative("-1", cur("EUR")),
+            Err(MoneyError::Negative)
+        );
         let max = Money::from_minor(i64::MAX, cur("EUR"));
-        assert_eq!(max.checked_add(Money::from_minor(1, cur("EUR"))), Err(MoneyError::Overflow));
+        assert_eq!(
+            max.checked_add(Money::from_minor(1, cur("EUR"))),
+            Err(MoneyError::Overflow)
+        );
         assert_eq!(max.checked_mul(2), Err(MoneyError::Overflow));
     }
 
     #[test]
     fn unknown_currency_and_mismatch() {
-        assert!(matches!(Currency::parse("XYZ"), Err(MoneyError::UnknownCurrency(_))));
+        assert!(matches!(
+            Currency::parse("XYZ"),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
         let eur = Money::from_minor(1, cur("EUR"));
         let usd = Money::from_minor(1, cur("USD"));
-        assert!(matches!(eur.checked_add(usd), Err(MoneyError::CurrencyMismatch { .. })));
+        assert!(matches!(
+            eur.checked_add(usd),
+            Err(MoneyError::CurrencyMismatch { .. })
+        ));
     }
 
     #[test]
     fn extremes_format_without_overflow() {
-        assert_eq!(Money::from_minor(i64::MIN, cur("EUR")).amount(), "-92233720368547758.08");
+        assert_eq!(
+            Money::from_minor(i64::MIN, cur("EUR")).amount(),
+            "-92233720368547758.08"
+        );
         assert_eq!(Money::from_minor(5, cur("KWD")).amount(), "0.005");
     }
 

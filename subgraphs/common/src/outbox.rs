@@ -12,8 +12,9 @@
 use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Schema, TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Schema, TransactionTrait,
+    sea_query::OnConflict,
 };
 use serde::Serialize;
 use tokio::sync::Notify;
@@ -68,7 +69,14 @@ pub mod inbox_message {
 pub async fn create_tables(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
     use sea_orm_migration::prelude::Index;
     let schema = Schema::new(manager.get_database_backend());
-    manager.create_table(schema.create_table_from_entity(outbox_message::Entity).if_not_exists().to_owned()).await?;
+    manager
+        .create_table(
+            schema
+                .create_table_from_entity(outbox_message::Entity)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
     manager
         .create_index(
             Index::create()
@@ -80,15 +88,36 @@ pub async fn create_tables(manager: &sea_orm_migration::SchemaManager<'_>) -> Re
                 .to_owned(),
         )
         .await?;
-    manager.create_table(schema.create_table_from_entity(inbox_message::Entity).if_not_exists().to_owned()).await?;
+    manager
+        .create_table(
+            schema
+                .create_table_from_entity(inbox_message::Entity)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
     Ok(())
 }
 
 /// Drops both tables (the down migration).
 pub async fn drop_tables(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
     use sea_orm_migration::prelude::Table;
-    manager.drop_table(Table::drop().table(inbox_message::Entity).if_exists().to_owned()).await?;
-    manager.drop_table(Table::drop().table(outbox_message::Entity).if_exists().to_owned()).await?;
+    manager
+        .drop_table(
+            Table::drop()
+                .table(inbox_message::Entity)
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .drop_table(
+            Table::drop()
+                .table(outbox_message::Entity)
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
     Ok(())
 }
 
@@ -98,7 +127,8 @@ where
     C: ConnectionTrait,
     T: Serialize,
 {
-    let payload = serde_json::to_string(event).map_err(|e| DbErr::Custom(format!("event encoding: {e}")))?;
+    let payload =
+        serde_json::to_string(event).map_err(|e| DbErr::Custom(format!("event encoding: {e}")))?;
     outbox_message::Entity::insert(outbox_message::ActiveModel {
         id: Set(event.event_id),
         subject: Set(event.event_type.clone()),
@@ -115,14 +145,23 @@ where
 /// which case the caller must not apply the event again. Call it inside the transaction
 /// that applies the event: a concurrent replica handling the same event waits on the
 /// primary key and then sees `false`.
-pub async fn mark_processed<C: ConnectionTrait>(conn: &C, consumer: &str, event_id: Uuid) -> Result<bool, DbErr> {
+pub async fn mark_processed<C: ConnectionTrait>(
+    conn: &C,
+    consumer: &str,
+    event_id: Uuid,
+) -> Result<bool, DbErr> {
     let inserted = inbox_message::Entity::insert(inbox_message::ActiveModel {
         consumer: Set(consumer.to_owned()),
         event_id: Set(event_id),
         processed_at: Set(chrono::Utc::now()),
     })
     .on_conflict(
-        OnConflict::columns([inbox_message::Column::Consumer, inbox_message::Column::EventId]).do_nothing().to_owned(),
+        OnConflict::columns([
+            inbox_message::Column::Consumer,
+            inbox_message::Column::EventId,
+        ])
+        .do_nothing()
+        .to_owned(),
     )
     .exec_without_returning(conn)
     .await?;
@@ -151,7 +190,11 @@ impl OutboxRelay {
     const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
     pub fn new(db: DatabaseConnection, bus: Arc<dyn EventBus>) -> Self {
-        Self { db, bus, wake: Arc::new(Notify::new()) }
+        Self {
+            db,
+            bus,
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// Call after committing a transaction that enqueued events, so they go out now rather
@@ -180,7 +223,11 @@ impl OutboxRelay {
         let mut sent = Vec::with_capacity(pending.len());
         let mut failure = None;
         for row in &pending {
-            match self.bus.publish(&row.subject, row.id, row.payload.clone().into()).await {
+            match self
+                .bus
+                .publish(&row.subject, row.id, row.payload.clone().into())
+                .await
+            {
                 Ok(()) => sent.push(row.id),
                 Err(e) => {
                     failure = Some(e);
@@ -190,7 +237,10 @@ impl OutboxRelay {
         }
         if !sent.is_empty() {
             outbox_message::Entity::update_many()
-                .col_expr(outbox_message::Column::PublishedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+                .col_expr(
+                    outbox_message::Column::PublishedAt,
+                    sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+                )
                 .filter(outbox_message::Column::Id.is_in(sent.clone()))
                 .exec(&txn)
                 .await?;
@@ -241,7 +291,10 @@ impl OutboxRelay {
     /// Number of events not yet published (readiness detail and tests).
     pub async fn pending(&self) -> Result<u64, DbErr> {
         use sea_orm::PaginatorTrait;
-        outbox_message::Entity::find().filter(outbox_message::Column::PublishedAt.is_null()).count(&self.db).await
+        outbox_message::Entity::find()
+            .filter(outbox_message::Column::PublishedAt.is_null())
+            .count(&self.db)
+            .await
     }
 }
 
@@ -268,12 +321,20 @@ mod tests {
             })
         });
         let _w = bus
-            .consume(ConsumerSpec { durable: "t".into(), subjects: vec!["orders.>".into()] }, handler)
+            .consume(
+                ConsumerSpec {
+                    durable: "t".into(),
+                    subjects: vec!["orders.>".into()],
+                },
+                handler,
+            )
             .await
             .unwrap();
         let txn = db.begin().await.unwrap();
         for i in 0..5u32 {
-            enqueue(&txn, &Envelope::new("orders.created", i)).await.unwrap();
+            enqueue(&txn, &Envelope::new("orders.created", i))
+                .await
+                .unwrap();
         }
         txn.commit().await.unwrap();
         let relay = OutboxRelay::new(db.clone(), Arc::new(bus));

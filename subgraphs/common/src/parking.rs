@@ -31,16 +31,16 @@ use prometheus_client::{
     registry::Registry,
 };
 use sea_orm::{
-    sea_query::{Expr, OnConflict},
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Schema,
+    sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
 
 use crate::{
-    bus::{ConsumerSpec, Delivery, EventBus, EventHandler, HandlerError},
     ApiError,
+    bus::{ConsumerSpec, Delivery, EventBus, EventHandler, HandlerError},
 };
 
 /// Events parked by this service's consumers.

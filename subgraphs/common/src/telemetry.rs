@@ -97,10 +97,13 @@ impl OtlpSettings {
         let sampler_ratio = match env.get(SAMPLER_ARG_VAR) {
             None => 1.0,
             Some(raw) => {
-                let ratio = raw.trim().parse::<f64>().map_err(|_| ConfigError::Invalid {
-                    name: SAMPLER_ARG_VAR.to_owned(),
-                    reason: format!("`{raw}` is not a number between 0 and 1"),
-                })?;
+                let ratio = raw
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| ConfigError::Invalid {
+                        name: SAMPLER_ARG_VAR.to_owned(),
+                        reason: format!("`{raw}` is not a number between 0 and 1"),
+                    })?;
                 checked_ratio(SAMPLER_ARG_VAR, ratio)?
             }
         };
@@ -118,10 +121,15 @@ fn checked_endpoint(var: &str, raw: &str) -> Result<String, ConfigError> {
         name: var.to_owned(),
         reason,
     };
-    let url = reqwest::Url::parse(raw)
-        .map_err(|e| invalid(format!("`{raw}` is not a URL ({e}); expected e.g. http://collector:4318")))?;
+    let url = reqwest::Url::parse(raw).map_err(|e| {
+        invalid(format!(
+            "`{raw}` is not a URL ({e}); expected e.g. http://collector:4318"
+        ))
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(format!("`{raw}` is not an http(s) URL with a host")));
+        return Err(invalid(format!(
+            "`{raw}` is not an http(s) URL with a host"
+        )));
     }
     Ok(raw.to_owned())
 }
@@ -184,17 +192,25 @@ pub fn init(service: &str) -> Result<TelemetryGuard, TelemetryError> {
 }
 
 /// [`init`] with explicit export settings (`None`: logs only) instead of the environment.
-pub fn init_with(service: &str, otlp: Option<&OtlpSettings>) -> Result<TelemetryGuard, TelemetryError> {
+pub fn init_with(
+    service: &str,
+    otlp: Option<&OtlpSettings>,
+) -> Result<TelemetryGuard, TelemetryError> {
     global::set_text_map_propagator(TraceContextPropagator::new());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,opentelemetry=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,opentelemetry=warn"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let provider = otlp.map(|settings| build_provider(service, settings)).transpose()?;
+    let provider = otlp
+        .map(|settings| build_provider(service, settings))
+        .transpose()?;
     let otel = provider
         .as_ref()
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service.to_owned())));
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let installed = if json {
-        registry.with(fmt::layer().json().with_current_span(false)).try_init()
+        registry
+            .with(fmt::layer().json().with_current_span(false))
+            .try_init()
     } else {
         registry.with(fmt::layer().compact()).try_init()
     };
@@ -203,7 +219,11 @@ pub fn init_with(service: &str, otlp: Option<&OtlpSettings>) -> Result<Telemetry
             if let Some(provider) = &provider {
                 global::set_tracer_provider(provider.clone());
             }
-            tracing::debug!(service, exporting = provider.is_some(), "tracing initialised");
+            tracing::debug!(
+                service,
+                exporting = provider.is_some(),
+                "tracing initialised"
+            );
             Ok(TelemetryGuard { provider })
         }
         (Err(_), provider) => {
@@ -216,7 +236,10 @@ pub fn init_with(service: &str, otlp: Option<&OtlpSettings>) -> Result<Telemetry
     }
 }
 
-fn build_provider(service: &str, settings: &OtlpSettings) -> Result<SdkTracerProvider, TelemetryError> {
+fn build_provider(
+    service: &str,
+    settings: &OtlpSettings,
+) -> Result<SdkTracerProvider, TelemetryError> {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)
@@ -225,16 +248,28 @@ fn build_provider(service: &str, settings: &OtlpSettings) -> Result<SdkTracerPro
         .with_http_client(ExportTransport::start(EXPORT_TIMEOUT)?)
         .build()
         .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
-    let service_name = settings.service_name.clone().unwrap_or_else(|| service.to_owned());
+    let service_name = settings
+        .service_name
+        .clone()
+        .unwrap_or_else(|| service.to_owned());
     Ok(SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
-        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(settings.sampler_ratio))))
-        .with_resource(Resource::builder_empty().with_service_name(service_name).build())
+        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+            settings.sampler_ratio,
+        ))))
+        .with_resource(
+            Resource::builder_empty()
+                .with_service_name(service_name)
+                .build(),
+        )
         .build())
 }
 
 /// One export request and where its answer goes.
-type Job = (http::Request<Bytes>, oneshot::Sender<Result<http::Response<Bytes>, HttpError>>);
+type Job = (
+    http::Request<Bytes>,
+    oneshot::Sender<Result<http::Response<Bytes>, HttpError>>,
+);
 
 /// The exporter's HTTP client. The SDK exports from its own thread with a plain executor, where
 /// Tokio-based clients cannot run; this sends each request to a dedicated thread that drives
@@ -265,26 +300,43 @@ impl ExportTransport {
                     }
                 });
             })
-            .map_err(|e| TelemetryError::Exporter(format!("cannot start the export thread: {e}")))?;
+            .map_err(|e| {
+                TelemetryError::Exporter(format!("cannot start the export thread: {e}"))
+            })?;
         Ok(Self { jobs })
     }
 }
 
-async fn send(client: &reqwest::Client, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError> {
+async fn send(
+    client: &reqwest::Client,
+    request: http::Request<Bytes>,
+) -> Result<http::Response<Bytes>, HttpError> {
     let response = client.execute(reqwest::Request::try_from(request)?).await?;
     let mut out = http::Response::builder().status(response.status());
     if let Some(headers) = out.headers_mut() {
-        headers.extend(response.headers().iter().map(|(k, v)| (k.clone(), v.clone())));
+        headers.extend(
+            response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
     }
     Ok(out.body(response.bytes().await?)?)
 }
 
 #[async_trait::async_trait]
 impl HttpClient for ExportTransport {
-    async fn send_bytes(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError> {
+    async fn send_bytes(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, HttpError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send((request, reply)).map_err(|_| "the OTLP export thread has stopped")?;
-        answer.await.map_err(|_| "the OTLP export thread dropped the request")?
+        self.jobs
+            .send((request, reply))
+            .map_err(|_| "the OTLP export thread has stopped")?;
+        answer
+            .await
+            .map_err(|_| "the OTLP export thread dropped the request")?
     }
 }
 
@@ -302,7 +354,9 @@ pub fn set_remote_parent(span: &Span, headers: &HeaderMap) -> bool {
 pub fn trace_id(span: &Span) -> Option<String> {
     let context = span.context();
     let span_context = context.span().span_context().clone();
-    span_context.is_valid().then(|| span_context.trace_id().to_string())
+    span_context
+        .is_valid()
+        .then(|| span_context.trace_id().to_string())
 }
 
 /// Writes `span`'s trace context (`traceparent`, and `tracestate` when there is one) into
@@ -352,7 +406,10 @@ mod tests {
         let _first = init_with("first", None).unwrap();
         let settings = OtlpSettings::new("http://127.0.0.1:9/v1/traces", 1.0).unwrap();
         let second = init_with("second", Some(&settings)).unwrap();
-        assert!(!second.is_exporting(), "the first subscriber stays; nothing would reach this exporter");
+        assert!(
+            !second.is_exporting(),
+            "the first subscriber stays; nothing would reach this exporter"
+        );
         second.force_flush().unwrap();
     }
 
@@ -363,7 +420,9 @@ mod tests {
 
     #[test]
     fn base_endpoint_gets_the_traces_path_and_the_signal_endpoint_is_kept() {
-        let s = settings(&[(ENDPOINT_VAR, "http://collector:4318/")]).unwrap().unwrap();
+        let s = settings(&[(ENDPOINT_VAR, "http://collector:4318/")])
+            .unwrap()
+            .unwrap();
         assert_eq!(s.endpoint, "http://collector:4318/v1/traces");
         assert_eq!(s.sampler_ratio, 1.0);
         assert_eq!(s.service_name, None);
@@ -382,15 +441,32 @@ mod tests {
 
     #[test]
     fn invalid_endpoints_and_ratios_are_refused() {
-        assert_eq!(invalid_var(settings(&[(ENDPOINT_VAR, "collector:4318")])), ENDPOINT_VAR);
-        assert_eq!(invalid_var(settings(&[(ENDPOINT_VAR, "ftp://collector")])), ENDPOINT_VAR);
-        assert_eq!(invalid_var(settings(&[(TRACES_ENDPOINT_VAR, "not a url")])), TRACES_ENDPOINT_VAR);
+        assert_eq!(
+            invalid_var(settings(&[(ENDPOINT_VAR, "collector:4318")])),
+            ENDPOINT_VAR
+        );
+        assert_eq!(
+            invalid_var(settings(&[(ENDPOINT_VAR, "ftp://collector")])),
+            ENDPOINT_VAR
+        );
+        assert_eq!(
+            invalid_var(settings(&[(TRACES_ENDPOINT_VAR, "not a url")])),
+            TRACES_ENDPOINT_VAR
+        );
         for ratio in ["1.5", "-0.1", "NaN", "half"] {
-            let result = settings(&[(ENDPOINT_VAR, "http://collector:4318"), (SAMPLER_ARG_VAR, ratio)]);
+            let result = settings(&[
+                (ENDPOINT_VAR, "http://collector:4318"),
+                (SAMPLER_ARG_VAR, ratio),
+            ]);
             assert_eq!(invalid_var(result), SAMPLER_ARG_VAR, "{ratio}");
         }
         assert!(OtlpSettings::new("http://collector:4318/v1/traces", 2.0).is_err());
-        let message = settings(&[(ENDPOINT_VAR, "http://c:4318"), (SAMPLER_ARG_VAR, "1.5")]).unwrap_err().to_string();
-        assert!(message.contains(SAMPLER_ARG_VAR) && message.contains("outside [0, 1]"), "{message}");
+        let message = settings(&[(ENDPOINT_VAR, "http://c:4318"), (SAMPLER_ARG_VAR, "1.5")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(SAMPLER_ARG_VAR) && message.contains("outside [0, 1]"),
+            "{message}"
+        );
     }
 }

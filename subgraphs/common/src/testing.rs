@@ -21,7 +21,8 @@ use crate::{
 
 /// The server tests create databases on (`TEST_POSTGRES_URL`, default the local server).
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn nats_url() -> String {
@@ -29,7 +30,9 @@ pub fn nats_url() -> String {
 }
 
 /// Serves `app` on a free loopback port until the returned token is cancelled.
-pub async fn serve_on_loopback(app: axum::Router) -> (std::net::SocketAddr, tokio_util::sync::CancellationToken) {
+pub async fn serve_on_loopback(
+    app: axum::Router,
+) -> (std::net::SocketAddr, tokio_util::sync::CancellationToken) {
     let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("binding a loopback port");
@@ -37,7 +40,9 @@ pub async fn serve_on_loopback(app: axum::Router) -> (std::net::SocketAddr, toki
     let shutdown = tokio_util::sync::CancellationToken::new();
     let token = shutdown.clone();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await;
     });
     (addr, shutdown)
 }
@@ -65,7 +70,10 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
         let _ = conn.close().await;
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        Self { url: format!("{base}/{name}"), name }
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 }
 
@@ -76,10 +84,19 @@ impl Drop for TestDatabase {
         // Drop runs inside the test's runtime, which cannot be blocked on: use a thread with
         // a runtime of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 if let Ok(conn) = Database::connect(&admin).await {
-                    let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = conn
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
                     let _ = conn.close().await;
                 }
             });
@@ -106,9 +123,14 @@ impl TestBus {
         let url = nats_url();
         let bus = NatsBus::connect(&url, &prefix)
             .await
-            .unwrap_or_else(|e| panic!("NATS with JetStream is required for this test ({url}): {e}"))
+            .unwrap_or_else(|e| {
+                panic!("NATS with JetStream is required for this test ({url}): {e}")
+            })
             .with_delivery_policy(policy);
-        Self { bus: Arc::new(bus), prefix }
+        Self {
+            bus: Arc::new(bus),
+            prefix,
+        }
     }
 }
 
@@ -125,9 +147,19 @@ impl Drop for TestBus {
     fn drop(&mut self) {
         let prefix = self.prefix.clone();
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
-                if let Ok(Ok(bus)) = tokio::time::timeout(Duration::from_secs(5), NatsBus::connect(&nats_url(), &prefix)).await {
+                if let Ok(Ok(bus)) = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    NatsBus::connect(&nats_url(), &prefix),
+                )
+                .await
+                {
                     let _ = bus.delete_stream().await;
                 }
             });
@@ -154,12 +186,23 @@ impl TestKeys {
         let key = SigningKey::generate();
         let policy = TokenPolicy::default();
         let jwks = jwks_of([&key]).expect("a generated key has a JWK");
-        Self { verifier: Arc::new(JwksVerifier::from_jwks(&jwks, policy.clone())), key, policy }
+        Self {
+            verifier: Arc::new(JwksVerifier::from_jwks(&jwks, policy.clone())),
+            key,
+            policy,
+        }
     }
 
     /// A valid access token for `user_id` with `role`.
     pub fn token(&self, user_id: Uuid, role: Role) -> String {
-        self.key.sign(&new_claims(&self.policy, user_id, role, Duration::from_secs(900))).expect("signing works")
+        self.key
+            .sign(&new_claims(
+                &self.policy,
+                user_id,
+                role,
+                Duration::from_secs(900),
+            ))
+            .expect("signing works")
     }
 
     /// `Authorization` header value for `user_id` with `role`.
@@ -191,12 +234,23 @@ pub struct GraphqlClient {
 
 impl GraphqlClient {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { http: reqwest::Client::new(), url: url.into() }
+        Self {
+            http: reqwest::Client::new(),
+            url: url.into(),
+        }
     }
 
     /// Posts an operation and returns the whole JSON response.
-    pub async fn post(&self, query: &str, variables: serde_json::Value, bearer: Option<&str>) -> serde_json::Value {
-        let mut req = self.http.post(&self.url).json(&serde_json::json!({ "query": query, "variables": variables }));
+    pub async fn post(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+        bearer: Option<&str>,
+    ) -> serde_json::Value {
+        let mut req = self
+            .http
+            .post(&self.url)
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
         if let Some(b) = bearer {
             req = req.header("authorization", b);
         }
@@ -230,7 +284,10 @@ impl NatsServer {
     /// Starts nats-server with the configuration file at `config` (e.g. the deployment's
     /// users and permissions), with `env` in its environment for the `$VARIABLES` it names.
     pub async fn start_with_config(config: &std::path::Path, env: &[(&str, &str)]) -> Self {
-        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Self::launch(Some((config.to_owned(), env))).await
     }
 
@@ -240,7 +297,12 @@ impl NatsServer {
             .map(|a| a.port())
             .expect("a free port");
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let mut server = Self { port, dir, child: None, config };
+        let mut server = Self {
+            port,
+            dir,
+            child: None,
+            config,
+        };
         server.resume().await;
         server
     }
@@ -263,7 +325,10 @@ impl NatsServer {
     pub async fn resume(&mut self) {
         let mut command = tokio::process::Command::new("nats-server");
         if let Some((config, env)) = &self.config {
-            command.arg("-c").arg(config).envs(env.iter().map(|(k, v)| (k, v)));
+            command
+                .arg("-c")
+                .arg(config)
+                .envs(env.iter().map(|(k, v)| (k, v)));
         }
         let child = command
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-l"])
@@ -304,7 +369,10 @@ where
         if check().await {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

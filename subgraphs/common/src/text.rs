@@ -23,9 +23,9 @@ pub enum Lines {
 
 /// The first character of `value` that a field of kind `lines` refuses, if any.
 pub fn forbidden_char(value: &str, lines: Lines) -> Option<char> {
-    value.chars().find(|c| {
-        c.is_control() && !(lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t'))
-    })
+    value
+        .chars()
+        .find(|c| c.is_control() && !(lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t')))
 }
 
 /// Checks a text input; `field` is the input path the error names (`input.name`,
@@ -35,7 +35,10 @@ pub fn check<'a>(field: &str, value: &'a str, lines: Lines) -> ApiResult<&'a str
         None => Ok(value),
         Some(c) => Err(ApiError::bad_input(
             field,
-            format!("{field} must not contain control characters (found U+{:04X})", u32::from(c)),
+            format!(
+                "{field} must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            ),
         )),
     }
 }
@@ -60,8 +63,17 @@ mod tests {
         let err = single_line("filter.nameContains", "Mug\u{0}zzz").unwrap_err();
         assert_eq!(err.code, ErrorCode::BadUserInput);
         assert_eq!(err.field.as_deref(), Some("filter.nameContains"));
-        assert_eq!(err.message, "filter.nameContains must not contain control characters (found U+0000)");
-        for bad in ["a\u{1b}[31m", "tab\there", "line\nbreak", "del\u{7f}", "c1\u{85}"] {
+        assert_eq!(
+            err.message,
+            "filter.nameContains must not contain control characters (found U+0000)"
+        );
+        for bad in [
+            "a\u{1b}[31m",
+            "tab\there",
+            "line\nbreak",
+            "del\u{7f}",
+            "c1\u{85}",
+        ] {
             assert!(single_line("f", bad).is_err(), "{bad:?}");
         }
     }
@@ -75,8 +87,14 @@ mod tests {
 
     #[test]
     fn multi_line_text_may_break_lines_but_not_hold_other_controls() {
-        assert_eq!(multi_line("d", "one\r\ntwo\tthree").unwrap(), "one\r\ntwo\tthree");
-        assert_eq!(multi_line("d", "nul\u{0}").unwrap_err().code, ErrorCode::BadUserInput);
+        assert_eq!(
+            multi_line("d", "one\r\ntwo\tthree").unwrap(),
+            "one\r\ntwo\tthree"
+        );
+        assert_eq!(
+            multi_line("d", "nul\u{0}").unwrap_err().code,
+            ErrorCode::BadUserInput
+        );
         assert!(multi_line("d", "bell\u{7}").is_err());
     }
 }

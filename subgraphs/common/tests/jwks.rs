@@ -21,7 +21,10 @@ struct Served {
 }
 
 async fn serve_jwks(initial: JwkSet) -> (String, Served) {
-    let served = Served { jwks: Arc::new(RwLock::new(initial)), hits: Arc::new(AtomicUsize::new(0)) };
+    let served = Served {
+        jwks: Arc::new(RwLock::new(initial)),
+        hits: Arc::new(AtomicUsize::new(0)),
+    };
     let app = Router::new()
         .route(
             "/.well-known/jwks.json",
@@ -31,14 +34,22 @@ async fn serve_jwks(initial: JwkSet) -> (String, Served) {
             }),
         )
         .with_state(served.clone());
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}/.well-known/jwks.json"), served)
 }
 
 fn token(key: &SigningKey) -> String {
-    key.sign(&new_claims(&TokenPolicy::default(), Uuid::now_v7(), Role::Customer, Duration::from_secs(60))).unwrap()
+    key.sign(&new_claims(
+        &TokenPolicy::default(),
+        Uuid::now_v7(),
+        Role::Customer,
+        Duration::from_secs(60),
+    ))
+    .unwrap()
 }
 
 #[tokio::test]
@@ -46,7 +57,8 @@ async fn fetches_once_caches_and_refetches_for_a_new_kid() {
     let old = SigningKey::generate();
     let (url, served) = serve_jwks(jwks_of([&old]).unwrap()).await;
     let cooldown = Duration::from_millis(300);
-    let verifier = JwksVerifier::remote(url, TokenPolicy::default()).with_refresh_cooldown(cooldown);
+    let verifier =
+        JwksVerifier::remote(url, TokenPolicy::default()).with_refresh_cooldown(cooldown);
 
     for _ in 0..5 {
         verifier.verify(&token(&old)).await.unwrap();
@@ -64,7 +76,10 @@ async fn fetches_once_caches_and_refetches_for_a_new_kid() {
     // Unknown kids right after a fetch do not turn into a request each (cool-down).
     let stranger = SigningKey::generate();
     for _ in 0..10 {
-        assert_eq!(verifier.verify(&token(&stranger)).await, Err(AuthError::UnknownKey));
+        assert_eq!(
+            verifier.verify(&token(&stranger)).await,
+            Err(AuthError::UnknownKey)
+        );
     }
     assert_eq!(served.hits.load(Ordering::SeqCst), 2);
 }
@@ -76,7 +91,10 @@ async fn unreachable_jwks_is_a_distinct_error() {
     drop(listener);
     let verifier = JwksVerifier::remote(format!("http://{addr}/jwks.json"), TokenPolicy::default());
     let key = SigningKey::generate();
-    assert_eq!(verifier.verify(&token(&key)).await, Err(AuthError::KeysUnavailable));
+    assert_eq!(
+        verifier.verify(&token(&key)).await,
+        Err(AuthError::KeysUnavailable)
+    );
 }
 
 /// A JWKS endpoint that counts requests and answers 503 (users is down or broken).
@@ -101,13 +119,22 @@ async fn serve_down() -> (String, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn a_failed_fetch_is_cached_for_the_cooldown_even_without_keys() {
     let (url, hits) = serve_down().await;
-    let verifier = Arc::new(JwksVerifier::remote(url, TokenPolicy::default()).with_refresh_cooldown(Duration::from_secs(3600)));
+    let verifier = Arc::new(
+        JwksVerifier::remote(url, TokenPolicy::default())
+            .with_refresh_cooldown(Duration::from_secs(3600)),
+    );
     let key = SigningKey::generate();
-    assert_eq!(verifier.verify(&token(&key)).await, Err(AuthError::KeysUnavailable));
+    assert_eq!(
+        verifier.verify(&token(&key)).await,
+        Err(AuthError::KeysUnavailable)
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     // Twenty more tokens (sequential and concurrent) within the cool-down: no fetch each.
     for _ in 0..10 {
-        assert_eq!(verifier.verify(&token(&key)).await, Err(AuthError::KeysUnavailable));
+        assert_eq!(
+            verifier.verify(&token(&key)).await,
+            Err(AuthError::KeysUnavailable)
+        );
     }
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -118,7 +145,11 @@ async fn a_failed_fetch_is_cached_for_the_cooldown_even_without_keys() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), Err(AuthError::KeysUnavailable));
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 1, "the failure is remembered for the cool-down");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "the failure is remembered for the cool-down"
+    );
 }
 
 /// A JWKS endpoint that holds every request until the test lets it answer.
@@ -146,14 +177,21 @@ async fn serve_slow(jwks: JwkSet) -> SlowJwks {
     );
     let (addr, shutdown) = common::testing::serve_on_loopback(app).await;
     std::mem::forget(shutdown);
-    SlowJwks { url: format!("http://{addr}/jwks.json"), hits, release }
+    SlowJwks {
+        url: format!("http://{addr}/jwks.json"),
+        hits,
+        release,
+    }
 }
 
 #[tokio::test]
 async fn waiters_share_one_slow_fetch_and_anonymous_requests_do_not_wait() {
     let key = SigningKey::generate();
     let slow = serve_slow(jwks_of([&key]).unwrap()).await;
-    let verifier = Arc::new(JwksVerifier::remote(slow.url.clone(), TokenPolicy::default()));
+    let verifier = Arc::new(JwksVerifier::remote(
+        slow.url.clone(),
+        TokenPolicy::default(),
+    ));
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let (verifier, t) = (verifier.clone(), token(&key));
@@ -166,21 +204,37 @@ async fn waiters_share_one_slow_fetch_and_anonymous_requests_do_not_wait() {
     })
     .await;
     // The fetch is held: a request without a token is answered all the same.
-    assert_eq!(verifier.authenticate(&axum::http::HeaderMap::new()).await, common::auth::Auth::Anonymous);
-    assert!(tasks.iter().all(|t| !t.is_finished()), "token checks wait for the keys");
+    assert_eq!(
+        verifier.authenticate(&axum::http::HeaderMap::new()).await,
+        common::auth::Auth::Anonymous
+    );
+    assert!(
+        tasks.iter().all(|t| !t.is_finished()),
+        "token checks wait for the keys"
+    );
     // Let every held request answer (one, if the fetch is shared).
     slow.release.notify_waiters();
     for task in tasks {
-        assert!(task.await.unwrap().is_ok(), "every waiter gets the fetched key");
+        assert!(
+            task.await.unwrap().is_ok(),
+            "every waiter gets the fetched key"
+        );
     }
-    assert_eq!(slow.hits.load(Ordering::SeqCst), 1, "twenty waiters, one fetch");
+    assert_eq!(
+        slow.hits.load(Ordering::SeqCst),
+        1,
+        "twenty waiters, one fetch"
+    );
 }
 
 #[tokio::test]
 async fn a_cancelled_waiter_does_not_cancel_the_shared_fetch() {
     let key = SigningKey::generate();
     let slow = serve_slow(jwks_of([&key]).unwrap()).await;
-    let verifier = Arc::new(JwksVerifier::remote(slow.url.clone(), TokenPolicy::default()));
+    let verifier = Arc::new(JwksVerifier::remote(
+        slow.url.clone(),
+        TokenPolicy::default(),
+    ));
     let first = {
         let (verifier, t) = (verifier.clone(), token(&key));
         tokio::spawn(async move { verifier.verify(&t).await })
@@ -198,5 +252,9 @@ async fn a_cancelled_waiter_does_not_cancel_the_shared_fetch() {
     };
     slow.release.notify_waiters();
     assert!(second.await.unwrap().is_ok());
-    assert_eq!(slow.hits.load(Ordering::SeqCst), 1, "the second request joined the first one's fetch");
+    assert_eq!(
+        slow.hits.load(Ordering::SeqCst),
+        1,
+        "the second request joined the first one's fetch"
+    );
 }

@@ -10,7 +10,9 @@ use std::{
 
 use bytes::Bytes;
 use common::{
-    bus::{BusError, ConsumerSpec, EventBus, EventHandler, HandlerError, json_handler, request_json},
+    bus::{
+        BusError, ConsumerSpec, EventBus, EventHandler, HandlerError, json_handler, request_json,
+    },
     contracts::Envelope,
     outbox::{self, OutboxRelay},
     testing::{TestBus, TestDatabase},
@@ -49,24 +51,57 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
 async fn durable_consumer_gets_each_event_once_and_duplicates_are_dropped() {
     let t = TestBus::nats().await;
     let (handler, seen) = recorder();
-    let spec = ConsumerSpec { durable: "orders-payments".into(), subjects: vec!["payments.succeeded".into()] };
+    let spec = ConsumerSpec {
+        durable: "orders-payments".into(),
+        subjects: vec!["payments.succeeded".into()],
+    };
     // Two replicas of one consumer share the durable: each event reaches one of them.
     let _a = t.bus.consume(spec.clone(), handler.clone()).await.unwrap();
     let _b = t.bus.consume(spec, handler).await.unwrap();
 
     let dup = Uuid::now_v7();
-    t.bus.publish("payments.succeeded", dup, Bytes::from_static(b"one")).await.unwrap();
-    t.bus.publish("payments.succeeded", dup, Bytes::from_static(b"one again")).await.unwrap();
-    t.bus.publish("payments.failed", Uuid::now_v7(), Bytes::from_static(b"other subject")).await.unwrap();
+    t.bus
+        .publish("payments.succeeded", dup, Bytes::from_static(b"one"))
+        .await
+        .unwrap();
+    t.bus
+        .publish("payments.succeeded", dup, Bytes::from_static(b"one again"))
+        .await
+        .unwrap();
+    t.bus
+        .publish(
+            "payments.failed",
+            Uuid::now_v7(),
+            Bytes::from_static(b"other subject"),
+        )
+        .await
+        .unwrap();
     for i in 0..20 {
-        t.bus.publish("payments.succeeded", Uuid::now_v7(), Bytes::from(format!("n{i}"))).await.unwrap();
+        t.bus
+            .publish(
+                "payments.succeeded",
+                Uuid::now_v7(),
+                Bytes::from(format!("n{i}")),
+            )
+            .await
+            .unwrap();
     }
     wait_until(|| seen.lock().unwrap().len() >= 21).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let seen = seen.lock().unwrap();
-    let payloads: Vec<String> = seen.iter().map(|(_, p)| String::from_utf8_lossy(p).into_owned()).collect();
-    assert_eq!(seen.len(), 21, "each event exactly once across both replicas: {payloads:?}");
-    assert!(seen.iter().all(|(s, _)| s == "payments.succeeded"), "prefix stripped, filter applied");
+    let payloads: Vec<String> = seen
+        .iter()
+        .map(|(_, p)| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    assert_eq!(
+        seen.len(),
+        21,
+        "each event exactly once across both replicas: {payloads:?}"
+    );
+    assert!(
+        seen.iter().all(|(s, _)| s == "payments.succeeded"),
+        "prefix stripped, filter applied"
+    );
     assert_eq!(seen.iter().filter(|(_, p)| p.as_ref() == b"one").count(), 1);
     assert!(!seen.iter().any(|(_, p)| p.as_ref() == b"one again"));
 }
@@ -81,15 +116,28 @@ async fn failed_handling_is_redelivered() {
         Box::pin(async move {
             let n = c.fetch_add(1, Ordering::SeqCst);
             assert_eq!(d.attempt, n as u64 + 1);
-            if n == 0 { Err(HandlerError::Retry("database busy".into())) } else { Ok(()) }
+            if n == 0 {
+                Err(HandlerError::Retry("database busy".into()))
+            } else {
+                Ok(())
+            }
         })
     });
     let _w = t
         .bus
-        .consume(ConsumerSpec { durable: "retry".into(), subjects: vec!["orders.>".into()] }, handler)
+        .consume(
+            ConsumerSpec {
+                durable: "retry".into(),
+                subjects: vec!["orders.>".into()],
+            },
+            handler,
+        )
         .await
         .unwrap();
-    t.bus.publish("orders.created", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
+    t.bus
+        .publish("orders.created", Uuid::now_v7(), Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
     wait_until(|| calls.load(Ordering::SeqCst) >= 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -98,13 +146,33 @@ async fn failed_handling_is_redelivered() {
 #[tokio::test]
 async fn request_reply_answers_times_out_and_reports_no_responders() {
     let t = TestBus::nats().await;
-    let err = t.bus.request("rpc.nobody", Bytes::new(), Duration::from_secs(2)).await.unwrap_err();
+    let err = t
+        .bus
+        .request("rpc.nobody", Bytes::new(), Duration::from_secs(2))
+        .await
+        .unwrap_err();
     assert_eq!(err, BusError::NoResponders("rpc.nobody".into()));
 
-    let _w = t.bus.serve("rpc.double", json_handler(|n: i64| async move { n * 2 }, |_| -1i64)).await.unwrap();
-    let answer: i64 = request_json(t.bus.as_ref(), "rpc.double", &21i64, Duration::from_secs(2)).await.unwrap();
+    let _w = t
+        .bus
+        .serve(
+            "rpc.double",
+            json_handler(|n: i64| async move { n * 2 }, |_| -1i64),
+        )
+        .await
+        .unwrap();
+    let answer: i64 = request_json(t.bus.as_ref(), "rpc.double", &21i64, Duration::from_secs(2))
+        .await
+        .unwrap();
     assert_eq!(answer, 42);
-    let bad: i64 = request_json(t.bus.as_ref(), "rpc.double", "not a number", Duration::from_secs(2)).await.unwrap();
+    let bad: i64 = request_json(
+        t.bus.as_ref(),
+        "rpc.double",
+        "not a number",
+        Duration::from_secs(2),
+    )
+    .await
+    .unwrap();
     assert_eq!(bad, -1);
 
     let _slow = t
@@ -121,7 +189,15 @@ async fn request_reply_answers_times_out_and_reports_no_responders() {
         )
         .await
         .unwrap();
-    let err = t.bus.request("rpc.slow", Bytes::from_static(b"1"), Duration::from_millis(200)).await.unwrap_err();
+    let err = t
+        .bus
+        .request(
+            "rpc.slow",
+            Bytes::from_static(b"1"),
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err, BusError::Timeout("rpc.slow".into()));
 }
 
@@ -129,22 +205,34 @@ async fn request_reply_answers_times_out_and_reports_no_responders() {
 async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
     let db_guard = TestDatabase::postgres().await;
     let (db, _) = common::db::connect_url(&db_guard.url, 4).await.unwrap();
-    outbox::create_tables(&SchemaManager::new(&db)).await.unwrap();
+    outbox::create_tables(&SchemaManager::new(&db))
+        .await
+        .unwrap();
     let t = TestBus::nats().await;
     let (handler, seen) = recorder();
     let _w = t
         .bus
-        .consume(ConsumerSpec { durable: "reader".into(), subjects: vec!["orders.>".into()] }, handler)
+        .consume(
+            ConsumerSpec {
+                durable: "reader".into(),
+                subjects: vec!["orders.>".into()],
+            },
+            handler,
+        )
         .await
         .unwrap();
 
     let txn = db.begin().await.unwrap();
     for i in 0..150u32 {
-        outbox::enqueue(&txn, &Envelope::new("orders.created", i)).await.unwrap();
+        outbox::enqueue(&txn, &Envelope::new("orders.created", i))
+            .await
+            .unwrap();
     }
     // A rolled-back transaction leaves no event behind.
     let doomed = db.begin().await.unwrap();
-    outbox::enqueue(&doomed, &Envelope::new("orders.created", 999u32)).await.unwrap();
+    outbox::enqueue(&doomed, &Envelope::new("orders.created", 999u32))
+        .await
+        .unwrap();
     doomed.rollback().await.unwrap();
     txn.commit().await.unwrap();
 
@@ -165,7 +253,10 @@ async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
     let id = Uuid::now_v7();
     let txn = db.begin().await.unwrap();
     assert!(outbox::mark_processed(&txn, "reader", id).await.unwrap());
-    assert!(!outbox::mark_processed(&txn, "reader", id).await.unwrap(), "second mark in one transaction");
+    assert!(
+        !outbox::mark_processed(&txn, "reader", id).await.unwrap(),
+        "second mark in one transaction"
+    );
     txn.commit().await.unwrap();
     assert!(!outbox::mark_processed(&db, "reader", id).await.unwrap());
 }
@@ -177,7 +268,11 @@ async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
 async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
     use async_nats::jetstream::consumer::pull;
     let t = TestBus::nats_with(common::testing::quick_delivery(3)).await;
-    let js = async_nats::jetstream::new(async_nats::connect(common::testing::nats_url()).await.unwrap());
+    let js = async_nats::jetstream::new(
+        async_nats::connect(common::testing::nats_url())
+            .await
+            .unwrap(),
+    );
     let stream = js.get_stream(t.bus.stream_name()).await.unwrap();
     stream
         .create_consumer(pull::Config {
@@ -201,10 +296,19 @@ async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
     });
     let _w = t
         .bus
-        .consume(ConsumerSpec { durable: "budget".into(), subjects: vec!["orders.>".into()] }, handler)
+        .consume(
+            ConsumerSpec {
+                durable: "budget".into(),
+                subjects: vec!["orders.>".into()],
+            },
+            handler,
+        )
         .await
         .unwrap();
-    t.bus.publish("orders.created", Uuid::now_v7(), Bytes::from_static(b"{}")).await.unwrap();
+    t.bus
+        .publish("orders.created", Uuid::now_v7(), Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
     // Without parking, JetStream stops after max_deliver = 3 + 5 deliveries.
     wait_until(|| calls.load(Ordering::SeqCst) >= 8).await;
     let stream = js.get_stream(t.bus.stream_name()).await.unwrap();
@@ -215,8 +319,12 @@ async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
         let js = js.clone();
         let name = t.bus.stream_name().to_owned();
         async move {
-            let Ok(stream) = js.get_stream(name).await else { return false };
-            let Ok(info) = stream.consumer_info("budget").await else { return false };
+            let Ok(stream) = js.get_stream(name).await else {
+                return false;
+            };
+            let Ok(info) = stream.consumer_info("budget").await else {
+                return false;
+            };
             info.num_pending == 0 && info.num_ack_pending == 0
         }
     })

@@ -13,8 +13,8 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::Loader;
 use common::{ApiError, auth::Principal, graphql::PageRequest};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -40,7 +40,9 @@ impl From<BrowseError> for ApiError {
         match err {
             BrowseError::NotFound => ApiError::not_found("order"),
             BrowseError::Forbidden => ApiError::forbidden(),
-            BrowseError::InvalidCursor(field) => ApiError::bad_input(field, "the cursor is not valid"),
+            BrowseError::InvalidCursor(field) => {
+                ApiError::bad_input(field, "the cursor is not valid")
+            }
             BrowseError::Db(e) => ApiError::internal(e),
         }
     }
@@ -99,7 +101,11 @@ pub struct Page {
 
 impl Page {
     /// Whether orders newer than this page exist (Relay `hasPreviousPage`).
-    pub async fn has_previous_page(&self, db: &DatabaseConnection, filter: &OrderFilter) -> Result<bool, BrowseError> {
+    pub async fn has_previous_page(
+        &self,
+        db: &DatabaseConnection,
+        filter: &OrderFilter,
+    ) -> Result<bool, BrowseError> {
         match (self.backward, self.cursor) {
             (true, _) => Ok(self.more_ahead),
             (false, None) => Ok(false),
@@ -108,7 +114,11 @@ impl Page {
     }
 
     /// Whether orders older than this page exist (Relay `hasNextPage`).
-    pub async fn has_next_page(&self, db: &DatabaseConnection, filter: &OrderFilter) -> Result<bool, BrowseError> {
+    pub async fn has_next_page(
+        &self,
+        db: &DatabaseConnection,
+        filter: &OrderFilter,
+    ) -> Result<bool, BrowseError> {
         match (self.backward, self.cursor) {
             (false, _) => Ok(self.more_ahead),
             (true, None) => Ok(false),
@@ -136,9 +146,20 @@ async fn exists(
 }
 
 /// The order with `id`, if `viewer` may see it.
-pub async fn find_visible(db: &DatabaseConnection, viewer: &Principal, id: Uuid) -> Result<order::Model, BrowseError> {
-    let order = order::Entity::find_by_id(id).one(db).await?.ok_or(BrowseError::NotFound)?;
-    if can_see(viewer, &order) { Ok(order) } else { Err(BrowseError::NotFound) }
+pub async fn find_visible(
+    db: &DatabaseConnection,
+    viewer: &Principal,
+    id: Uuid,
+) -> Result<order::Model, BrowseError> {
+    let order = order::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(BrowseError::NotFound)?;
+    if can_see(viewer, &order) {
+        Ok(order)
+    } else {
+        Err(BrowseError::NotFound)
+    }
 }
 
 /// The cursor of an order in a list.
@@ -151,7 +172,11 @@ fn decode(cursor: &str, field: &'static str) -> Result<Uuid, BrowseError> {
 }
 
 /// One page of the orders matching `filter`, in one statement.
-pub async fn page(db: &DatabaseConnection, filter: &OrderFilter, request: &PageRequest) -> Result<Page, BrowseError> {
+pub async fn page(
+    db: &DatabaseConnection,
+    filter: &OrderFilter,
+    request: &PageRequest,
+) -> Result<Page, BrowseError> {
     let limit = request.limit();
     let mut query = order::Entity::find().filter(filter.condition());
     let (backward, cursor) = match request {
@@ -180,12 +205,20 @@ pub async fn page(db: &DatabaseConnection, filter: &OrderFilter, request: &PageR
     if backward {
         orders.reverse();
     }
-    Ok(Page { orders, more_ahead: more, backward, cursor })
+    Ok(Page {
+        orders,
+        more_ahead: more,
+        backward,
+        cursor,
+    })
 }
 
 /// How many orders match `filter` (only run when a client asks for `totalCount`).
 pub async fn count(db: &DatabaseConnection, filter: &OrderFilter) -> Result<u64, BrowseError> {
-    Ok(order::Entity::find().filter(filter.condition()).count(db).await?)
+    Ok(order::Entity::find()
+        .filter(filter.condition())
+        .count(db)
+        .await?)
 }
 
 /// Loads the lines of many orders in one statement.
@@ -235,14 +268,37 @@ mod tests {
 
     #[test]
     fn customers_are_scoped_to_themselves() {
-        let me = Principal { user_id: Uuid::now_v7(), role: Role::Customer };
-        let admin = Principal { user_id: Uuid::now_v7(), role: Role::Admin };
+        let me = Principal {
+            user_id: Uuid::now_v7(),
+            role: Role::Customer,
+        };
+        let admin = Principal {
+            user_id: Uuid::now_v7(),
+            role: Role::Admin,
+        };
         let other = Uuid::now_v7();
-        assert_eq!(OrderFilter::for_viewer(&me, None, None).unwrap().user_id, Some(me.user_id));
-        assert_eq!(OrderFilter::for_viewer(&me, Some(me.user_id), None).unwrap().user_id, Some(me.user_id));
-        assert!(matches!(OrderFilter::for_viewer(&me, Some(other), None), Err(BrowseError::Forbidden)));
-        assert_eq!(OrderFilter::for_viewer(&admin, None, None).unwrap().user_id, None);
+        assert_eq!(
+            OrderFilter::for_viewer(&me, None, None).unwrap().user_id,
+            Some(me.user_id)
+        );
+        assert_eq!(
+            OrderFilter::for_viewer(&me, Some(me.user_id), None)
+                .unwrap()
+                .user_id,
+            Some(me.user_id)
+        );
+        assert!(matches!(
+            OrderFilter::for_viewer(&me, Some(other), None),
+            Err(BrowseError::Forbidden)
+        ));
+        assert_eq!(
+            OrderFilter::for_viewer(&admin, None, None).unwrap().user_id,
+            None
+        );
         let f = OrderFilter::for_viewer(&admin, Some(other), Some(OrderStatus::Paid)).unwrap();
-        assert_eq!((f.user_id, f.status), (Some(other), Some(OrderStatus::Paid)));
+        assert_eq!(
+            (f.user_id, f.status),
+            (Some(other), Some(OrderStatus::Paid))
+        );
     }
 }

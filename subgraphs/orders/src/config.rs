@@ -28,10 +28,18 @@ impl Config {
     pub const DEFAULT_JWKS_URL: &'static str = "http://127.0.0.1:4004/.well-known/jwks.json";
 
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let addr = env.parse_or("ORDERS_ADDR", Self::DEFAULT_ADDR.parse::<SocketAddr>().map_err(invalid_default)?)?;
+        let addr = env.parse_or(
+            "ORDERS_ADDR",
+            Self::DEFAULT_ADDR
+                .parse::<SocketAddr>()
+                .map_err(invalid_default)?,
+        )?;
         let jwks_url = env.string_or("JWKS_URL", Self::DEFAULT_JWKS_URL);
         if !(jwks_url.starts_with("http://") || jwks_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid { name: "JWKS_URL".into(), reason: "expected an http(s) URL".into() });
+            return Err(ConfigError::Invalid {
+                name: "JWKS_URL".into(),
+                reason: "expected an http(s) URL".into(),
+            });
         }
         let bus = BusConfig::from_env(env)?;
         let price_timeout = env.duration_or("ORDERS_PRICE_TIMEOUT", bus.request_timeout)?;
@@ -54,7 +62,10 @@ impl Config {
 }
 
 fn invalid_default(e: std::net::AddrParseError) -> ConfigError {
-    ConfigError::Invalid { name: "ORDERS_ADDR".into(), reason: e.to_string() }
+    ConfigError::Invalid {
+        name: "ORDERS_ADDR".into(),
+        reason: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -72,13 +83,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_values_naming_them() {
-        let bad_addr = Config::from_env(&Env::from_pairs([("ORDERS_ADDR", "nowhere")])).unwrap_err();
+        let bad_addr =
+            Config::from_env(&Env::from_pairs([("ORDERS_ADDR", "nowhere")])).unwrap_err();
         assert!(matches!(bad_addr, ConfigError::Invalid { name, .. } if name == "ORDERS_ADDR"));
-        let zero = Config::from_env(&Env::from_pairs([("ORDERS_PRICE_TIMEOUT", "0s")])).unwrap_err();
-        assert!(matches!(zero, ConfigError::Invalid { name, .. } if name == "ORDERS_PRICE_TIMEOUT"));
+        let zero =
+            Config::from_env(&Env::from_pairs([("ORDERS_PRICE_TIMEOUT", "0s")])).unwrap_err();
+        assert!(
+            matches!(zero, ConfigError::Invalid { name, .. } if name == "ORDERS_PRICE_TIMEOUT")
+        );
         let jwks = Config::from_env(&Env::from_pairs([("JWKS_URL", "file:///keys")])).unwrap_err();
         assert!(matches!(jwks, ConfigError::Invalid { name, .. } if name == "JWKS_URL"));
-        let timeout = Config::from_env(&Env::from_pairs([("ORDERS_PRICE_TIMEOUT", "1500ms")])).unwrap();
+        let timeout =
+            Config::from_env(&Env::from_pairs([("ORDERS_PRICE_TIMEOUT", "1500ms")])).unwrap();
         assert_eq!(timeout.price_timeout, Duration::from_millis(1500));
     }
 }

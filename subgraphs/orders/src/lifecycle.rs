@@ -21,8 +21,8 @@ use common::{
     contracts::{Envelope, OrderCancelled, OrderDelivered, OrderPaid, subjects},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -70,7 +70,8 @@ impl OrderStatus {
     /// The status stored on `order`; an unknown value means the row was written by something
     /// other than this service and is reported as an internal error.
     pub fn of(order: &order::Model) -> Result<Self, LifecycleError> {
-        Self::parse(&order.status).ok_or_else(|| LifecycleError::CorruptStatus(order.id, order.status.clone()))
+        Self::parse(&order.status)
+            .ok_or_else(|| LifecycleError::CorruptStatus(order.id, order.status.clone()))
     }
 }
 
@@ -108,7 +109,10 @@ pub enum LifecycleError {
     #[error("only an administrator can do this")]
     Forbidden,
     #[error("the order is {current} and cannot become {target}")]
-    InvalidTransition { current: OrderStatus, target: OrderStatus },
+    InvalidTransition {
+        current: OrderStatus,
+        target: OrderStatus,
+    },
     #[error("order {0} has an unknown status `{1}`")]
     CorruptStatus(Uuid, String),
     #[error(transparent)]
@@ -121,7 +125,9 @@ impl From<LifecycleError> for ApiError {
             LifecycleError::NotFound => ApiError::not_found("order"),
             LifecycleError::Forbidden => ApiError::forbidden(),
             e @ LifecycleError::InvalidTransition { .. } => ApiError::conflict(e.to_string()),
-            e @ (LifecycleError::CorruptStatus(..) | LifecycleError::Db(_)) => ApiError::internal(e),
+            e @ (LifecycleError::CorruptStatus(..) | LifecycleError::Db(_)) => {
+                ApiError::internal(e)
+            }
         }
     }
 }
@@ -179,9 +185,15 @@ pub async fn transition<C: ConnectionTrait>(
         .await?;
     if updated.rows_affected == 0 {
         // Someone else moved the order after it was read: report what it is now.
-        let fresh = order::Entity::find_by_id(order.id).one(conn).await?.ok_or(LifecycleError::NotFound)?;
+        let fresh = order::Entity::find_by_id(order.id)
+            .one(conn)
+            .await?
+            .ok_or(LifecycleError::NotFound)?;
         let found = OrderStatus::of(&fresh)?;
-        return Err(LifecycleError::InvalidTransition { current: found, target });
+        return Err(LifecycleError::InvalidTransition {
+            current: found,
+            target,
+        });
     }
     // Only after the update won: a refused move must leave no event behind, even when the
     // caller goes on to commit its transaction.
@@ -190,19 +202,37 @@ pub async fn transition<C: ConnectionTrait>(
 }
 
 /// Writes the event describing the move `command` made to `order`.
-async fn enqueue_event<C: ConnectionTrait>(conn: &C, order: &order::Model, command: Command) -> Result<(), DbErr> {
+async fn enqueue_event<C: ConnectionTrait>(
+    conn: &C,
+    order: &order::Model,
+    command: Command,
+) -> Result<(), DbErr> {
     match command {
         Command::Pay { payment_id } => {
-            let event = Envelope::new(subjects::ORDERS_PAID, OrderPaid { order_id: order.id, payment_id });
+            let event = Envelope::new(
+                subjects::ORDERS_PAID,
+                OrderPaid {
+                    order_id: order.id,
+                    payment_id,
+                },
+            );
             common::outbox::enqueue(conn, &event).await
         }
         Command::Cancel { .. } => {
-            let event =
-                Envelope::new(subjects::ORDERS_CANCELLED, OrderCancelled { order_id: order.id, user_id: order.user_id });
+            let event = Envelope::new(
+                subjects::ORDERS_CANCELLED,
+                OrderCancelled {
+                    order_id: order.id,
+                    user_id: order.user_id,
+                },
+            );
             common::outbox::enqueue(conn, &event).await
         }
         Command::Deliver { .. } => {
-            let event = Envelope::new(subjects::ORDERS_DELIVERED, OrderDelivered { order_id: order.id });
+            let event = Envelope::new(
+                subjects::ORDERS_DELIVERED,
+                OrderDelivered { order_id: order.id },
+            );
             common::outbox::enqueue(conn, &event).await
         }
     }
@@ -217,7 +247,10 @@ pub async fn apply_command(
     command: Command,
 ) -> Result<order::Model, LifecycleError> {
     let txn = db.begin().await?;
-    let order = order::Entity::find_by_id(order_id).one(&txn).await?.ok_or(LifecycleError::NotFound)?;
+    let order = order::Entity::find_by_id(order_id)
+        .one(&txn)
+        .await?
+        .ok_or(LifecycleError::NotFound)?;
     let changed = transition(&txn, &order, command, crate::entities::now()).await?;
     txn.commit().await?;
     relay.notify();
@@ -227,18 +260,23 @@ pub async fn apply_command(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::auth::Role;
     use OrderStatus::*;
+    use common::auth::Role;
 
     fn principal(role: Role) -> Principal {
-        Principal { user_id: Uuid::now_v7(), role }
+        Principal {
+            user_id: Uuid::now_v7(),
+            role,
+        }
     }
 
     #[test]
     fn only_the_three_moves_are_allowed() {
         let admin = principal(Role::Admin);
         let commands = [
-            Command::Pay { payment_id: Uuid::now_v7() },
+            Command::Pay {
+                payment_id: Uuid::now_v7(),
+            },
             Command::Cancel { by: admin },
             Command::Deliver { by: admin },
         ];
@@ -254,12 +292,21 @@ mod tests {
                 }
             }
         }
-        assert_eq!(allowed, vec![(Pending, Paid), (Pending, Cancelled), (Paid, Delivered)]);
+        assert_eq!(
+            allowed,
+            vec![(Pending, Paid), (Pending, Cancelled), (Paid, Delivered)]
+        );
     }
 
     #[test]
     fn refusals_name_the_current_status() {
-        let err = next_status(Cancelled, &Command::Pay { payment_id: Uuid::nil() }).unwrap_err();
+        let err = next_status(
+            Cancelled,
+            &Command::Pay {
+                payment_id: Uuid::nil(),
+            },
+        )
+        .unwrap_err();
         let api = ApiError::from(err);
         assert_eq!(api.code, common::ErrorCode::Conflict);
         assert_eq!(api.message, "the order is CANCELLED and cannot become PAID");
@@ -287,8 +334,14 @@ mod tests {
         };
         assert!(authorize(&order, &Command::Cancel { by: owner }).is_ok());
         assert!(authorize(&order, &Command::Cancel { by: admin }).is_ok());
-        assert!(matches!(authorize(&order, &Command::Cancel { by: stranger }), Err(LifecycleError::NotFound)));
-        assert!(matches!(authorize(&order, &Command::Deliver { by: owner }), Err(LifecycleError::Forbidden)));
+        assert!(matches!(
+            authorize(&order, &Command::Cancel { by: stranger }),
+            Err(LifecycleError::NotFound)
+        ));
+        assert!(matches!(
+            authorize(&order, &Command::Deliver { by: owner }),
+            Err(LifecycleError::Forbidden)
+        ));
         assert!(authorize(&order, &Command::Deliver { by: admin }).is_ok());
     }
 
@@ -297,8 +350,13 @@ mod tests {
         // Once paid, an order stays paid whatever happens next, so a sale is never
         // counted and later uncounted by a status change.
         let admin = principal(Role::Admin);
-        let commands =
-            [Command::Pay { payment_id: Uuid::nil() }, Command::Cancel { by: admin }, Command::Deliver { by: admin }];
+        let commands = [
+            Command::Pay {
+                payment_id: Uuid::nil(),
+            },
+            Command::Cancel { by: admin },
+            Command::Deliver { by: admin },
+        ];
         for from in OrderStatus::ALL.into_iter().filter(|s| s.is_paid()) {
             for command in &commands {
                 if let Ok(to) = next_status(from, command) {
@@ -306,7 +364,10 @@ mod tests {
                 }
             }
         }
-        let paid: Vec<OrderStatus> = OrderStatus::ALL.into_iter().filter(|s| s.is_paid()).collect();
+        let paid: Vec<OrderStatus> = OrderStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_paid())
+            .collect();
         assert_eq!(paid, vec![Paid, Delivered]);
     }
 

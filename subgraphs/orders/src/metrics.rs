@@ -23,7 +23,9 @@ impl Metrics {
     }
 
     pub fn payment_event(&self, outcome: &str) {
-        self.payment_events.get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())]).inc();
+        self.payment_events
+            .get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())])
+            .inc();
     }
 
     /// A registry holding these metrics, the statement count of `statements` and the
@@ -31,9 +33,21 @@ impl Metrics {
     pub fn registry(&self, statements: StatementCounter, parking: &ParkingLot) -> Arc<Registry> {
         let mut registry = Registry::with_prefix("orders");
         parking.register_metrics(&mut registry);
-        registry.register("orders_created", "Orders placed", self.orders_created.clone());
-        registry.register("payment_events", "payments.succeeded events handled, by outcome", self.payment_events.clone());
-        registry.register_collector(Box::new(ReadCounter::new("db_statements", "SQL statements run", move || statements.get())));
+        registry.register(
+            "orders_created",
+            "Orders placed",
+            self.orders_created.clone(),
+        );
+        registry.register(
+            "payment_events",
+            "payments.succeeded events handled, by outcome",
+            self.payment_events.clone(),
+        );
+        registry.register_collector(Box::new(ReadCounter::new(
+            "db_statements",
+            "SQL statements run",
+            move || statements.get(),
+        )));
         Arc::new(registry)
     }
 }

@@ -26,7 +26,11 @@ impl From<PayableError> for PayableOrderReply {
             PayableError::NotFound => Reply::error(ErrorCode::NotFound, "order not found", vec![]),
             PayableError::Db(e) => {
                 tracing::error!(error = %e, "cannot answer a payable-order request");
-                Reply::error(ErrorCode::ServiceUnavailable, "orders cannot answer right now", vec![])
+                Reply::error(
+                    ErrorCode::ServiceUnavailable,
+                    "orders cannot answer right now",
+                    vec![],
+                )
             }
         }
     }
@@ -50,8 +54,14 @@ pub async fn serve(bus: &dyn EventBus, db: DatabaseConnection) -> Result<Worker,
 }
 
 /// The order with its lines and total, as stored.
-pub async fn payable(db: &DatabaseConnection, request: &PayableOrderRequest) -> Result<PayableOrder, PayableError> {
-    let order = order::Entity::find_by_id(request.order_id).one(db).await?.ok_or(PayableError::NotFound)?;
+pub async fn payable(
+    db: &DatabaseConnection,
+    request: &PayableOrderRequest,
+) -> Result<PayableOrder, PayableError> {
+    let order = order::Entity::find_by_id(request.order_id)
+        .one(db)
+        .await?
+        .ok_or(PayableError::NotFound)?;
     let lines = order_item::Entity::find()
         .filter(order_item::Column::OrderId.eq(order.id))
         .order_by_asc(order_item::Column::Position)

@@ -23,8 +23,8 @@ use common::{
     outbox::OutboxRelay,
 };
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -39,7 +39,10 @@ pub const CONSUMER: &str = "orders-payments";
 
 /// The consumer's subscription.
 pub fn consumer_spec() -> ConsumerSpec {
-    ConsumerSpec { durable: CONSUMER.to_owned(), subjects: vec![subjects::PAYMENTS_SUCCEEDED.to_owned()] }
+    ConsumerSpec {
+        durable: CONSUMER.to_owned(),
+        subjects: vec![subjects::PAYMENTS_SUCCEEDED.to_owned()],
+    }
 }
 
 /// Why a payment was recorded instead of applied.
@@ -134,19 +137,25 @@ pub async fn handle(
     delivery: &Delivery,
 ) -> Result<Outcome, PaymentEventError> {
     // Redelivering cannot fix either of these: the event is parked, not dropped.
-    let event: Envelope<PaymentSucceeded> =
-        serde_json::from_slice(&delivery.payload).map_err(|e| PaymentEventError::Unreadable(e.to_string()))?;
+    let event: Envelope<PaymentSucceeded> = serde_json::from_slice(&delivery.payload)
+        .map_err(|e| PaymentEventError::Unreadable(e.to_string()))?;
     if event.version != 1 {
         return Err(PaymentEventError::UnknownVersion(event.version));
     }
     let outcome = apply(db, &event).await?;
-    if matches!(outcome, Outcome::Applied | Outcome::Flagged(IssueKind::OrderNotPayable)) {
+    if matches!(
+        outcome,
+        Outcome::Applied | Outcome::Flagged(IssueKind::OrderNotPayable)
+    ) {
         relay.notify();
     }
     Ok(outcome)
 }
 
-async fn apply(db: &DatabaseConnection, event: &Envelope<PaymentSucceeded>) -> Result<Outcome, PaymentEventError> {
+async fn apply(
+    db: &DatabaseConnection,
+    event: &Envelope<PaymentSucceeded>,
+) -> Result<Outcome, PaymentEventError> {
     let payment = &event.data;
     let txn = db.begin().await?;
     if !common::outbox::mark_processed(&txn, CONSUMER, event.event_id).await? {
@@ -165,7 +174,10 @@ async fn apply(db: &DatabaseConnection, event: &Envelope<PaymentSucceeded>) -> R
             Outcome::Flagged(IssueKind::UnknownOrder)
         }
         Some(order) if order.payment_id == Some(payment.payment_id) => Outcome::AlreadyApplied,
-        Some(order) if order.total_minor != payment.amount_minor || !order.currency.eq_ignore_ascii_case(&payment.currency) => {
+        Some(order)
+            if order.total_minor != payment.amount_minor
+                || !order.currency.eq_ignore_ascii_case(&payment.currency) =>
+        {
             tracing::error!(
                 order_id = %order.id,
                 payment_id = %payment.payment_id,
@@ -177,7 +189,16 @@ async fn apply(db: &DatabaseConnection, event: &Envelope<PaymentSucceeded>) -> R
             Outcome::Flagged(IssueKind::AmountMismatch)
         }
         Some(order) => {
-            match lifecycle::transition(&txn, &order, Command::Pay { payment_id: payment.payment_id }, crate::entities::now()).await {
+            match lifecycle::transition(
+                &txn,
+                &order,
+                Command::Pay {
+                    payment_id: payment.payment_id,
+                },
+                crate::entities::now(),
+            )
+            .await
+            {
                 Ok(_) => Outcome::Applied,
                 Err(LifecycleError::InvalidTransition { current, .. }) => {
                     tracing::warn!(order_id = %order.id, payment_id = %payment.payment_id, status = %current, "payment for an order that cannot take it; requesting a refund");
@@ -197,7 +218,13 @@ async fn request_refund<C: ConnectionTrait>(
     event: &Envelope<PaymentSucceeded>,
     status: OrderStatus,
 ) -> Result<(), DbErr> {
-    record_issue(conn, event, IssueKind::OrderNotPayable, Some(status.as_str())).await?;
+    record_issue(
+        conn,
+        event,
+        IssueKind::OrderNotPayable,
+        Some(status.as_str()),
+    )
+    .await?;
     let payment = &event.data;
     let conflict = Envelope::new(
         subjects::ORDERS_PAYMENT_CONFLICT,

@@ -25,7 +25,9 @@ use std::{
 
 use async_graphql::dataloader::Loader;
 use common::ApiError;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -51,7 +53,10 @@ impl From<&SalesError> for ApiError {
 
 /// The statuses whose orders' units count as sold, as stored.
 fn paid_statuses() -> impl Iterator<Item = &'static str> {
-    OrderStatus::ALL.into_iter().filter(|s| s.is_paid()).map(OrderStatus::as_str)
+    OrderStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_paid())
+        .map(OrderStatus::as_str)
 }
 
 /// The most product ids bound into one statement. SQLite accepts 32766 parameters and
@@ -62,7 +67,10 @@ const MAX_IDS_PER_STATEMENT: usize = 10_000;
 /// Units sold of each of `product_ids`, in one statement (for up to
 /// [`MAX_IDS_PER_STATEMENT`] ids). Products without a paid order are absent from the map
 /// (they sold 0).
-pub async fn units_sold(db: &DatabaseConnection, product_ids: &[Uuid]) -> Result<HashMap<Uuid, i64>, SalesError> {
+pub async fn units_sold(
+    db: &DatabaseConnection,
+    product_ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, SalesError> {
     // Scoped here: its `max`/`min` would shadow the integers' own elsewhere in the module.
     use sea_orm::sea_query::ExprTrait as _;
     let mut sold = HashMap::new();
@@ -72,7 +80,10 @@ pub async fn units_sold(db: &DatabaseConnection, product_ids: &[Uuid]) -> Result
         let rows: Vec<(Uuid, i64)> = order_item::Entity::find()
             .select_only()
             .column(order_item::Column::ProductId)
-            .column_as(Expr::col((order_item::Entity, order_item::Column::Quantity)).sum(), "units")
+            .column_as(
+                Expr::col((order_item::Entity, order_item::Column::Quantity)).sum(),
+                "units",
+            )
             .inner_join(order::Entity)
             .filter(order_item::Column::ProductId.is_in(ids.iter().copied()))
             .filter(order::Column::Status.is_in(paid_statuses()))
@@ -114,7 +125,9 @@ pub struct SalesBatch {
 impl SalesBatch {
     /// The units sold of `product`, or `None` when the batch was not loaded for it.
     pub fn get(&self, product: Uuid) -> Option<i64> {
-        self.requested.contains(&product).then(|| self.sold.get(&product).copied().unwrap_or(0))
+        self.requested
+            .contains(&product)
+            .then(|| self.sold.get(&product).copied().unwrap_or(0))
     }
 }
 
@@ -174,7 +187,10 @@ mod tests {
     #[test]
     fn a_batch_answers_only_for_the_products_it_was_loaded_for() {
         let (sold, unsold, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let batch = SalesBatch { requested: HashSet::from([sold, unsold]), sold: HashMap::from([(sold, 7)]) };
+        let batch = SalesBatch {
+            requested: HashSet::from([sold, unsold]),
+            sold: HashMap::from([(sold, 7)]),
+        };
         assert_eq!(batch.get(sold), Some(7));
         assert_eq!(batch.get(unsold), Some(0));
         assert_eq!(batch.get(other), None);
@@ -183,24 +199,36 @@ mod tests {
     #[tokio::test]
     async fn one_statement_per_entities_call_however_many_representations_ask() {
         use sea_orm_migration::MigratorTrait as _;
-        let (db, statements) = common::db::connect_url("sqlite::memory:", 1).await.expect("in-memory SQLite");
-        orders_migration::Migrator::up(&db, None).await.expect("migrations run");
+        let (db, statements) = common::db::connect_url("sqlite::memory:", 1)
+            .await
+            .expect("in-memory SQLite");
+        orders_migration::Migrator::up(&db, None)
+            .await
+            .expect("migrations run");
         let sales = RequestSales::default();
         let product = Uuid::now_v7();
         let before = statements.get();
         for _ in 0..5 {
-            let batch = sales.batch("_entities", &db, || vec![product]).await.expect("counted");
+            let batch = sales
+                .batch("_entities", &db, || vec![product])
+                .await
+                .expect("counted");
             assert_eq!(batch.get(product), Some(0));
         }
         assert_eq!(statements.get() - before, 1);
         // Another `_entities` field of the same request has a batch of its own.
-        sales.batch("more", &db, || vec![product]).await.expect("counted");
+        sales
+            .batch("more", &db, || vec![product])
+            .await
+            .expect("counted");
         assert_eq!(statements.get() - before, 2);
     }
 
     #[test]
     fn database_details_stay_out_of_client_errors() {
-        let err = SalesError::Db(DbErr::Custom("relation \"order_items\" does not exist".into()));
+        let err = SalesError::Db(DbErr::Custom(
+            "relation \"order_items\" does not exist".into(),
+        ));
         let api = ApiError::from(&err);
         assert_eq!(api.code, common::ErrorCode::InternalServerError);
         assert!(!api.message.contains("order_items"), "{}", api.message);

@@ -84,9 +84,15 @@ impl RunningService {
 }
 
 /// Opens the database and brings its schema up to date.
-pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
-    let (db, statements) = common::db::connect(&config.database).await.context("cannot open the orders database")?;
-    orders_migration::Migrator::up(&db, None).await.context("cannot migrate the orders database")?;
+pub async fn connect_and_migrate(
+    config: &Config,
+) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
+    let (db, statements) = common::db::connect(&config.database)
+        .await
+        .context("cannot open the orders database")?;
+    orders_migration::Migrator::up(&db, None)
+        .await
+        .context("cannot migrate the orders database")?;
     Ok((db, statements))
 }
 
@@ -101,9 +107,18 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
 
     let parking = ParkingLot::new(db.clone(), deps.bus.clone());
     let spec = payment_events::consumer_spec();
-    let handler = parking.handler(&spec, payment_events::handler(db.clone(), relay.clone(), metrics.clone()));
-    let consumer = deps.bus.consume(spec, handler).await.context("cannot subscribe to payment events")?;
-    let responder = payable::serve(deps.bus.as_ref(), db.clone()).await.context("cannot answer payable-order requests")?;
+    let handler = parking.handler(
+        &spec,
+        payment_events::handler(db.clone(), relay.clone(), metrics.clone()),
+    );
+    let consumer = deps
+        .bus
+        .consume(spec, handler)
+        .await
+        .context("cannot subscribe to payment events")?;
+    let responder = payable::serve(deps.bus.as_ref(), db.clone())
+        .await
+        .context("cannot answer payable-order requests")?;
 
     let schema = api::schema(ApiState {
         db: db.clone(),
@@ -112,8 +127,10 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         metrics: metrics.clone(),
         parking: parking.clone(),
     });
-    let checks: Vec<Arc<dyn ReadinessCheck>> =
-        vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
+    let checks: Vec<Arc<dyn ReadinessCheck>> = vec![
+        Arc::new(DatabaseCheck(db.clone())),
+        Arc::new(BusCheck(deps.bus.clone())),
+    ];
     let graphql = common::graphql::routes(schema, deps.verifier.clone());
     let server = common::internal::serve_subgraph(
         &config.internal,

@@ -16,7 +16,10 @@ use support::*;
 use uuid::Uuid;
 
 fn webhook(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     let (app, order_id, payment_id, session_id) = rt.block_on(async {
         let app = spawn_app().await;
         let user = Uuid::now_v7();
@@ -27,7 +30,10 @@ fn webhook(c: &mut Criterion) {
     let url = format!("http://{}/webhooks/stripe", app.addr);
     let http = reqwest::Client::new();
     let post = |body: String, signature: String| {
-        let req = http.post(&url).header("stripe-signature", signature).body(body);
+        let req = http
+            .post(&url)
+            .header("stripe-signature", signature)
+            .body(body);
         async move {
             let resp = req.send().await.expect("the webhook answers");
             resp.status().as_u16()
@@ -39,7 +45,14 @@ fn webhook(c: &mut Criterion) {
 
     group.bench_function("new_event", |b| {
         b.to_async(&rt).iter(|| {
-            let event = session_event("checkout.session.completed", &session_id, order_id, payment_id, 4498, "eur");
+            let event = session_event(
+                "checkout.session.completed",
+                &session_id,
+                order_id,
+                payment_id,
+                4498,
+                "eur",
+            );
             let body = event.to_string();
             let signature = sign(&body, WEBHOOK_SECRET, chrono::Utc::now().timestamp());
             let sent = post(body, signature);
@@ -65,7 +78,14 @@ fn webhook(c: &mut Criterion) {
             let sends: Vec<_> = targets
                 .iter()
                 .map(|(order_id, payment_id, session_id)| {
-                    let event = session_event("checkout.session.completed", session_id, *order_id, *payment_id, 4498, "eur");
+                    let event = session_event(
+                        "checkout.session.completed",
+                        session_id,
+                        *order_id,
+                        *payment_id,
+                        4498,
+                        "eur",
+                    );
                     let body = event.to_string();
                     let signature = sign(&body, WEBHOOK_SECRET, chrono::Utc::now().timestamp());
                     post(body, signature)
@@ -80,7 +100,15 @@ fn webhook(c: &mut Criterion) {
     });
     group.throughput(Throughput::Elements(1));
 
-    let repeated = session_event("checkout.session.completed", &session_id, order_id, payment_id, 4498, "eur").to_string();
+    let repeated = session_event(
+        "checkout.session.completed",
+        &session_id,
+        order_id,
+        payment_id,
+        4498,
+        "eur",
+    )
+    .to_string();
     group.bench_function("redelivery", |b| {
         b.to_async(&rt).iter(|| {
             let signature = sign(&repeated, WEBHOOK_SECRET, chrono::Utc::now().timestamp());

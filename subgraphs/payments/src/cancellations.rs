@@ -54,9 +54,10 @@ pub async fn spawn_consumer(state: Arc<AppState>) -> Result<Worker, BusError> {
 
 async fn on_cancelled(state: &AppState, delivery: Delivery) -> Result<(), HandlerError> {
     // Redelivering a message that cannot be read would never succeed: it is parked.
-    let event: Envelope<OrderCancelled> = serde_json::from_slice(&delivery.payload).map_err(|e| {
-        HandlerError::Unprocessable(format!("the order cancellation event cannot be read: {e}"))
-    })?;
+    let event: Envelope<OrderCancelled> =
+        serde_json::from_slice(&delivery.payload).map_err(|e| {
+            HandlerError::Unprocessable(format!("the order cancellation event cannot be read: {e}"))
+        })?;
     if event.version != 1 {
         return Err(HandlerError::Unprocessable(format!(
             "order cancellation events of version {} are not understood by this version of the service",

@@ -13,8 +13,8 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use common::{ApiError, auth::Principal};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -50,9 +50,9 @@ impl From<CheckoutError> for ApiError {
         match err {
             CheckoutError::Orders(e) => e.into(),
             CheckoutError::NotOwner => ApiError::forbidden(),
-            CheckoutError::NotPayable(status) => {
-                ApiError::conflict(format!("only a PENDING order can be paid; this one is {status}"))
-            }
+            CheckoutError::NotPayable(status) => ApiError::conflict(format!(
+                "only a PENDING order can be paid; this one is {status}"
+            )),
             CheckoutError::AlreadyPaid => ApiError::conflict("this order is already paid"),
             CheckoutError::Provider(ProviderError::Unavailable(detail)) => {
                 tracing::warn!(%detail, "payment provider unavailable");
@@ -80,7 +80,11 @@ enum Reservation {
     Create(payment::Model),
 }
 
-pub async fn start_checkout(state: &AppState, caller: Principal, order_id: Uuid) -> Result<Checkout, CheckoutError> {
+pub async fn start_checkout(
+    state: &AppState,
+    caller: Principal,
+    order_id: Uuid,
+) -> Result<Checkout, CheckoutError> {
     let payable = orders::fetch_payable(state.bus.as_ref(), order_id, state.orders_timeout).await?;
     if payable.order.user_id != caller.user_id {
         return Err(CheckoutError::NotOwner);
@@ -108,10 +112,22 @@ pub async fn start_checkout(state: &AppState, caller: Principal, order_id: Uuid)
     // Only the attempt that asked for the session may store it; a concurrent caller that
     // moved to a later attempt in the meantime wins.
     let stored = payment::Entity::update_many()
-        .col_expr(payment::Column::CheckoutSessionId, sea_orm::sea_query::Expr::value(session.id.clone()))
-        .col_expr(payment::Column::CheckoutUrl, sea_orm::sea_query::Expr::value(session.url.clone()))
-        .col_expr(payment::Column::SessionExpiresAt, sea_orm::sea_query::Expr::value(session.expires_at))
-        .col_expr(payment::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            payment::Column::CheckoutSessionId,
+            sea_orm::sea_query::Expr::value(session.id.clone()),
+        )
+        .col_expr(
+            payment::Column::CheckoutUrl,
+            sea_orm::sea_query::Expr::value(session.url.clone()),
+        )
+        .col_expr(
+            payment::Column::SessionExpiresAt,
+            sea_orm::sea_query::Expr::value(session.expires_at),
+        )
+        .col_expr(
+            payment::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(payment::Column::Id.eq(payment.id))
         .filter(payment::Column::Attempt.eq(payment.attempt))
         .exec(&state.db)
@@ -123,24 +139,37 @@ pub async fn start_checkout(state: &AppState, caller: Principal, order_id: Uuid)
         .one(&state.db)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("payment {}", payment.id)))?;
-    Ok(Checkout { payment, url: session.url, expires_at: session.expires_at })
+    Ok(Checkout {
+        payment,
+        url: session.url,
+        expires_at: session.expires_at,
+    })
 }
 
 /// Whether `existing`'s session may be handed out again for this order.
 fn reusable(existing: &payment::Model, payable: &orders::Payable, now: DateTime<Utc>) -> bool {
-    let same_charge = existing.amount_minor == payable.order.total_minor && existing.currency == payable.currency.code();
+    let same_charge = existing.amount_minor == payable.order.total_minor
+        && existing.currency == payable.currency.code();
     existing.status == PaymentStatus::Pending.as_str()
         && same_charge
         && existing.checkout_url.is_some()
-        && existing.session_expires_at.is_some_and(|t| t > now + REUSE_MARGIN)
+        && existing
+            .session_expires_at
+            .is_some_and(|t| t > now + REUSE_MARGIN)
 }
 
 /// Expires the order's current session at the provider when the next call will replace it
 /// while it can still be paid. Nothing is changed here when the provider cannot be reached:
 /// the caller gets `SERVICE_UNAVAILABLE` and a retry tries again.
-async fn expire_replaced_session(state: &AppState, payable: &orders::Payable, now: DateTime<Utc>) -> Result<(), CheckoutError> {
-    let Some(existing) =
-        payment::Entity::find().filter(payment::Column::OrderId.eq(payable.order.order_id)).one(&state.db).await?
+async fn expire_replaced_session(
+    state: &AppState,
+    payable: &orders::Payable,
+    now: DateTime<Utc>,
+) -> Result<(), CheckoutError> {
+    let Some(existing) = payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(payable.order.order_id))
+        .one(&state.db)
+        .await?
     else {
         return Ok(());
     };
@@ -171,7 +200,11 @@ pub(crate) async fn close_session(state: &AppState, session_id: &str) -> Result<
 }
 
 /// Records the payment (or its next attempt) and decides whether a new session is needed.
-async fn reserve(state: &AppState, payable: &orders::Payable, now: DateTime<Utc>) -> Result<Reservation, CheckoutError> {
+async fn reserve(
+    state: &AppState,
+    payable: &orders::Payable,
+    now: DateTime<Utc>,
+) -> Result<Reservation, CheckoutError> {
     // Two first calls for one order race on the unique order id; the loser sees the
     // winner's row on its second pass.
     for _ in 0..2 {
@@ -183,7 +216,11 @@ async fn reserve(state: &AppState, payable: &orders::Payable, now: DateTime<Utc>
     try_reserve(state, payable, now).await
 }
 
-async fn try_reserve(state: &AppState, payable: &orders::Payable, now: DateTime<Utc>) -> Result<Reservation, CheckoutError> {
+async fn try_reserve(
+    state: &AppState,
+    payable: &orders::Payable,
+    now: DateTime<Utc>,
+) -> Result<Reservation, CheckoutError> {
     let order = &payable.order;
     let txn = state.db.begin().await?;
     let existing = crate::db::lock_for_update(
@@ -226,23 +263,34 @@ async fn try_reserve(state: &AppState, payable: &orders::Payable, now: DateTime<
             if status.is_settled() {
                 return Err(CheckoutError::AlreadyPaid);
             }
-            let same_charge =
-                existing.amount_minor == order.total_minor && existing.currency == payable.currency.code();
+            let same_charge = existing.amount_minor == order.total_minor
+                && existing.currency == payable.currency.code();
             let open_session = match (&existing.checkout_url, existing.session_expires_at) {
-                (Some(url), Some(expires_at)) if expires_at > now + REUSE_MARGIN => Some((url.clone(), expires_at)),
+                (Some(url), Some(expires_at)) if expires_at > now + REUSE_MARGIN => {
+                    Some((url.clone(), expires_at))
+                }
                 _ => None,
             };
             match open_session {
                 Some((url, expires_at)) if status == PaymentStatus::Pending && same_charge => {
-                    Reservation::Reuse(Checkout { payment: existing, url, expires_at })
+                    Reservation::Reuse(Checkout {
+                        payment: existing,
+                        url,
+                        expires_at,
+                    })
                 }
                 _ => {
                     // A PENDING attempt without a stored session is one whose provider call
                     // failed or was cut short: repeat it under the same key. Anything else
                     // (expired, failed, or a changed amount) starts the next attempt.
-                    let unfinished =
-                        status == PaymentStatus::Pending && existing.checkout_session_id.is_none() && same_charge;
-                    let attempt = if unfinished { existing.attempt } else { existing.attempt.saturating_add(1) };
+                    let unfinished = status == PaymentStatus::Pending
+                        && existing.checkout_session_id.is_none()
+                        && same_charge;
+                    let attempt = if unfinished {
+                        existing.attempt
+                    } else {
+                        existing.attempt.saturating_add(1)
+                    };
                     let mut model = existing.into_active_model();
                     model.status = Set(PaymentStatus::Pending.as_str().to_owned());
                     model.amount_minor = Set(order.total_minor);
@@ -264,5 +312,8 @@ async fn try_reserve(state: &AppState, payable: &orders::Payable, now: DateTime<
 }
 
 fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

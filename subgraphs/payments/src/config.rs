@@ -105,15 +105,33 @@ impl Config {
     /// `default` applies when `PAYMENTS_PROVIDER` is unset; `host_profile` is the profile of
     /// whatever runs the service in the same process (the router in the launcher), which
     /// refuses the sandbox when it is production just as this service's own profile does.
-    pub fn from_env_with(env: &Env, default: DefaultProvider, host_profile: Profile) -> Result<Self, ConfigError> {
-        let addr: SocketAddr = env.parse_or("PAYMENTS_ADDR", Self::DEFAULT_ADDR.parse().expect("a valid default address"))?;
-        let webhook_addr: SocketAddr =
-            env.parse_or("PAYMENTS_WEBHOOK_ADDR", Self::DEFAULT_WEBHOOK_ADDR.parse().expect("a valid default address"))?;
+    pub fn from_env_with(
+        env: &Env,
+        default: DefaultProvider,
+        host_profile: Profile,
+    ) -> Result<Self, ConfigError> {
+        let addr: SocketAddr = env.parse_or(
+            "PAYMENTS_ADDR",
+            Self::DEFAULT_ADDR.parse().expect("a valid default address"),
+        )?;
+        let webhook_addr: SocketAddr = env.parse_or(
+            "PAYMENTS_WEBHOOK_ADDR",
+            Self::DEFAULT_WEBHOOK_ADDR
+                .parse()
+                .expect("a valid default address"),
+        )?;
         let internal = InternalConfig::from_env(env, "payments")?;
         let bus = BusConfig::from_env(env)?;
         let webhook_secrets: Vec<Secret> = env
             .secret_var("STRIPE_WEBHOOK_SECRETS")?
-            .map(|raw| raw.expose().split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect())
+            .map(|raw| {
+                raw.expose()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect()
+            })
             .unwrap_or_default();
         let choice = match env.get(PROVIDER_VAR).map(|v| v.trim().to_ascii_lowercase()) {
             None => default,
@@ -135,8 +153,14 @@ impl Config {
                             .into(),
                     ));
                 }
-                let api_base = env.get("STRIPE_API_BASE").map(|base| normalize_base(&base)).transpose()?;
-                ProviderConfig::Stripe { secret_key, api_base }
+                let api_base = env
+                    .get("STRIPE_API_BASE")
+                    .map(|base| normalize_base(&base))
+                    .transpose()?;
+                ProviderConfig::Stripe {
+                    secret_key,
+                    api_base,
+                }
             }
             DefaultProvider::Sandbox => {
                 if internal.profile.is_production() || host_profile.is_production() {
@@ -149,7 +173,11 @@ impl Config {
                 ProviderConfig::Sandbox
             }
         };
-        let url_var = |name: &str| env.get(name).map(|url| absolute_url(name, &url)).transpose();
+        let url_var = |name: &str| {
+            env.get(name)
+                .map(|url| absolute_url(name, &url))
+                .transpose()
+        };
         let public_url = url_var("PUBLIC_URL")?.map(|url| url.trim_end_matches('/').to_owned());
         let success_url = url_var("CHECKOUT_SUCCESS_URL")?;
         let cancel_url = url_var("CHECKOUT_CANCEL_URL")?;
@@ -179,14 +207,21 @@ fn absolute_url(name: &str, url: &str) -> Result<String, ConfigError> {
     if url.starts_with("http://") || url.starts_with("https://") {
         Ok(url.to_owned())
     } else {
-        Err(ConfigError::Invalid { name: name.into(), reason: "must be an absolute http(s) URL".into() })
+        Err(ConfigError::Invalid {
+            name: name.into(),
+            reason: "must be an absolute http(s) URL".into(),
+        })
     }
 }
 
 /// The Stripe client joins `v1/...` to its base, so a base with a path must end in `/`.
 fn normalize_base(base: &str) -> Result<String, ConfigError> {
     let base = absolute_url("STRIPE_API_BASE", base)?;
-    Ok(if base.ends_with('/') { base } else { format!("{base}/") })
+    Ok(if base.ends_with('/') {
+        base
+    } else {
+        format!("{base}/")
+    })
 }
 
 #[cfg(test)]
@@ -203,15 +238,24 @@ mod tests {
         assert!(missing_names(err, "STRIPE_SECRET_KEY"));
         // Empty values, as a compose file leaves them, count as unset.
         let empty = Env::from_pairs([("STRIPE_SECRET_KEY", ""), ("STRIPE_WEBHOOK_SECRETS", "")]);
-        assert!(missing_names(Config::from_env(&empty).unwrap_err(), "STRIPE_SECRET_KEY"));
+        assert!(missing_names(
+            Config::from_env(&empty).unwrap_err(),
+            "STRIPE_SECRET_KEY"
+        ));
         let explicit = Env::from_pairs([("PAYMENTS_PROVIDER", "stripe")]);
-        assert!(missing_names(Config::from_env(&explicit).unwrap_err(), "STRIPE_SECRET_KEY"));
+        assert!(missing_names(
+            Config::from_env(&explicit).unwrap_err(),
+            "STRIPE_SECRET_KEY"
+        ));
     }
 
     #[test]
     fn stripe_needs_webhook_secrets() {
         let env = Env::from_pairs([("STRIPE_SECRET_KEY", "sk_test_x")]);
-        assert!(missing_names(Config::from_env(&env).unwrap_err(), "STRIPE_WEBHOOK_SECRETS"));
+        assert!(missing_names(
+            Config::from_env(&env).unwrap_err(),
+            "STRIPE_WEBHOOK_SECRETS"
+        ));
     }
 
     #[test]
@@ -223,17 +267,35 @@ mod tests {
         assert_eq!(cfg.webhook_addr.to_string(), Config::DEFAULT_WEBHOOK_ADDR);
         assert_eq!(cfg.public_url, None);
 
-        let embedded = Config::from_env_with(&Env::from_pairs([("DATA_DIR", "d")]), DefaultProvider::Sandbox, Profile::Dev);
+        let embedded = Config::from_env_with(
+            &Env::from_pairs([("DATA_DIR", "d")]),
+            DefaultProvider::Sandbox,
+            Profile::Dev,
+        );
         assert!(embedded.unwrap().uses_sandbox());
 
         let secret = ("SUBGRAPH_SHARED_SECRET", "0123456789abcdef0123456789abcdef");
-        let prod = Env::from_pairs([("PAYMENTS_PROVIDER", "sandbox"), ("COMMERCE_PROFILE", "production"), secret]);
-        assert!(matches!(Config::from_env(&prod), Err(ConfigError::Invalid { name, .. }) if name == PROVIDER_VAR));
-        let under_prod_router = Config::from_env_with(&Env::from_pairs([("DATA_DIR", "d")]), DefaultProvider::Sandbox, Profile::Production);
-        assert!(matches!(under_prod_router, Err(ConfigError::Invalid { name, .. }) if name == PROVIDER_VAR));
+        let prod = Env::from_pairs([
+            ("PAYMENTS_PROVIDER", "sandbox"),
+            ("COMMERCE_PROFILE", "production"),
+            secret,
+        ]);
+        assert!(
+            matches!(Config::from_env(&prod), Err(ConfigError::Invalid { name, .. }) if name == PROVIDER_VAR)
+        );
+        let under_prod_router = Config::from_env_with(
+            &Env::from_pairs([("DATA_DIR", "d")]),
+            DefaultProvider::Sandbox,
+            Profile::Production,
+        );
+        assert!(
+            matches!(under_prod_router, Err(ConfigError::Invalid { name, .. }) if name == PROVIDER_VAR)
+        );
 
         let typo = Env::from_pairs([("PAYMENTS_PROVIDER", "sandbx")]);
-        assert!(matches!(Config::from_env(&typo), Err(ConfigError::Invalid { name, .. }) if name == PROVIDER_VAR));
+        assert!(
+            matches!(Config::from_env(&typo), Err(ConfigError::Invalid { name, .. }) if name == PROVIDER_VAR)
+        );
     }
 
     #[test]
@@ -250,7 +312,9 @@ mod tests {
         let cfg = Config::from_env(&env).unwrap();
         let secrets: Vec<&str> = cfg.webhook_secrets.iter().map(Secret::expose).collect();
         assert_eq!(secrets, ["whsec_a", "whsec_b"]);
-        assert!(matches!(cfg.provider, ProviderConfig::Stripe { ref secret_key, .. } if secret_key.expose() == "sk_live_file"));
+        assert!(
+            matches!(cfg.provider, ProviderConfig::Stripe { ref secret_key, .. } if secret_key.expose() == "sk_live_file")
+        );
     }
 
     #[test]
@@ -265,7 +329,9 @@ mod tests {
         let secrets: Vec<&str> = cfg.webhook_secrets.iter().map(Secret::expose).collect();
         assert_eq!(secrets, ["whsec_new", "whsec_old"]);
         match cfg.provider {
-            ProviderConfig::Stripe { api_base, .. } => assert_eq!(api_base.as_deref(), Some("http://127.0.0.1:9999/stripe/")),
+            ProviderConfig::Stripe { api_base, .. } => {
+                assert_eq!(api_base.as_deref(), Some("http://127.0.0.1:9999/stripe/"))
+            }
             ProviderConfig::Sandbox => panic!("expected Stripe"),
         }
         assert_eq!(cfg.success_url.as_deref(), Some("https://shop.example/ok"));
@@ -273,7 +339,12 @@ mod tests {
 
     #[test]
     fn rejects_relative_urls() {
-        let env = Env::from_pairs([("PAYMENTS_PROVIDER", "sandbox"), ("CHECKOUT_CANCEL_URL", "/cancel")]);
-        assert!(matches!(Config::from_env(&env), Err(ConfigError::Invalid { name, .. }) if name == "CHECKOUT_CANCEL_URL"));
+        let env = Env::from_pairs([
+            ("PAYMENTS_PROVIDER", "sandbox"),
+            ("CHECKOUT_CANCEL_URL", "/cancel"),
+        ]);
+        assert!(
+            matches!(Config::from_env(&env), Err(ConfigError::Invalid { name, .. }) if name == "CHECKOUT_CANCEL_URL")
+        );
     }
 }

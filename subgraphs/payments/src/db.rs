@@ -7,5 +7,9 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, QuerySelect, Select};
 
 pub fn lock_for_update<E: EntityTrait>(query: Select<E>, conn: &impl ConnectionTrait) -> Select<E> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres { query.lock_exclusive() } else { query }
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        query.lock_exclusive()
+    } else {
+        query
+    }
 }

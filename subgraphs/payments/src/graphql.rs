@@ -17,7 +17,10 @@ use common::{
     auth::{Principal, auth_from_ctx},
     graphql::{PageRequest, decode_cursor, encode_cursor, parse_id},
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::{AppState, checkout, payment, payment::Payment, refunds};
@@ -101,7 +104,10 @@ impl Query {
     async fn payment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Payment> {
         let caller = auth_from_ctx(ctx).require_user()?;
         let id = parse_id(&id, "id")?;
-        let found = payment::Entity::find_by_id(id).one(&state(ctx).db).await.map_err(ApiError::from)?;
+        let found = payment::Entity::find_by_id(id)
+            .one(&state(ctx).db)
+            .await
+            .map_err(ApiError::from)?;
         match found {
             Some(p) if visible_to(&caller, &p) => Ok(Payment::try_from(p)?),
             _ => Err(ApiError::not_found("payment").into()),
@@ -147,18 +153,25 @@ impl Query {
                 (rows, more, before.is_some())
             }
         };
-        let mut connection =
-            Connection::with_additional_fields(has_previous, has_next, PaymentConnectionFields { total_count });
+        let mut connection = Connection::with_additional_fields(
+            has_previous,
+            has_next,
+            PaymentConnectionFields { total_count },
+        );
         for row in rows {
             let cursor = encode_cursor(&row.id);
-            connection.edges.push(Edge::new(cursor, Payment::try_from(row)?));
+            connection
+                .edges
+                .push(Edge::new(cursor, Payment::try_from(row)?));
         }
         Ok(connection)
     }
 
     #[graphql(entity)]
     async fn find_order_by_id(&self, id: ID) -> async_graphql::Result<Order> {
-        Ok(Order { id: parse_id(&id, "id")? })
+        Ok(Order {
+            id: parse_id(&id, "id")?,
+        })
     }
 
     /// Admin only: events this service could not process and parked (an unreadable
@@ -210,10 +223,16 @@ pub struct Mutation;
 #[Object]
 impl Mutation {
     /// Opens (or reopens) a checkout session for the caller's PENDING order.
-    async fn start_checkout(&self, ctx: &Context<'_>, input: StartCheckoutInput) -> async_graphql::Result<StartCheckoutPayload> {
+    async fn start_checkout(
+        &self,
+        ctx: &Context<'_>,
+        input: StartCheckoutInput,
+    ) -> async_graphql::Result<StartCheckoutPayload> {
         let caller = auth_from_ctx(ctx).require_user()?;
         let order_id = parse_id(&input.order_id, "orderId")?;
-        let checkout = checkout::start_checkout(state(ctx), caller, order_id).await.map_err(ApiError::from)?;
+        let checkout = checkout::start_checkout(state(ctx), caller, order_id)
+            .await
+            .map_err(ApiError::from)?;
         Ok(StartCheckoutPayload {
             payment: Payment::try_from(checkout.payment)?,
             checkout_url: checkout.url,
@@ -222,16 +241,28 @@ impl Mutation {
     }
 
     /// Refunds a succeeded payment in full (admins only).
-    async fn refund_payment(&self, ctx: &Context<'_>, input: RefundPaymentInput) -> async_graphql::Result<RefundPaymentPayload> {
+    async fn refund_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RefundPaymentInput,
+    ) -> async_graphql::Result<RefundPaymentPayload> {
         auth_from_ctx(ctx).require_admin()?;
         let payment_id = parse_id(&input.payment_id, "paymentId")?;
-        let payment = refunds::refund_payment(state(ctx), payment_id, None).await.map_err(ApiError::from)?;
-        Ok(RefundPaymentPayload { payment: Payment::try_from(payment)? })
+        let payment = refunds::refund_payment(state(ctx), payment_id, None)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(RefundPaymentPayload {
+            payment: Payment::try_from(payment)?,
+        })
     }
 
     /// Admin only: handles a parked event again (after its cause was fixed). On success it
     /// is marked replayed; otherwise `CONFLICT` says why it still fails.
-    async fn replay_parked_payment_event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<common::parking::ParkedEvent> {
+    async fn replay_parked_payment_event(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<common::parking::ParkedEvent> {
         Ok(common::parking::replay_for_admin(ctx, id).await?)
     }
 }

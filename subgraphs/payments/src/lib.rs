@@ -72,11 +72,17 @@ pub struct Metrics {
 
 impl Metrics {
     fn register(&self, registry: &mut Registry) {
-        registry.register("payments_webhook_events", "Stripe webhook events handled, by outcome", self.webhook_events.clone());
+        registry.register(
+            "payments_webhook_events",
+            "Stripe webhook events handled, by outcome",
+            self.webhook_events.clone(),
+        );
     }
 
     pub fn webhook_outcome(&self, outcome: webhook::Outcome) {
-        self.webhook_events.get_or_create(&vec![("outcome".to_owned(), outcome.as_str().to_owned())]).inc();
+        self.webhook_events
+            .get_or_create(&vec![("outcome".to_owned(), outcome.as_str().to_owned())])
+            .inc();
     }
 }
 
@@ -122,20 +128,34 @@ impl RunningService {
 
 /// Connects to the database, migrates it, and serves until [`RunningService::stop`].
 pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
-    let (db, statements) = common::db::connect(&config.database).await.context("connecting to the payments database")?;
-    payments_migration::Migrator::up(&db, None).await.context("migrating the payments database")?;
+    let (db, statements) = common::db::connect(&config.database)
+        .await
+        .context("connecting to the payments database")?;
+    payments_migration::Migrator::up(&db, None)
+        .await
+        .context("migrating the payments database")?;
 
     // Bind first: with port 0 the public URL of the sandbox pages is only known now.
-    let listener = tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr()?;
     let webhook_listener = tokio::net::TcpListener::bind(config.webhook_addr)
         .await
         .with_context(|| format!("binding {}", config.webhook_addr))?;
     let webhook_addr = webhook_listener.local_addr()?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{webhook_addr}"));
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{webhook_addr}"));
 
-    let (provider, webhook_secrets): (Arc<dyn PaymentProvider>, Vec<Secret>) = match &config.provider {
-        ProviderConfig::Stripe { secret_key, api_base } => {
+    let (provider, webhook_secrets): (Arc<dyn PaymentProvider>, Vec<Secret>) = match &config
+        .provider
+    {
+        ProviderConfig::Stripe {
+            secret_key,
+            api_base,
+        } => {
             let provider = StripeProvider::new(secret_key.expose(), api_base.as_deref())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             (Arc::new(provider), config.webhook_secrets.clone())
@@ -143,9 +163,14 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         ProviderConfig::Sandbox => {
             let mut secrets = config.webhook_secrets.clone();
             if secrets.is_empty() {
-                secrets.push(Secret::new(format!("whsec_sandbox_{}", hex::encode(rand::random::<[u8; 32]>()))));
+                secrets.push(Secret::new(format!(
+                    "whsec_sandbox_{}",
+                    hex::encode(rand::random::<[u8; 32]>())
+                )));
             }
-            tracing::warn!("PAYMENTS_PROVIDER=sandbox: payments complete on a local page; no real money moves");
+            tracing::warn!(
+                "PAYMENTS_PROVIDER=sandbox: payments complete on a local page; no real money moves"
+            );
             (Arc::new(SandboxProvider::new(public_url.clone())), secrets)
         }
     };
@@ -164,8 +189,14 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         provider,
         relay: relay.clone(),
         webhook_secrets,
-        success_url: config.success_url.clone().unwrap_or_else(|| format!("{public_url}/sandbox/return?outcome=success")),
-        cancel_url: config.cancel_url.clone().unwrap_or_else(|| format!("{public_url}/sandbox/return?outcome=cancel")),
+        success_url: config
+            .success_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/sandbox/return?outcome=success")),
+        cancel_url: config
+            .cancel_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/sandbox/return?outcome=cancel")),
         public_url,
         orders_timeout: config.orders_timeout,
         metrics,
@@ -174,23 +205,33 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
 
     let shutdown = CancellationToken::new();
     let relay_task = relay.spawn(shutdown.child_token());
-    let consumer = refunds::spawn_conflict_consumer(state.clone()).await.context("subscribing to payment conflicts")?;
-    let cancellations =
-        cancellations::spawn_consumer(state.clone()).await.context("subscribing to order cancellations")?;
+    let consumer = refunds::spawn_conflict_consumer(state.clone())
+        .await
+        .context("subscribing to payment conflicts")?;
+    let cancellations = cancellations::spawn_consumer(state.clone())
+        .await
+        .context("subscribing to order cancellations")?;
 
-    let checks: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
+    let checks: Vec<Arc<dyn ReadinessCheck>> = vec![
+        Arc::new(DatabaseCheck(db.clone())),
+        Arc::new(BusCheck(deps.bus.clone())),
+    ];
     let graphql = common::graphql::routes(graphql::schema(state.clone()), deps.verifier.clone());
-    let router = common::internal::require_router_secret(graphql, config.internal.subgraph_secret.as_ref())
-        .merge(common::health::routes(checks));
+    let router =
+        common::internal::require_router_secret(graphql, config.internal.subgraph_secret.as_ref())
+            .merge(common::health::routes(checks));
     // The public listener: the webhook, and the sandbox pages when the sandbox is chosen.
     let mut public = webhook::routes(state.clone());
     if provider_kind == payment::PaymentProviderKind::Sandbox {
         public = public.merge(sandbox::routes(state.clone()));
     }
-    let metrics_server =
-        common::health::serve_metrics(config.internal.metrics_addr, Arc::new(registry), shutdown.child_token())
-            .await
-            .context("binding the metrics listener")?;
+    let metrics_server = common::health::serve_metrics(
+        config.internal.metrics_addr,
+        Arc::new(registry),
+        shutdown.child_token(),
+    )
+    .await
+    .context("binding the metrics listener")?;
 
     let server = spawn_server(listener, router, shutdown.child_token());
     let webhook_server = spawn_server(webhook_listener, public, shutdown.child_token());
@@ -210,13 +251,26 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     })
 }
 
-fn spawn_server(listener: tokio::net::TcpListener, router: axum::Router, token: CancellationToken) -> RunningServer {
-    let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+fn spawn_server(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    token: CancellationToken,
+) -> RunningServer {
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let stop = token.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
     });
-    RunningServer { addr, shutdown: token, task }
+    RunningServer {
+        addr,
+        shutdown: token,
+        task,
+    }
 }

@@ -46,34 +46,63 @@ pub struct Payable {
     pub currency: Currency,
 }
 
-pub async fn fetch_payable(bus: &dyn EventBus, order_id: Uuid, timeout: Duration) -> Result<Payable, OrdersError> {
-    let reply: PayableOrderReply =
-        request_json(bus, subjects::RPC_ORDERS_PAYABLE, &PayableOrderRequest { order_id }, timeout).await?;
+pub async fn fetch_payable(
+    bus: &dyn EventBus,
+    order_id: Uuid,
+    timeout: Duration,
+) -> Result<Payable, OrdersError> {
+    let reply: PayableOrderReply = request_json(
+        bus,
+        subjects::RPC_ORDERS_PAYABLE,
+        &PayableOrderRequest { order_id },
+        timeout,
+    )
+    .await?;
     let order = match reply {
         Reply::Ok { value } => value,
-        Reply::Error { error } if error.code == ErrorCode::NotFound.as_str() => return Err(OrdersError::NotFound(order_id)),
-        Reply::Error { error } => return Err(OrdersError::Refused { code: error.code, message: error.message }),
+        Reply::Error { error } if error.code == ErrorCode::NotFound.as_str() => {
+            return Err(OrdersError::NotFound(order_id));
+        }
+        Reply::Error { error } => {
+            return Err(OrdersError::Refused {
+                code: error.code,
+                message: error.message,
+            });
+        }
     };
     check(order_id, order)
 }
 
 fn check(order_id: Uuid, order: PayableOrder) -> Result<Payable, OrdersError> {
     if order.order_id != order_id {
-        return Err(OrdersError::Inconsistent(format!("asked for {order_id}, got {}", order.order_id)));
+        return Err(OrdersError::Inconsistent(format!(
+            "asked for {order_id}, got {}",
+            order.order_id
+        )));
     }
-    let currency = Currency::parse(&order.currency).map_err(|e| OrdersError::Inconsistent(e.to_string()))?;
+    let currency =
+        Currency::parse(&order.currency).map_err(|e| OrdersError::Inconsistent(e.to_string()))?;
     let mut sum: i64 = 0;
     for line in &order.lines {
         let expected = i64::from(line.quantity).checked_mul(line.unit_price_minor);
-        if line.quantity <= 0 || line.unit_price_minor < 0 || expected != Some(line.line_total_minor) {
-            return Err(OrdersError::Inconsistent(format!("line of product {} does not add up", line.product_id)));
+        if line.quantity <= 0
+            || line.unit_price_minor < 0
+            || expected != Some(line.line_total_minor)
+        {
+            return Err(OrdersError::Inconsistent(format!(
+                "line of product {} does not add up",
+                line.product_id
+            )));
         }
         sum = sum
             .checked_add(line.line_total_minor)
             .ok_or_else(|| OrdersError::Inconsistent("total overflows".into()))?;
     }
     if order.lines.is_empty() || sum != order.total_minor {
-        return Err(OrdersError::Inconsistent(format!("lines add up to {sum}, total is {}", order.total_minor)));
+        return Err(OrdersError::Inconsistent(format!(
+            "lines add up to {sum}, total is {}",
+            order.total_minor
+        )));
     }
     Ok(Payable { order, currency })
 }
@@ -111,12 +140,24 @@ mod tests {
 
     #[test]
     fn rejects_totals_that_do_not_add_up() {
-        assert!(matches!(check(Uuid::nil(), order(vec![(1999, 2)], 1)), Err(OrdersError::Inconsistent(_))));
-        assert!(matches!(check(Uuid::nil(), order(vec![], 0)), Err(OrdersError::Inconsistent(_))));
-        assert!(matches!(check(Uuid::now_v7(), order(vec![(1, 1)], 1)), Err(OrdersError::Inconsistent(_))));
+        assert!(matches!(
+            check(Uuid::nil(), order(vec![(1999, 2)], 1)),
+            Err(OrdersError::Inconsistent(_))
+        ));
+        assert!(matches!(
+            check(Uuid::nil(), order(vec![], 0)),
+            Err(OrdersError::Inconsistent(_))
+        ));
+        assert!(matches!(
+            check(Uuid::now_v7(), order(vec![(1, 1)], 1)),
+            Err(OrdersError::Inconsistent(_))
+        ));
         let mut bad_line = order(vec![(100, 2)], 200);
         bad_line.lines[0].line_total_minor = 150;
         bad_line.total_minor = 150;
-        assert!(matches!(check(Uuid::nil(), bad_line), Err(OrdersError::Inconsistent(_))));
+        assert!(matches!(
+            check(Uuid::nil(), bad_line),
+            Err(OrdersError::Inconsistent(_))
+        ));
     }
 }

@@ -76,9 +76,15 @@ impl PaymentStatus {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Pending, Self::Succeeded, Self::Failed, Self::Expired, Self::Refunded]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
+        [
+            Self::Pending,
+            Self::Succeeded,
+            Self::Failed,
+            Self::Expired,
+            Self::Refunded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
     }
 
     /// Whether money was taken (and possibly given back): such a payment never goes back
@@ -108,7 +114,9 @@ impl PaymentFlag {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::AmountMismatch, Self::DuplicatePayment].into_iter().find(|f| f.as_str() == raw)
+        [Self::AmountMismatch, Self::DuplicatePayment]
+            .into_iter()
+            .find(|f| f.as_str() == raw)
     }
 }
 
@@ -175,13 +183,18 @@ impl Payment {
 
 impl Model {
     pub fn status(&self) -> Result<PaymentStatus, ApiError> {
-        PaymentStatus::parse(&self.status)
-            .ok_or_else(|| ApiError::internal(format!("payment {} has unknown status {}", self.id, self.status)))
+        PaymentStatus::parse(&self.status).ok_or_else(|| {
+            ApiError::internal(format!(
+                "payment {} has unknown status {}",
+                self.id, self.status
+            ))
+        })
     }
 
     pub fn money(&self) -> Result<Money, ApiError> {
-        let currency = Currency::parse(&self.currency)
-            .map_err(|e| ApiError::internal(format!("payment {} has a bad currency: {e}", self.id)))?;
+        let currency = Currency::parse(&self.currency).map_err(|e| {
+            ApiError::internal(format!("payment {} has a bad currency: {e}", self.id))
+        })?;
         Ok(Money::from_minor(self.amount_minor, currency))
     }
 }
@@ -192,8 +205,12 @@ impl TryFrom<Model> for Payment {
     fn try_from(m: Model) -> Result<Self, ApiError> {
         let status = m.status()?;
         let amount = m.money()?;
-        let provider = PaymentProviderKind::parse(&m.provider)
-            .ok_or_else(|| ApiError::internal(format!("payment {} has unknown provider {}", m.id, m.provider)))?;
+        let provider = PaymentProviderKind::parse(&m.provider).ok_or_else(|| {
+            ApiError::internal(format!(
+                "payment {} has unknown provider {}",
+                m.id, m.provider
+            ))
+        })?;
         Ok(Self {
             id: ID(m.id.to_string()),
             order_id: ID(m.order_id.to_string()),

@@ -64,7 +64,10 @@ pub enum ProviderError {
 pub trait PaymentProvider: Send + Sync + 'static {
     fn kind(&self) -> PaymentProviderKind;
 
-    async fn create_session(&self, request: &SessionRequest) -> Result<CreatedSession, ProviderError>;
+    async fn create_session(
+        &self,
+        request: &SessionRequest,
+    ) -> Result<CreatedSession, ProviderError>;
 
     /// Closes an open session so it can no longer be paid. A session that is already closed
     /// (expired, completed) is `Rejected`, which callers treat as done.

@@ -48,9 +48,10 @@ impl From<RefundError> for ApiError {
     fn from(err: RefundError) -> Self {
         match err {
             RefundError::NotFound(_) => ApiError::not_found("payment"),
-            RefundError::NotRefundable(status) => {
-                ApiError::conflict(format!("only a SUCCEEDED payment can be refunded; this one is {}", status.as_str()))
-            }
+            RefundError::NotRefundable(status) => ApiError::conflict(format!(
+                "only a SUCCEEDED payment can be refunded; this one is {}",
+                status.as_str()
+            )),
             RefundError::Provider(ProviderError::Unavailable(detail)) => {
                 tracing::warn!(%detail, "payment provider unavailable");
                 ApiError::unavailable("the payment provider is unavailable; try again shortly")
@@ -67,15 +68,25 @@ pub struct Trigger {
 }
 
 /// Refunds a succeeded payment in full; refunding a refunded payment returns it unchanged.
-pub async fn refund_payment(state: &AppState, payment_id: Uuid, trigger: Option<Trigger>) -> Result<payment::Model, RefundError> {
-    let payment = payment::Entity::find_by_id(payment_id).one(&state.db).await?.ok_or(RefundError::NotFound(payment_id))?;
+pub async fn refund_payment(
+    state: &AppState,
+    payment_id: Uuid,
+    trigger: Option<Trigger>,
+) -> Result<payment::Model, RefundError> {
+    let payment = payment::Entity::find_by_id(payment_id)
+        .one(&state.db)
+        .await?
+        .ok_or(RefundError::NotFound(payment_id))?;
     let status = payment.status().map_err(|e| DbErr::Custom(e.message))?;
     match status {
         PaymentStatus::Refunded => return Ok(payment),
         PaymentStatus::Succeeded => {}
         other => return Err(RefundError::NotRefundable(other)),
     }
-    let intent = payment.payment_intent_id.clone().ok_or(RefundError::NoPaymentIntent(payment_id))?;
+    let intent = payment
+        .payment_intent_id
+        .clone()
+        .ok_or(RefundError::NoPaymentIntent(payment_id))?;
     let refund = state
         .provider
         .refund(&RefundRequest {
@@ -95,7 +106,10 @@ pub async fn refund_payment(state: &AppState, payment_id: Uuid, trigger: Option<
         let now = Utc::now();
         // Conditional on the status, so two concurrent refunds record (and announce) one.
         let updated = payment::Entity::update_many()
-            .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Refunded.as_str()))
+            .col_expr(
+                payment::Column::Status,
+                Expr::value(PaymentStatus::Refunded.as_str()),
+            )
             .col_expr(payment::Column::RefundId, Expr::value(refund.id.clone()))
             .col_expr(payment::Column::RefundedAt, Expr::value(now))
             .col_expr(payment::Column::UpdatedAt, Expr::value(now))
@@ -118,26 +132,35 @@ pub async fn refund_payment(state: &AppState, payment_id: Uuid, trigger: Option<
     }
     txn.commit().await?;
     state.relay.notify();
-    let refreshed = payment::Entity::find_by_id(payment_id).one(&state.db).await?.ok_or(RefundError::NotFound(payment_id))?;
+    let refreshed = payment::Entity::find_by_id(payment_id)
+        .one(&state.db)
+        .await?
+        .ok_or(RefundError::NotFound(payment_id))?;
     Ok(refreshed)
 }
 
 /// Consumes `orders.payment_conflict` durably and refunds the payment it names.
 pub async fn spawn_conflict_consumer(state: Arc<AppState>) -> Result<Worker, BusError> {
-    let spec = ConsumerSpec { durable: CONFLICT_CONSUMER.into(), subjects: vec![subjects::ORDERS_PAYMENT_CONFLICT.into()] };
+    let spec = ConsumerSpec {
+        durable: CONFLICT_CONSUMER.into(),
+        subjects: vec![subjects::ORDERS_PAYMENT_CONFLICT.into()],
+    };
     let bus = state.bus.clone();
     let parking = state.parking.clone();
     let handler: EventHandler = Arc::new(move |delivery: Delivery| {
         let state = state.clone();
         Box::pin(async move { on_conflict(&state, delivery).await })
     });
-    bus.consume(spec.clone(), parking.handler(&spec, handler)).await
+    bus.consume(spec.clone(), parking.handler(&spec, handler))
+        .await
 }
 
 async fn on_conflict(state: &AppState, delivery: Delivery) -> Result<(), HandlerError> {
     // Redelivering a message that cannot be read would never succeed: it is parked.
-    let event: Envelope<OrderPaymentConflict> = serde_json::from_slice(&delivery.payload)
-        .map_err(|e| HandlerError::Unprocessable(format!("the payment conflict event cannot be read: {e}")))?;
+    let event: Envelope<OrderPaymentConflict> =
+        serde_json::from_slice(&delivery.payload).map_err(|e| {
+            HandlerError::Unprocessable(format!("the payment conflict event cannot be read: {e}"))
+        })?;
     if event.version != 1 {
         return Err(HandlerError::Unprocessable(format!(
             "payment conflict events of version {} are not understood by this version of the service",
@@ -156,9 +179,21 @@ async fn on_conflict(state: &AppState, delivery: Delivery) -> Result<(), Handler
         payment_id = %data.payment_id, order_id = %data.order_id, order_status = %data.order_status,
         "payment arrived for an order that cannot take it; refunding"
     );
-    match refund_payment(state, data.payment_id, Some(Trigger { event_id: event.event_id })).await {
+    match refund_payment(
+        state,
+        data.payment_id,
+        Some(Trigger {
+            event_id: event.event_id,
+        }),
+    )
+    .await
+    {
         Ok(_) => Ok(()),
-        Err(e @ (RefundError::NotFound(_) | RefundError::NotRefundable(_) | RefundError::NoPaymentIntent(_))) => {
+        Err(
+            e @ (RefundError::NotFound(_)
+            | RefundError::NotRefundable(_)
+            | RefundError::NoPaymentIntent(_)),
+        ) => {
             tracing::error!(error = %e, "automatic refund impossible; needs a person");
             Ok(())
         }

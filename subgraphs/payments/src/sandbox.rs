@@ -29,7 +29,10 @@ use uuid::Uuid;
 use crate::{
     AppState,
     payment::{self, PaymentProviderKind, PaymentStatus},
-    provider::{CreatedRefund, CreatedSession, PaymentProvider, ProviderError, RefundRequest, SessionRequest},
+    provider::{
+        CreatedRefund, CreatedSession, PaymentProvider, ProviderError, RefundRequest,
+        SessionRequest,
+    },
     webhook::{self, WebhookError},
 };
 
@@ -50,7 +53,11 @@ struct Bounded<V> {
 
 impl<V: Clone> Bounded<V> {
     fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), entries: HashMap::new(), order: VecDeque::new() }
+        Self {
+            capacity: capacity.max(1),
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+        }
     }
 
     fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> V {
@@ -95,8 +102,14 @@ impl SandboxProvider {
 
     /// Remembers at most `capacity` sessions and as many refunds.
     pub fn with_capacity(public_url: impl Into<String>, capacity: usize) -> Self {
-        let remembered = Remembered { sessions: Bounded::new(capacity), refunds: Bounded::new(capacity) };
-        Self { public_url: public_url.into(), remembered: Mutex::new(remembered) }
+        let remembered = Remembered {
+            sessions: Bounded::new(capacity),
+            refunds: Bounded::new(capacity),
+        };
+        Self {
+            public_url: public_url.into(),
+            remembered: Mutex::new(remembered),
+        }
     }
 
     /// How many session and refund answers are held now.
@@ -106,7 +119,9 @@ impl SandboxProvider {
     }
 
     fn remembered(&self) -> std::sync::MutexGuard<'_, Remembered> {
-        self.remembered.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.remembered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -118,14 +133,16 @@ impl PaymentProvider for SandboxProvider {
 
     async fn create_session(&self, req: &SessionRequest) -> Result<CreatedSession, ProviderError> {
         let mut remembered = self.remembered();
-        let session = remembered.sessions.get_or_insert_with(&req.idempotency_key, || {
-            let id = format!("cs_sandbox_{}", Uuid::new_v4().simple());
-            CreatedSession {
-                url: format!("{}/sandbox/checkout/{id}", self.public_url),
-                id,
-                expires_at: Utc::now() + SESSION_TTL,
-            }
-        });
+        let session = remembered
+            .sessions
+            .get_or_insert_with(&req.idempotency_key, || {
+                let id = format!("cs_sandbox_{}", Uuid::new_v4().simple());
+                CreatedSession {
+                    url: format!("{}/sandbox/checkout/{id}", self.public_url),
+                    id,
+                    expires_at: Utc::now() + SESSION_TTL,
+                }
+            });
         Ok(session)
     }
 
@@ -139,7 +156,9 @@ impl PaymentProvider for SandboxProvider {
         let mut remembered = self.remembered();
         let refund = remembered
             .refunds
-            .get_or_insert_with(&req.idempotency_key, || CreatedRefund { id: format!("re_sandbox_{}", Uuid::new_v4().simple()) });
+            .get_or_insert_with(&req.idempotency_key, || CreatedRefund {
+                id: format!("re_sandbox_{}", Uuid::new_v4().simple()),
+            });
         Ok(refund)
     }
 }
@@ -160,7 +179,9 @@ impl From<SandboxError> for ApiError {
     fn from(err: SandboxError) -> Self {
         match err {
             SandboxError::UnknownSession => ApiError::not_found("checkout session"),
-            SandboxError::NotPayable => ApiError::conflict("this checkout session can no longer be paid"),
+            SandboxError::NotPayable => {
+                ApiError::conflict("this checkout session can no longer be paid")
+            }
             SandboxError::Webhook(e) => e.into(),
             SandboxError::Db(e) => ApiError::internal(e),
         }
@@ -170,8 +191,16 @@ impl From<SandboxError> for ApiError {
 impl IntoResponse for SandboxError {
     fn into_response(self) -> Response {
         let err = ApiError::from(self);
-        let status = StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Html(page("Checkout", &format!("<p>{}</p>", escape(&err.message))))).into_response()
+        let status = StatusCode::from_u16(err.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            Html(page(
+                "Checkout",
+                &format!("<p>{}</p>", escape(&err.message)),
+            )),
+        )
+            .into_response()
     }
 }
 
@@ -195,7 +224,10 @@ async fn open_session(state: &AppState, session_id: &str) -> Result<payment::Mod
         .ok_or(SandboxError::UnknownSession)
 }
 
-async fn checkout_page(State(state): State<Arc<AppState>>, Path(session_id): Path<String>) -> Result<Response, SandboxError> {
+async fn checkout_page(
+    State(state): State<Arc<AppState>>,
+    Path(session_id): Path<String>,
+) -> Result<Response, SandboxError> {
     let payment = open_session(&state, &session_id).await?;
     let amount = payment.money().map_err(|e| DbErr::Custom(e.message))?;
     let payable = payment.status == PaymentStatus::Pending.as_str()
@@ -209,7 +241,10 @@ async fn checkout_page(State(state): State<Arc<AppState>>, Path(session_id): Pat
             escape(&state.cancel_url),
         )
     } else {
-        format!("<p>This checkout is {}.</p>", escape(&payment.status.to_ascii_lowercase()))
+        format!(
+            "<p>This checkout is {}.</p>",
+            escape(&payment.status.to_ascii_lowercase())
+        )
     };
     let body = format!(
         "<p>Sandbox checkout: no real money moves.</p><p>Order <code>{}</code></p><p>Total <strong>{}</strong></p>{action}",
@@ -220,12 +255,20 @@ async fn checkout_page(State(state): State<Arc<AppState>>, Path(session_id): Pat
 }
 
 /// The "Pay" button: completes the session through the webhook, signed like Stripe would.
-async fn pay(State(state): State<Arc<AppState>>, Path(session_id): Path<String>) -> Result<Response, SandboxError> {
+async fn pay(
+    State(state): State<Arc<AppState>>,
+    Path(session_id): Path<String>,
+) -> Result<Response, SandboxError> {
     let payment = open_session(&state, &session_id).await?;
-    if payment.status != PaymentStatus::Pending.as_str() || payment.session_expires_at.is_none_or(|t| t <= Utc::now()) {
+    if payment.status != PaymentStatus::Pending.as_str()
+        || payment.session_expires_at.is_none_or(|t| t <= Utc::now())
+    {
         return Err(SandboxError::NotPayable);
     }
-    let secret = state.webhook_secrets.first().ok_or_else(|| DbErr::Custom("no webhook secret configured".into()))?;
+    let secret = state
+        .webhook_secrets
+        .first()
+        .ok_or_else(|| DbErr::Custom("no webhook secret configured".into()))?;
     let intent = format!("pi_sandbox_{}", payment.id.simple());
     let now = Utc::now().timestamp();
     let completed = serde_json::json!({
@@ -272,7 +315,10 @@ async fn pay(State(state): State<Arc<AppState>>, Path(session_id): Path<String>)
     Ok(Redirect::to(&state.success_url).into_response())
 }
 
-async fn receipt_page(State(state): State<Arc<AppState>>, Path(payment_id): Path<Uuid>) -> Result<Response, SandboxError> {
+async fn receipt_page(
+    State(state): State<Arc<AppState>>,
+    Path(payment_id): Path<Uuid>,
+) -> Result<Response, SandboxError> {
     let payment = payment::Entity::find_by_id(payment_id)
         .filter(payment::Column::Provider.eq(PaymentProviderKind::Sandbox.as_str()))
         .one(&state.db)
@@ -330,7 +376,10 @@ mod tests {
 
     #[test]
     fn escapes_html() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[tokio::test]
@@ -349,8 +398,17 @@ mod tests {
         let a = provider.create_session(&req).await.unwrap();
         let b = provider.create_session(&req).await.unwrap();
         assert_eq!(a, b);
-        assert!(a.url.starts_with("http://localhost:4003/sandbox/checkout/cs_sandbox_"));
-        let other = provider.create_session(&SessionRequest { idempotency_key: "k2".into(), ..req }).await.unwrap();
+        assert!(
+            a.url
+                .starts_with("http://localhost:4003/sandbox/checkout/cs_sandbox_")
+        );
+        let other = provider
+            .create_session(&SessionRequest {
+                idempotency_key: "k2".into(),
+                ..req
+            })
+            .await
+            .unwrap();
         assert_ne!(a.id, other.id);
     }
 
@@ -372,7 +430,12 @@ mod tests {
         let provider = SandboxProvider::with_capacity("http://localhost:4013", 3);
         let mut first = Vec::new();
         for i in 0..10 {
-            first.push(provider.create_session(&request(format!("k{i}"))).await.unwrap());
+            first.push(
+                provider
+                    .create_session(&request(format!("k{i}")))
+                    .await
+                    .unwrap(),
+            );
             let refund = RefundRequest {
                 payment_id: Uuid::now_v7(),
                 order_id: Uuid::now_v7(),
@@ -382,14 +445,29 @@ mod tests {
             };
             provider.refund(&refund).await.unwrap();
             let (sessions, refunds) = provider.remembered_len();
-            assert!(sessions <= 3 && refunds <= 3, "{sessions} sessions, {refunds} refunds held");
+            assert!(
+                sessions <= 3 && refunds <= 3,
+                "{sessions} sessions, {refunds} refunds held"
+            );
         }
         assert_eq!(provider.remembered_len(), (3, 3));
         // The newest three still replay; the oldest was forgotten and gets a new session.
         for (i, session) in first.iter().enumerate().skip(7) {
-            assert_eq!(&provider.create_session(&request(format!("k{i}"))).await.unwrap(), session);
+            assert_eq!(
+                &provider
+                    .create_session(&request(format!("k{i}")))
+                    .await
+                    .unwrap(),
+                session
+            );
         }
-        assert_ne!(provider.create_session(&request("k0".into())).await.unwrap(), first[0]);
+        assert_ne!(
+            provider
+                .create_session(&request("k0".into()))
+                .await
+                .unwrap(),
+            first[0]
+        );
         assert_eq!(provider.remembered_len().0, 3);
     }
 }

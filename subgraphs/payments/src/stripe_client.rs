@@ -9,17 +9,22 @@ use std::{collections::HashMap, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest as _};
+use stripe::{
+    Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest as _,
+};
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, ExpireCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, ProductData,
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession, ProductData,
 };
 use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_shared::CheckoutSessionMode;
 
 use crate::{
     payment::PaymentProviderKind,
-    provider::{CreatedRefund, CreatedSession, PaymentProvider, ProviderError, RefundRequest, SessionRequest},
+    provider::{
+        CreatedRefund, CreatedSession, PaymentProvider, ProviderError, RefundRequest,
+        SessionRequest,
+    },
 };
 
 /// How long one call to Stripe may take before it counts as failed.
@@ -35,13 +40,18 @@ impl StripeProvider {
         if let Some(base) = api_base {
             builder = builder.url(base);
         }
-        let client = builder.build().map_err(|e| ProviderError::Rejected(format!("invalid Stripe client settings: {e}")))?;
+        let client = builder
+            .build()
+            .map_err(|e| ProviderError::Rejected(format!("invalid Stripe client settings: {e}")))?;
         Ok(Self { client })
     }
 }
 
 fn ids_metadata(payment_id: uuid::Uuid, order_id: uuid::Uuid) -> HashMap<String, String> {
-    HashMap::from([("order_id".to_owned(), order_id.to_string()), ("payment_id".to_owned(), payment_id.to_string())])
+    HashMap::from([
+        ("order_id".to_owned(), order_id.to_string()),
+        ("payment_id".to_owned(), payment_id.to_string()),
+    ])
 }
 
 fn strategy(key: &str) -> Result<RequestStrategy, ProviderError> {
@@ -52,7 +62,9 @@ fn strategy(key: &str) -> Result<RequestStrategy, ProviderError> {
 
 fn classify(err: StripeError) -> ProviderError {
     match err {
-        StripeError::Stripe(_, status) if status < 500 && status != 429 => ProviderError::Rejected(err.to_string()),
+        StripeError::Stripe(_, status) if status < 500 && status != 429 => {
+            ProviderError::Rejected(err.to_string())
+        }
         other => ProviderError::Unavailable(other.to_string()),
     }
 }
@@ -64,8 +76,12 @@ impl PaymentProvider for StripeProvider {
     }
 
     async fn create_session(&self, req: &SessionRequest) -> Result<CreatedSession, ProviderError> {
-        let currency: stripe_types::Currency =
-            req.currency.code().to_ascii_lowercase().parse().unwrap_or_else(|never| match never {});
+        let currency: stripe_types::Currency = req
+            .currency
+            .code()
+            .to_ascii_lowercase()
+            .parse()
+            .unwrap_or_else(|never| match never {});
         let line_items: Vec<CreateCheckoutSessionLineItems> = req
             .lines
             .iter()
@@ -75,7 +91,10 @@ impl PaymentProvider for StripeProvider {
                 price.product_data = Some(ProductData {
                     description: None,
                     images: None,
-                    metadata: Some(HashMap::from([("product_id".to_owned(), line.product_id.to_string())])),
+                    metadata: Some(HashMap::from([(
+                        "product_id".to_owned(),
+                        line.product_id.to_string(),
+                    )])),
                     name: line.name.clone(),
                     tax_code: None,
                     tax_details: None,
@@ -105,16 +124,25 @@ impl PaymentProvider for StripeProvider {
             .send(&self.client)
             .await
             .map_err(classify)?;
-        let url = session
-            .url
-            .ok_or_else(|| ProviderError::Unavailable("Stripe returned a session without a URL".into()))?;
-        let expires_at = DateTime::<Utc>::from_timestamp(session.expires_at, 0)
-            .ok_or_else(|| ProviderError::Unavailable("Stripe returned an invalid expiry".into()))?;
-        Ok(CreatedSession { id: session.id.as_str().to_owned(), url, expires_at })
+        let url = session.url.ok_or_else(|| {
+            ProviderError::Unavailable("Stripe returned a session without a URL".into())
+        })?;
+        let expires_at =
+            DateTime::<Utc>::from_timestamp(session.expires_at, 0).ok_or_else(|| {
+                ProviderError::Unavailable("Stripe returned an invalid expiry".into())
+            })?;
+        Ok(CreatedSession {
+            id: session.id.as_str().to_owned(),
+            url,
+            expires_at,
+        })
     }
 
     async fn expire_session(&self, session_id: &str) -> Result<(), ProviderError> {
-        ExpireCheckoutSession::new(session_id).send(&self.client).await.map_err(classify)?;
+        ExpireCheckoutSession::new(session_id)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -139,6 +167,8 @@ impl PaymentProvider for StripeProvider {
             .send(&self.client)
             .await
             .map_err(classify)?;
-        Ok(CreatedRefund { id: refund.id.as_str().to_owned() })
+        Ok(CreatedRefund {
+            id: refund.id.as_str().to_owned(),
+        })
     }
 }

@@ -42,7 +42,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -69,7 +72,9 @@ impl FakeStripe {
             .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
             .route("/v1/refunds", post(create_refund))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the Stripe stand-in");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the Stripe stand-in");
         let addr: SocketAddr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -84,14 +89,22 @@ impl FakeStripe {
     }
 
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
-        self.requests().into_iter().filter(|r| r.path == path).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
     }
 
     /// Ids of the sessions expired through the API, in order.
     pub fn expired_sessions(&self) -> Vec<String> {
         self.requests()
             .into_iter()
-            .filter_map(|r| r.path.strip_prefix("/v1/checkout/sessions/")?.strip_suffix("/expire").map(str::to_owned))
+            .filter_map(|r| {
+                r.path
+                    .strip_prefix("/v1/checkout/sessions/")?
+                    .strip_suffix("/expire")
+                    .map(str::to_owned)
+            })
             .collect()
     }
 
@@ -103,7 +116,12 @@ impl FakeStripe {
 
 fn record(state: &FakeState, path: &str, headers: &HeaderMap, body: &Bytes) -> Recorded {
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let rec = Recorded {
         method: "POST".into(),
         path: path.into(),
@@ -116,7 +134,10 @@ fn record(state: &FakeState, path: &str, headers: &HeaderMap, body: &Bytes) -> R
 }
 
 fn should_fail(state: &FakeState) -> Option<Response> {
-    let failed = state.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let failed = state
+        .fail_next
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
     failed.then(|| {
         (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -134,7 +155,11 @@ fn replay_or(state: &FakeState, key: &Option<String>, make: impl FnOnce() -> Val
     }
 }
 
-async fn create_session(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_session(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let rec = record(&state, "/v1/checkout/sessions", &headers, &body);
     if let Some(failure) = should_fail(&state) {
         return failure;
@@ -145,14 +170,23 @@ async fn create_session(State(state): State<Arc<FakeState>>, headers: HeaderMap,
         let now = chrono::Utc::now().timestamp();
         let mut metadata = serde_json::Map::new();
         for (k, v) in &rec.form {
-            if let Some(key) = k.strip_prefix("metadata[").and_then(|k| k.strip_suffix(']')) {
+            if let Some(key) = k
+                .strip_prefix("metadata[")
+                .and_then(|k| k.strip_suffix(']'))
+            {
                 metadata.insert(key.to_owned(), Value::String(v.clone()));
             }
         }
         let total: i64 = (0..)
             .map_while(|i| {
-                let price = rec.field(&format!("line_items[{i}][price_data][unit_amount]"))?.parse::<i64>().ok()?;
-                let qty = rec.field(&format!("line_items[{i}][quantity]"))?.parse::<i64>().ok()?;
+                let price = rec
+                    .field(&format!("line_items[{i}][price_data][unit_amount]"))?
+                    .parse::<i64>()
+                    .ok()?;
+                let qty = rec
+                    .field(&format!("line_items[{i}][quantity]"))?
+                    .parse::<i64>()
+                    .ok()?;
                 Some(price * qty)
             })
             .sum();
@@ -185,8 +219,18 @@ async fn create_session(State(state): State<Arc<FakeState>>, headers: HeaderMap,
 
 /// `POST /v1/checkout/sessions/{id}/expire`: an open session becomes expired; anything else
 /// is refused as Stripe refuses it.
-async fn expire_session(State(state): State<Arc<FakeState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    record(&state, &format!("/v1/checkout/sessions/{id}/expire"), &headers, &body);
+async fn expire_session(
+    State(state): State<Arc<FakeState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(
+        &state,
+        &format!("/v1/checkout/sessions/{id}/expire"),
+        &headers,
+        &body,
+    );
     if let Some(failure) = should_fail(&state) {
         return failure;
     }
@@ -204,7 +248,11 @@ async fn expire_session(State(state): State<Arc<FakeState>>, Path(id): Path<Stri
     Json(session.clone()).into_response()
 }
 
-async fn create_refund(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_refund(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let rec = record(&state, "/v1/refunds", &headers, &body);
     if let Some(failure) = should_fail(&state) {
         return failure;
@@ -224,17 +272,27 @@ async fn create_refund(State(state): State<Arc<FakeState>>, headers: HeaderMap, 
     Json(reply).into_response()
 }
 
-
 /// `Stripe-Signature` exactly as Stripe computes it.
 pub fn sign(body: &str, secret: &str, timestamp: i64) -> String {
     use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes keys of any length");
     mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 /// A Checkout Session event as Stripe sends it.
-pub fn session_event(event_type: &str, session_id: &str, order_id: Uuid, payment_id: Uuid, amount: i64, currency: &str) -> Value {
+pub fn session_event(
+    event_type: &str,
+    session_id: &str,
+    order_id: Uuid,
+    payment_id: Uuid,
+    amount: i64,
+    currency: &str,
+) -> Value {
     json!({
         "id": format!("evt_{}", Uuid::new_v4().simple()),
         "object": "event",
@@ -259,7 +317,8 @@ pub fn session_event(event_type: &str, session_id: &str, order_id: Uuid, payment
     })
 }
 
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -34,8 +34,8 @@ use common::{
 };
 use hmac::{Hmac, Mac};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait, sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait, sea_query::OnConflict,
 };
 use serde::Deserialize;
 use sha2::Sha256;
@@ -100,10 +100,13 @@ impl From<WebhookError> for ApiError {
     fn from(err: WebhookError) -> Self {
         match err {
             // Short and fixed: never echo the header or say which part failed beyond this.
-            WebhookError::Signature(SignatureError::Stale) => {
-                ApiError::bad_input("Stripe-Signature", "signature timestamp outside the tolerance")
+            WebhookError::Signature(SignatureError::Stale) => ApiError::bad_input(
+                "Stripe-Signature",
+                "signature timestamp outside the tolerance",
+            ),
+            WebhookError::Signature(_) => {
+                ApiError::bad_input("Stripe-Signature", "invalid signature")
             }
-            WebhookError::Signature(_) => ApiError::bad_input("Stripe-Signature", "invalid signature"),
             WebhookError::Malformed(detail) => {
                 tracing::warn!(%detail, "signed webhook event could not be read");
                 ApiError::bad_input("body", "malformed event")
@@ -116,7 +119,8 @@ impl From<WebhookError> for ApiError {
 impl IntoResponse for WebhookError {
     fn into_response(self) -> Response {
         let err = ApiError::from(self);
-        let status = StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(err.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(serde_json::json!({ "error": err.message }))).into_response()
     }
 }
@@ -156,11 +160,19 @@ impl Outcome {
 
 /// Checks a `Stripe-Signature` header (`t=<unix>,v1=<hex>[,v1=<hex>...]`) against the raw
 /// body with each secret.
-pub fn verify_signature(header: &str, body: &[u8], secrets: &[Secret], now: i64) -> Result<(), SignatureError> {
+pub fn verify_signature(
+    header: &str,
+    body: &[u8],
+    secrets: &[Secret],
+    now: i64,
+) -> Result<(), SignatureError> {
     let mut timestamp: Option<&str> = None;
     let mut candidates: Vec<[u8; 32]> = Vec::new();
     for part in header.split(',') {
-        let (key, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
+        let (key, value) = part
+            .trim()
+            .split_once('=')
+            .ok_or(SignatureError::Malformed)?;
         match key {
             "t" if timestamp.is_none() => timestamp = Some(value),
             "t" => return Err(SignatureError::Malformed),
@@ -181,12 +193,16 @@ pub fn verify_signature(header: &str, body: &[u8], secrets: &[Secret], now: i64)
         return Err(SignatureError::Mismatch);
     }
     let matched = secrets.iter().any(|secret| {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else { return false };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
+            return false;
+        };
         mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);
         // `verify_slice` compares in constant time.
-        candidates.iter().any(|sig| mac.clone().verify_slice(sig).is_ok())
+        candidates
+            .iter()
+            .any(|sig| mac.clone().verify_slice(sig).is_ok())
     });
     if !matched {
         return Err(SignatureError::Mismatch);
@@ -200,11 +216,15 @@ pub fn verify_signature(header: &str, body: &[u8], secrets: &[Secret], now: i64)
 /// The `Stripe-Signature` header for `body`, made exactly as Stripe makes it. Used by the
 /// sandbox to send its events through [`receive`].
 pub fn sign(body: &[u8], secret: &Secret, timestamp: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+        .expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,7 +268,10 @@ impl SessionObject {
     }
 
     fn metadata_payment_id(&self) -> Option<Uuid> {
-        self.metadata.as_ref()?.get("payment_id").and_then(|id| Uuid::parse_str(id).ok())
+        self.metadata
+            .as_ref()?
+            .get("payment_id")
+            .and_then(|id| Uuid::parse_str(id).ok())
     }
 }
 
@@ -287,10 +310,19 @@ pub fn routes(state: std::sync::Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn endpoint(State(state): State<std::sync::Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+async fn endpoint(
+    State(state): State<std::sync::Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
     match receive(&state, signature, &body).await {
-        Ok(outcome) => (StatusCode::OK, Json(serde_json::json!({ "received": true, "outcome": outcome.as_str() })))
+        Ok(outcome) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "received": true, "outcome": outcome.as_str() })),
+        )
             .into_response(),
         Err(err) => {
             if let WebhookError::Signature(reason) = &err {
@@ -302,10 +334,20 @@ async fn endpoint(State(state): State<std::sync::Arc<AppState>>, headers: Header
 }
 
 /// Verifies and applies one delivery; `Ok` means it is durably recorded and may be acknowledged.
-pub async fn receive(state: &AppState, signature: Option<&str>, body: &[u8]) -> Result<Outcome, WebhookError> {
+pub async fn receive(
+    state: &AppState,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<Outcome, WebhookError> {
     let signature = signature.ok_or(SignatureError::Missing)?;
-    verify_signature(signature, body, &state.webhook_secrets, Utc::now().timestamp())?;
-    let event: StripeEvent = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    verify_signature(
+        signature,
+        body,
+        &state.webhook_secrets,
+        Utc::now().timestamp(),
+    )?;
+    let event: StripeEvent =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let outcome = if let Some(kind) = SessionEvent::parse(&event.event_type) {
         let session: SessionObject = serde_json::from_value(event.data.object.clone())
             .map_err(|e| WebhookError::Malformed(e.to_string()))?;
@@ -332,7 +374,11 @@ async fn record_event(txn: &DatabaseTransaction, event: &StripeEvent) -> Result<
         outcome: Set("received".to_owned()),
         received_at: Set(Utc::now()),
     })
-    .on_conflict(OnConflict::column(processed_event::Column::EventId).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(processed_event::Column::EventId)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(txn)
     .await?;
     Ok(inserted == 1)
@@ -345,8 +391,14 @@ async fn finish_event(
     outcome: Outcome,
 ) -> Result<(), DbErr> {
     processed_event::Entity::update_many()
-        .col_expr(processed_event::Column::Outcome, sea_orm::sea_query::Expr::value(outcome.as_str()))
-        .col_expr(processed_event::Column::PaymentId, sea_orm::sea_query::Expr::value(payment_id))
+        .col_expr(
+            processed_event::Column::Outcome,
+            sea_orm::sea_query::Expr::value(outcome.as_str()),
+        )
+        .col_expr(
+            processed_event::Column::PaymentId,
+            sea_orm::sea_query::Expr::value(payment_id),
+        )
         .filter(processed_event::Column::EventId.eq(event.id.clone()))
         .exec(txn)
         .await?;
@@ -355,7 +407,10 @@ async fn finish_event(
 
 /// The payment a session belongs to: by the session id of its current attempt, else by the
 /// payment id in the session's metadata (a session of an earlier attempt).
-async fn find_payment(txn: &DatabaseTransaction, session: &SessionObject) -> Result<Option<payment::Model>, DbErr> {
+async fn find_payment(
+    txn: &DatabaseTransaction,
+    session: &SessionObject,
+) -> Result<Option<payment::Model>, DbErr> {
     let by_session = crate::db::lock_for_update(
         payment::Entity::find().filter(payment::Column::CheckoutSessionId.eq(session.id.clone())),
         txn,
@@ -366,7 +421,11 @@ async fn find_payment(txn: &DatabaseTransaction, session: &SessionObject) -> Res
         return Ok(by_session);
     }
     match session.metadata_payment_id() {
-        Some(id) => crate::db::lock_for_update(payment::Entity::find_by_id(id), txn).one(txn).await,
+        Some(id) => {
+            crate::db::lock_for_update(payment::Entity::find_by_id(id), txn)
+                .one(txn)
+                .await
+        }
         None => Ok(None),
     }
 }
@@ -420,7 +479,11 @@ fn status_of(payment: &payment::Model) -> Result<PaymentStatus, DbErr> {
     payment.status().map_err(|e| DbErr::Custom(e.message))
 }
 
-async fn succeed(txn: &DatabaseTransaction, payment: payment::Model, session: &SessionObject) -> Result<Outcome, DbErr> {
+async fn succeed(
+    txn: &DatabaseTransaction,
+    payment: payment::Model,
+    session: &SessionObject,
+) -> Result<Outcome, DbErr> {
     if status_of(&payment)?.is_settled() {
         if payment.checkout_session_id.as_deref() != Some(session.id.as_str()) {
             // Money arrived through another session of the same order: the customer paid
@@ -434,13 +497,17 @@ async fn succeed(txn: &DatabaseTransaction, payment: payment::Model, session: &S
         }
         return Ok(Outcome::Stale);
     }
-    let currency_matches =
-        session.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&payment.currency));
+    let currency_matches = session
+        .currency
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case(&payment.currency));
     if session.amount_total != Some(payment.amount_minor) || !currency_matches {
         let detail = format!(
             "session {} reported {} {}, expected {} {}",
             session.id,
-            session.amount_total.map_or_else(|| "no amount".to_owned(), |a| a.to_string()),
+            session
+                .amount_total
+                .map_or_else(|| "no amount".to_owned(), |a| a.to_string()),
             session.currency.as_deref().unwrap_or("no currency"),
             payment.amount_minor,
             payment.currency,
@@ -477,7 +544,11 @@ async fn succeed(txn: &DatabaseTransaction, payment: payment::Model, session: &S
     Ok(Outcome::Applied)
 }
 
-async fn fail(txn: &DatabaseTransaction, payment: payment::Model, session: &SessionObject) -> Result<Outcome, DbErr> {
+async fn fail(
+    txn: &DatabaseTransaction,
+    payment: payment::Model,
+    session: &SessionObject,
+) -> Result<Outcome, DbErr> {
     let current = payment.checkout_session_id.as_deref() == Some(session.id.as_str());
     if status_of(&payment)? != PaymentStatus::Pending || !current {
         return Ok(Outcome::Stale);
@@ -486,7 +557,11 @@ async fn fail(txn: &DatabaseTransaction, payment: payment::Model, session: &Sess
     let reason = "the payment method was declined".to_owned();
     let event = Envelope::new(
         subjects::PAYMENTS_FAILED,
-        PaymentFailed { payment_id: payment.id, order_id: payment.order_id, reason: reason.clone() },
+        PaymentFailed {
+            payment_id: payment.id,
+            order_id: payment.order_id,
+            reason: reason.clone(),
+        },
     );
     let mut model = payment.into_active_model();
     model.status = Set(PaymentStatus::Failed.as_str().to_owned());
@@ -498,7 +573,11 @@ async fn fail(txn: &DatabaseTransaction, payment: payment::Model, session: &Sess
     Ok(Outcome::Applied)
 }
 
-async fn expire(txn: &DatabaseTransaction, payment: payment::Model, session: &SessionObject) -> Result<Outcome, DbErr> {
+async fn expire(
+    txn: &DatabaseTransaction,
+    payment: payment::Model,
+    session: &SessionObject,
+) -> Result<Outcome, DbErr> {
     let current = payment.checkout_session_id.as_deref() == Some(session.id.as_str());
     if status_of(&payment)? != PaymentStatus::Pending || !current {
         return Ok(Outcome::Stale);
@@ -513,8 +592,15 @@ async fn expire(txn: &DatabaseTransaction, payment: payment::Model, session: &Se
 }
 
 /// `charge.succeeded` carries the receipt link the session events lack.
-async fn record_receipt(state: &AppState, event: &StripeEvent, charge: &ChargeObject) -> Result<Outcome, WebhookError> {
-    let (Some(intent), Some(receipt)) = (expandable_id(charge.payment_intent.as_ref()), &charge.receipt_url) else {
+async fn record_receipt(
+    state: &AppState,
+    event: &StripeEvent,
+    charge: &ChargeObject,
+) -> Result<Outcome, WebhookError> {
+    let (Some(intent), Some(receipt)) = (
+        expandable_id(charge.payment_intent.as_ref()),
+        &charge.receipt_url,
+    ) else {
         return Ok(Outcome::Ignored);
     };
     let txn = state.db.begin().await?;
@@ -555,8 +641,14 @@ mod tests {
         let body = br#"{"id":"evt_1"}"#;
         let now = 1_700_000_000;
         let header = sign(body, &Secret::new("whsec_old"), now);
-        assert_eq!(verify_signature(&header, body, &secrets(&["whsec_new", "whsec_old"]), now), Ok(()));
-        assert_eq!(verify_signature(&header, body, &secrets(&["whsec_new"]), now), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(&header, body, &secrets(&["whsec_new", "whsec_old"]), now),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signature(&header, body, &secrets(&["whsec_new"]), now),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -565,20 +657,45 @@ mod tests {
         let now = 1_700_000_000;
         let s = secrets(&["whsec_x"]);
         let header = sign(body, &s[0], now);
-        assert_eq!(verify_signature(&header, br#"{"id":"evt_1","amount":1}"#, &s, now), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature(&header, body, &s, now + TOLERANCE_SECS + 1), Err(SignatureError::Stale));
-        assert_eq!(verify_signature(&header, body, &s, now - TOLERANCE_SECS - 1), Err(SignatureError::Stale));
-        assert_eq!(verify_signature(&header, body, &s, now + TOLERANCE_SECS), Ok(()));
+        assert_eq!(
+            verify_signature(&header, br#"{"id":"evt_1","amount":1}"#, &s, now),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(&header, body, &s, now + TOLERANCE_SECS + 1),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify_signature(&header, body, &s, now - TOLERANCE_SECS - 1),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify_signature(&header, body, &s, now + TOLERANCE_SECS),
+            Ok(())
+        );
         // A signature made for another timestamp does not carry over.
         let moved = header.replacen(&format!("t={now}"), &format!("t={}", now + 1), 1);
-        assert_eq!(verify_signature(&moved, body, &s, now), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(&moved, body, &s, now),
+            Err(SignatureError::Mismatch)
+        );
         for bad in ["", "garbage", "t=abc,v1=00", "v1=00", "t=1,t=2,v1=00"] {
-            assert_eq!(verify_signature(bad, body, &s, now), Err(SignatureError::Malformed), "{bad:?}");
+            assert_eq!(
+                verify_signature(bad, body, &s, now),
+                Err(SignatureError::Malformed),
+                "{bad:?}"
+            );
         }
-        assert_eq!(verify_signature(&format!("t={now},v1=zz"), body, &s, now), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(&format!("t={now},v1=zz"), body, &s, now),
+            Err(SignatureError::Mismatch)
+        );
         // Only v1 counts: a v0 signature with the right value is not accepted.
         let v0 = header.replace("v1=", "v0=");
-        assert_eq!(verify_signature(&v0, body, &s, now), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(&v0, body, &s, now),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]

@@ -54,10 +54,21 @@ async fn an_amount_mismatch_is_logged_and_no_secret_ever_is() {
     let order = app.orders.add_order(user);
     let (payment_id, session_id) = app.checkout_ok(&order).await;
 
-    let short = session_event("checkout.session.completed", &session_id, order.order_id, payment_id, 100, "eur");
+    let short = session_event(
+        "checkout.session.completed",
+        &session_id,
+        order.order_id,
+        payment_id,
+        100,
+        "eur",
+    );
     assert_eq!(app.deliver(&short).await.0, 200);
     let body = short.to_string();
-    let forged = sign(&body, "whsec_forged_by_someone", chrono::Utc::now().timestamp());
+    let forged = sign(
+        &body,
+        "whsec_forged_by_someone",
+        chrono::Utc::now().timestamp(),
+    );
     assert_eq!(app.post_webhook(&body, Some(&forged)).await.0, 400);
 
     let log = captured.text();
@@ -65,9 +76,20 @@ async fn an_amount_mismatch_is_logged_and_no_secret_ever_is() {
         .lines()
         .find(|l| l.contains("payment amount mismatch"))
         .unwrap_or_else(|| panic!("no mismatch line in:\n{log}"));
-    assert!(mismatch.contains(&payment_id.to_string()) && mismatch.contains("4498"), "{mismatch}");
+    assert!(
+        mismatch.contains(&payment_id.to_string()) && mismatch.contains("4498"),
+        "{mismatch}"
+    );
     assert!(log.contains("webhook rejected"), "the rejection is logged");
-    for secret in [WEBHOOK_SECRET, OLD_WEBHOOK_SECRET, "sk_test_payments_suite", &forged[forged.len() - 64..]] {
-        assert!(!log.contains(secret), "a secret or signature reached the log");
+    for secret in [
+        WEBHOOK_SECRET,
+        OLD_WEBHOOK_SECRET,
+        "sk_test_payments_suite",
+        &forged[forged.len() - 64..],
+    ] {
+        assert!(
+            !log.contains(secret),
+            "a secret or signature reached the log"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 #[test]
 fn schema_file_matches_the_code() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/payments.graphql");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/payments.graphql");
     common::testing::check_schema_file(&path, &payments::graphql::sdl());
 }

@@ -11,11 +11,7 @@
 use std::hint::black_box;
 
 use async_graphql::{Request, Variables};
-use common::{
-    Currency, Money,
-    auth::Auth,
-    testing::TestDatabase,
-};
+use common::{Currency, Money, auth::Auth, testing::TestDatabase};
 use criterion::{Criterion, criterion_group, criterion_main};
 use products::catalog::{Catalog, NewProduct};
 use serde_json::json;
@@ -26,12 +22,19 @@ const PAGE: &str = "{ products(first: 100, sort: NAME) { totalCount edges { curs
 const ENTITIES: &str = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id name price { amount currencyCode } available } } }";
 
 fn catalog_reads(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
     let (database, schema, statements, representations) = rt.block_on(async {
         let database = TestDatabase::postgres().await;
-        let env = common::config::Env::from_pairs([("PRODUCTS_DATABASE_URL", database.url.as_str())]);
+        let env =
+            common::config::Env::from_pairs([("PRODUCTS_DATABASE_URL", database.url.as_str())]);
         let config = products::Config::from_env(&env).expect("valid configuration");
-        let (db, statements) = products::connect_and_migrate(&config.database).await.expect("database ready");
+        let (db, statements) = products::connect_and_migrate(&config.database)
+            .await
+            .expect("database ready");
         let catalog = Catalog::new(db);
         let eur = Currency::parse("EUR").expect("EUR is a currency");
         let mut ids = Vec::with_capacity(PRODUCTS);
@@ -46,30 +49,54 @@ fn catalog_reads(c: &mut Criterion) {
                 .expect("seeding works");
             ids.push(product.id);
         }
-        let representations: Vec<_> =
-            ids.iter().step_by(PRODUCTS / 100).map(|id| json!({ "__typename": "Product", "id": id.to_string() })).collect();
-        (database, products::build_schema(catalog), statements, representations)
+        let representations: Vec<_> = ids
+            .iter()
+            .step_by(PRODUCTS / 100)
+            .map(|id| json!({ "__typename": "Product", "id": id.to_string() }))
+            .collect();
+        (
+            database,
+            products::build_schema(catalog),
+            statements,
+            representations,
+        )
     });
     let variables = Variables::from_json(json!({ "r": representations }));
 
     let run = |query: &'static str, variables: Variables| {
         let schema = schema.clone();
         async move {
-            let resp = schema.execute(Request::new(query).variables(variables).data(Auth::Anonymous)).await;
+            let resp = schema
+                .execute(
+                    Request::new(query)
+                        .variables(variables)
+                        .data(Auth::Anonymous),
+                )
+                .await;
             assert!(resp.errors.is_empty(), "{:?}", resp.errors);
             black_box(resp)
         }
     };
 
     // One run outside the timing, to report what each operation costs in statements.
-    for (name, query, vars) in [("products(first: 100)", PAGE, Variables::default()), ("_entities x100", ENTITIES, variables.clone())] {
+    for (name, query, vars) in [
+        ("products(first: 100)", PAGE, Variables::default()),
+        ("_entities x100", ENTITIES, variables.clone()),
+    ] {
         let before = statements.get();
         rt.block_on(run(query, vars));
-        println!("{name}: {} SQL statement(s) per call", statements.get() - before);
+        println!(
+            "{name}: {} SQL statement(s) per call",
+            statements.get() - before
+        );
     }
 
-    c.bench_function("products(first: 100)", |b| b.to_async(&rt).iter(|| run(PAGE, Variables::default())));
-    c.bench_function("_entities x100", |b| b.to_async(&rt).iter(|| run(ENTITIES, variables.clone())));
+    c.bench_function("products(first: 100)", |b| {
+        b.to_async(&rt).iter(|| run(PAGE, Variables::default()))
+    });
+    c.bench_function("_entities x100", |b| {
+        b.to_async(&rt).iter(|| run(ENTITIES, variables.clone()))
+    });
 
     drop(schema);
     drop(database);

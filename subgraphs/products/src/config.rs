@@ -31,10 +31,16 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let addr = env.parse_or("PRODUCTS_ADDR", SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)))?;
+        let addr = env.parse_or(
+            "PRODUCTS_ADDR",
+            SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+        )?;
         let jwks_url = env.string_or("JWKS_URL", DEFAULT_JWKS_URL);
         if !(jwks_url.starts_with("http://") || jwks_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid { name: "JWKS_URL".into(), reason: "expected an http(s) URL".into() });
+            return Err(ConfigError::Invalid {
+                name: "JWKS_URL".into(),
+                reason: "expected an http(s) URL".into(),
+            });
         }
         Ok(Self {
             addr,
@@ -72,9 +78,11 @@ mod tests {
         assert!(!config.database.embedded);
         assert_eq!(config.bus.nats_url.as_deref(), Some("nats://nats:4222"));
 
-        let bad_addr = Config::from_env(&Env::from_pairs([("PRODUCTS_ADDR", "localhost")])).unwrap_err();
+        let bad_addr =
+            Config::from_env(&Env::from_pairs([("PRODUCTS_ADDR", "localhost")])).unwrap_err();
         assert!(matches!(bad_addr, ConfigError::Invalid { name, .. } if name == "PRODUCTS_ADDR"));
-        let bad_jwks = Config::from_env(&Env::from_pairs([("JWKS_URL", "file:///keys")])).unwrap_err();
+        let bad_jwks =
+            Config::from_env(&Env::from_pairs([("JWKS_URL", "file:///keys")])).unwrap_err();
         assert!(matches!(bad_jwks, ConfigError::Invalid { name, .. } if name == "JWKS_URL"));
     }
 }

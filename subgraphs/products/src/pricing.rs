@@ -34,11 +34,17 @@ pub enum PricingError {
 impl From<PricingError> for PriceBasketReply {
     fn from(err: PricingError) -> Self {
         match err {
-            PricingError::TooLarge => Reply::error(ErrorCode::BadUserInput, err.to_string(), vec![]),
-            PricingError::Missing(ids) => Reply::error(ErrorCode::NotFound, "some products do not exist", ids),
-            PricingError::Unavailable(ids) => {
-                Reply::error(ErrorCode::Conflict, "some products are no longer available", ids)
+            PricingError::TooLarge => {
+                Reply::error(ErrorCode::BadUserInput, err.to_string(), vec![])
             }
+            PricingError::Missing(ids) => {
+                Reply::error(ErrorCode::NotFound, "some products do not exist", ids)
+            }
+            PricingError::Unavailable(ids) => Reply::error(
+                ErrorCode::Conflict,
+                "some products are no longer available",
+                ids,
+            ),
             PricingError::Catalog(err) => {
                 tracing::error!(error = %err, "pricing a basket failed");
                 Reply::error(ErrorCode::InternalServerError, "internal error", vec![])
@@ -48,18 +54,33 @@ impl From<PricingError> for PriceBasketReply {
 }
 
 /// Current prices of every product in the basket, or why the basket cannot be priced.
-pub async fn price_basket(catalog: &Catalog, product_ids: &[Uuid]) -> Result<Vec<PricedProduct>, PricingError> {
+pub async fn price_basket(
+    catalog: &Catalog,
+    product_ids: &[Uuid],
+) -> Result<Vec<PricedProduct>, PricingError> {
     let mut seen = HashSet::with_capacity(product_ids.len());
-    let ids: Vec<Uuid> = product_ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+    let ids: Vec<Uuid> = product_ids
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect();
     if ids.len() > MAX_BASKET_PRODUCTS {
         return Err(PricingError::TooLarge);
     }
     let found = catalog.get_many(&ids).await?;
-    let missing: Vec<Uuid> = ids.iter().copied().filter(|id| !found.contains_key(id)).collect();
+    let missing: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains_key(id))
+        .collect();
     if !missing.is_empty() {
         return Err(PricingError::Missing(missing));
     }
-    let unavailable: Vec<Uuid> = ids.iter().copied().filter(|id| found.get(id).is_some_and(|p| !p.is_available())).collect();
+    let unavailable: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| found.get(id).is_some_and(|p| !p.is_available()))
+        .collect();
     if !unavailable.is_empty() {
         return Err(PricingError::Unavailable(unavailable));
     }
@@ -89,5 +110,6 @@ pub async fn serve(bus: &Arc<dyn EventBus>, catalog: Catalog) -> Result<Worker, 
         },
         PriceBasketReply::bad_request,
     );
-    bus.serve(subjects::RPC_PRODUCTS_PRICE_BASKET, handler).await
+    bus.serve(subjects::RPC_PRODUCTS_PRICE_BASKET, handler)
+        .await
 }

@@ -18,12 +18,20 @@ pub struct Mutation(CatalogMutation);
 pub type ProductsSchema = Schema<Query, Mutation, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    harden(Schema::build(Query::default(), Mutation::default(), EmptySubscription)).enable_federation()
+    harden(Schema::build(
+        Query::default(),
+        Mutation::default(),
+        EmptySubscription,
+    ))
+    .enable_federation()
 }
 
 /// The executable schema, reading and writing through `catalog`.
 pub fn build_schema(catalog: Catalog) -> ProductsSchema {
-    builder().data(ProductLoader::data_loader(catalog.clone())).data(catalog).finish()
+    builder()
+        .data(ProductLoader::data_loader(catalog.clone()))
+        .data(catalog)
+        .finish()
 }
 
 /// The Federation v2 SDL, as committed in `schema/products.graphql`. Needs no database.

@@ -12,8 +12,8 @@ use common::{
     health::{BusCheck, DatabaseCheck, ReadCounter, ReadinessCheck},
     internal::SubgraphServer,
 };
-use prometheus_client::registry::Registry;
 use products_migration::{Migrator, MigratorTrait};
+use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -34,8 +34,13 @@ pub struct Deps {
 impl Deps {
     /// The production dependencies: the configured bus and the users service's key set.
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let bus = common::bus::connect(&config.bus).await.context("connecting to the event bus")?;
-        let verifier = Arc::new(JwksVerifier::remote(config.jwks_url.clone(), config.token_policy.clone()));
+        let bus = common::bus::connect(&config.bus)
+            .await
+            .context("connecting to the event bus")?;
+        let verifier = Arc::new(JwksVerifier::remote(
+            config.jwks_url.clone(),
+            config.token_policy.clone(),
+        ));
         Ok(Self { bus, verifier })
     }
 }
@@ -57,7 +62,12 @@ pub struct RunningService {
 impl RunningService {
     /// Stops answering price requests, then drains and stops the HTTP server.
     pub async fn stop(self) {
-        let Self { server, _pricing, db, .. } = self;
+        let Self {
+            server,
+            _pricing,
+            db,
+            ..
+        } = self;
         drop(_pricing);
         server.stop().await;
         if let Err(e) = db.close().await {
@@ -67,9 +77,15 @@ impl RunningService {
 }
 
 /// Opens the database and applies pending migrations.
-pub async fn connect_and_migrate(config: &DatabaseConfig) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
-    let (db, statements) = common::db::connect(config).await.context("connecting to the database")?;
-    Migrator::up(&db, None).await.context("applying the database migrations")?;
+pub async fn connect_and_migrate(
+    config: &DatabaseConfig,
+) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
+    let (db, statements) = common::db::connect(config)
+        .await
+        .context("connecting to the database")?;
+    Migrator::up(&db, None)
+        .await
+        .context("applying the database migrations")?;
     Ok((db, statements))
 }
 
@@ -78,7 +94,9 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let (db, statements) = connect_and_migrate(&config.database).await?;
     let catalog = Catalog::new(db.clone());
     let schema = build_schema(catalog.clone());
-    let pricing = pricing::serve(&deps.bus, catalog).await.context("serving price requests on the bus")?;
+    let pricing = pricing::serve(&deps.bus, catalog)
+        .await
+        .context("serving price requests on the bus")?;
 
     let mut registry = Registry::default();
     let counted = statements.clone();
@@ -87,8 +105,10 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         "SQL statements run against the products database",
         move || counted.get(),
     )));
-    let checks: Vec<Arc<dyn ReadinessCheck>> =
-        vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(BusCheck(deps.bus.clone()))];
+    let checks: Vec<Arc<dyn ReadinessCheck>> = vec![
+        Arc::new(DatabaseCheck(db.clone())),
+        Arc::new(BusCheck(deps.bus.clone())),
+    ];
     let graphql = common::graphql::routes(schema.clone(), deps.verifier);
     let server = common::internal::serve_subgraph(
         &config.internal,
@@ -101,5 +121,13 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     .await
     .with_context(|| format!("listening on {}", config.addr))?;
     tracing::info!(addr = %server.addr(), bus = deps.bus.kind(), embedded = config.database.embedded, "products service started");
-    Ok(RunningService { addr: server.addr(), metrics_addr: server.metrics_addr(), db, statements, schema, server, _pricing: pricing })
+    Ok(RunningService {
+        addr: server.addr(),
+        metrics_addr: server.metrics_addr(),
+        db,
+        statements,
+        schema,
+        server,
+        _pricing: pricing,
+    })
 }

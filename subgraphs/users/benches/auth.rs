@@ -19,7 +19,10 @@ use users::{
 const PASSWORD: &str = "correct horse battery staple";
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 fn login(c: &mut Criterion) {
@@ -27,23 +30,51 @@ fn login(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (accounts, hasher, phc) = rt.block_on(async {
         let store = Arc::new(FileStore::open(dir.path()).await.expect("store"));
-        let hasher = PasswordHasher::new(HashCost::OWASP_MINIMUM).await.expect("hasher");
+        let hasher = PasswordHasher::new(HashCost::OWASP_MINIMUM)
+            .await
+            .expect("hasher");
         let accounts = Accounts::new(store, hasher.clone(), LockoutPolicy::default());
-        accounts.register("bench@example.com", "Bench", PASSWORD, Role::Customer).await.expect("register");
+        accounts
+            .register("bench@example.com", "Bench", PASSWORD, Role::Customer)
+            .await
+            .expect("register");
         let phc = hasher.hash(PASSWORD).await.expect("hash");
         (accounts, hasher, phc)
     });
 
     let mut group = c.benchmark_group("login");
-    group.sample_size(20).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
     group.bench_function("argon2id_verify_19MiB_t2_p1", |b| {
-        b.to_async(&rt).iter(|| async { assert!(hasher.verify(PASSWORD, &phc).await.expect("verify")) });
+        b.to_async(&rt)
+            .iter(|| async { assert!(hasher.verify(PASSWORD, &phc).await.expect("verify")) });
     });
     group.bench_function("login_known_email", |b| {
-        b.to_async(&rt).iter(|| async { accounts.login("bench@example.com", PASSWORD, users::accounts::ClientAddress::default()).await.expect("login") });
+        b.to_async(&rt).iter(|| async {
+            accounts
+                .login(
+                    "bench@example.com",
+                    PASSWORD,
+                    users::accounts::ClientAddress::default(),
+                )
+                .await
+                .expect("login")
+        });
     });
     group.bench_function("login_unknown_email", |b| {
-        b.to_async(&rt).iter(|| async { assert!(accounts.login("nobody@example.com", PASSWORD, users::accounts::ClientAddress::default()).await.is_err()) });
+        b.to_async(&rt).iter(|| async {
+            assert!(
+                accounts
+                    .login(
+                        "nobody@example.com",
+                        PASSWORD,
+                        users::accounts::ClientAddress::default()
+                    )
+                    .await
+                    .is_err()
+            )
+        });
     });
     group.finish();
 }
@@ -51,15 +82,25 @@ fn login(c: &mut Criterion) {
 fn tokens(c: &mut Criterion) {
     let rt = runtime();
     let policy = TokenPolicy::default();
-    let ring = KeyRing::new(vec![SigningKey::generate(), SigningKey::generate()], policy.clone()).expect("ring");
+    let ring = KeyRing::new(
+        vec![SigningKey::generate(), SigningKey::generate()],
+        policy.clone(),
+    )
+    .expect("ring");
     let verifier = ring.verifier();
-    let claims = new_claims(&policy, uuid::Uuid::now_v7(), Role::Customer, Duration::from_secs(900));
+    let claims = new_claims(
+        &policy,
+        uuid::Uuid::now_v7(),
+        Role::Customer,
+        Duration::from_secs(900),
+    );
     let token = ring.sign(&claims).expect("sign");
 
     let mut group = c.benchmark_group("access_token");
     group.throughput(Throughput::Elements(1));
     group.bench_function("verify", |b| {
-        b.to_async(&rt).iter(|| async { verifier.verify(&token).await.expect("valid") });
+        b.to_async(&rt)
+            .iter(|| async { verifier.verify(&token).await.expect("valid") });
     });
     group.bench_function("sign", |b| b.iter(|| ring.sign(&claims).expect("sign")));
     group.finish();

@@ -31,9 +31,14 @@ use crate::{
 /// Where accounts are kept.
 #[derive(Debug, Clone)]
 pub enum StoreConfig {
-    Mongo { url: Secret, database: String },
+    Mongo {
+        url: Secret,
+        database: String,
+    },
     /// The file store in this folder.
-    Embedded { dir: PathBuf },
+    Embedded {
+        dir: PathBuf,
+    },
 }
 
 /// Where signing keys come from.
@@ -41,13 +46,18 @@ pub enum StoreConfig {
 pub enum KeySource {
     Configured(Vec<SigningKey>),
     /// Generated once and kept in this folder.
-    Generated { dir: PathBuf },
+    Generated {
+        dir: PathBuf,
+    },
 }
 
 impl std::fmt::Debug for KeySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Configured(keys) => f.debug_tuple("Configured").field(&keys.iter().map(SigningKey::kid).collect::<Vec<_>>()).finish(),
+            Self::Configured(keys) => f
+                .debug_tuple("Configured")
+                .field(&keys.iter().map(SigningKey::kid).collect::<Vec<_>>())
+                .finish(),
             Self::Generated { dir } => f.debug_struct("Generated").field("dir", dir).finish(),
         }
     }
@@ -88,17 +98,30 @@ pub struct Config {
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4004";
 
 fn invalid(name: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { name: name.to_owned(), reason: reason.into() }
+    ConfigError::Invalid {
+        name: name.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let addr = env.parse_or("USERS_ADDR", DEFAULT_ADDR.parse().map_err(|_| invalid("USERS_ADDR", "bad default"))?)?;
+        let addr = env.parse_or(
+            "USERS_ADDR",
+            DEFAULT_ADDR
+                .parse()
+                .map_err(|_| invalid("USERS_ADDR", "bad default"))?,
+        )?;
         let data_dir = env.data_dir();
         let store = match env.secret_var("MONGODB_URL")? {
             Some(url) => {
-                if !(url.expose().starts_with("mongodb://") || url.expose().starts_with("mongodb+srv://")) {
-                    return Err(invalid("MONGODB_URL", "expected a mongodb:// or mongodb+srv:// URL"));
+                if !(url.expose().starts_with("mongodb://")
+                    || url.expose().starts_with("mongodb+srv://"))
+                {
+                    return Err(invalid(
+                        "MONGODB_URL",
+                        "expected a mongodb:// or mongodb+srv:// URL",
+                    ));
                 }
                 let database = env.string_or("MONGODB_DATABASE", "users");
                 if database.is_empty() || database.contains(['/', '\\', '.', ' ', '"', '$']) {
@@ -106,25 +129,41 @@ impl Config {
                 }
                 StoreConfig::Mongo { url, database }
             }
-            None => StoreConfig::Embedded { dir: data_dir.clone() },
+            None => StoreConfig::Embedded {
+                dir: data_dir.clone(),
+            },
         };
         let keys = match env.secret_var("JWT_SIGNING_KEYS")? {
-            Some(pems) => KeySource::Configured(keys::parse_pem_list(pems.expose()).map_err(|e| invalid("JWT_SIGNING_KEYS", e.to_string()))?),
+            Some(pems) => KeySource::Configured(
+                keys::parse_pem_list(pems.expose())
+                    .map_err(|e| invalid("JWT_SIGNING_KEYS", e.to_string()))?,
+            ),
             None => KeySource::Generated { dir: data_dir },
         };
         let lifetimes = TokenLifetimes {
             access: env.duration_or("ACCESS_TOKEN_TTL", TokenLifetimes::default().access)?,
             refresh: env.duration_or("REFRESH_TOKEN_TTL", TokenLifetimes::default().refresh)?,
         };
-        if lifetimes.access < Duration::from_secs(1) || lifetimes.access > Duration::from_secs(24 * 3600) {
+        if lifetimes.access < Duration::from_secs(1)
+            || lifetimes.access > Duration::from_secs(24 * 3600)
+        {
             return Err(invalid("ACCESS_TOKEN_TTL", "must be between 1s and 24h"));
         }
         if lifetimes.refresh <= lifetimes.access {
-            return Err(invalid("REFRESH_TOKEN_TTL", "must be longer than ACCESS_TOKEN_TTL"));
+            return Err(invalid(
+                "REFRESH_TOKEN_TTL",
+                "must be longer than ACCESS_TOKEN_TTL",
+            ));
         }
         let hash_cost = HashCost::new(
-            env.parse_or("PASSWORD_HASH_MEMORY_KIB", HashCost::OWASP_MINIMUM.memory_kib)?,
-            env.parse_or("PASSWORD_HASH_ITERATIONS", HashCost::OWASP_MINIMUM.iterations)?,
+            env.parse_or(
+                "PASSWORD_HASH_MEMORY_KIB",
+                HashCost::OWASP_MINIMUM.memory_kib,
+            )?,
+            env.parse_or(
+                "PASSWORD_HASH_ITERATIONS",
+                HashCost::OWASP_MINIMUM.iterations,
+            )?,
         )
         .map_err(|reason| invalid("PASSWORD_HASH_MEMORY_KIB/PASSWORD_HASH_ITERATIONS", reason))?;
         let default_limits = HashLimits::default();
@@ -142,22 +181,41 @@ impl Config {
             return Err(invalid("LOGIN_LOCK_THRESHOLD", "must be at least 1"));
         }
         if lockout.max < lockout.base {
-            return Err(invalid("LOGIN_LOCK_MAX", "must not be shorter than LOGIN_LOCK_BASE"));
+            return Err(invalid(
+                "LOGIN_LOCK_MAX",
+                "must not be shorter than LOGIN_LOCK_BASE",
+            ));
         }
-        let bootstrap_admin = match (env.get("USERS_BOOTSTRAP_ADMIN_EMAIL"), env.secret("USERS_BOOTSTRAP_ADMIN_PASSWORD")) {
+        let bootstrap_admin = match (
+            env.get("USERS_BOOTSTRAP_ADMIN_EMAIL"),
+            env.secret("USERS_BOOTSTRAP_ADMIN_PASSWORD"),
+        ) {
             (Some(email), Some(password)) => {
                 let name = env.string_or("USERS_BOOTSTRAP_ADMIN_NAME", "Administrator");
                 if crate::accounts::is_example_password(password.expose()) {
-                    return Err(invalid("USERS_BOOTSTRAP_ADMIN_PASSWORD", "is the example's placeholder; choose a password of your own"));
+                    return Err(invalid(
+                        "USERS_BOOTSTRAP_ADMIN_PASSWORD",
+                        "is the example's placeholder; choose a password of your own",
+                    ));
                 }
                 let normalised = crate::accounts::email::normalise(&email);
                 passwords::check_policy(password.expose(), &normalised, &name)
                     .map_err(|e| invalid("USERS_BOOTSTRAP_ADMIN_PASSWORD", e.to_string()))?;
-                Some(BootstrapAdmin { email, name, password })
+                Some(BootstrapAdmin {
+                    email,
+                    name,
+                    password,
+                })
             }
             (None, None) => None,
-            (Some(_), None) => return Err(ConfigError::Missing("USERS_BOOTSTRAP_ADMIN_PASSWORD".into())),
-            (None, Some(_)) => return Err(ConfigError::Missing("USERS_BOOTSTRAP_ADMIN_EMAIL".into())),
+            (Some(_), None) => {
+                return Err(ConfigError::Missing(
+                    "USERS_BOOTSTRAP_ADMIN_PASSWORD".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Missing("USERS_BOOTSTRAP_ADMIN_EMAIL".into()));
+            }
         };
         Ok(Self {
             addr,
@@ -184,17 +242,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jwt.pem");
         std::fs::write(&path, key.to_pem()).unwrap();
-        let cfg = Config::from_env(&Env::from_pairs([("JWT_SIGNING_KEYS_FILE", path.display().to_string())])).expect("config");
+        let cfg = Config::from_env(&Env::from_pairs([(
+            "JWT_SIGNING_KEYS_FILE",
+            path.display().to_string(),
+        )]))
+        .expect("config");
         assert!(matches!(cfg.keys, KeySource::Configured(ref keys) if keys.len() == 1));
-        let unreadable = Env::from_pairs([("JWT_SIGNING_KEYS_FILE", dir.path().join("absent").display().to_string())]);
-        assert!(matches!(Config::from_env(&unreadable), Err(ConfigError::Invalid { name, .. }) if name == "JWT_SIGNING_KEYS_FILE"));
+        let unreadable = Env::from_pairs([(
+            "JWT_SIGNING_KEYS_FILE",
+            dir.path().join("absent").display().to_string(),
+        )]);
+        assert!(
+            matches!(Config::from_env(&unreadable), Err(ConfigError::Invalid { name, .. }) if name == "JWT_SIGNING_KEYS_FILE")
+        );
     }
 
     #[test]
     fn defaults_are_embedded_with_generated_keys() {
         let cfg = Config::from_env(&Env::from_pairs([("DATA_DIR", "somewhere")])).expect("config");
         assert_eq!(cfg.addr.to_string(), DEFAULT_ADDR);
-        assert!(matches!(&cfg.store, StoreConfig::Embedded { dir } if dir == &PathBuf::from("somewhere")));
+        assert!(
+            matches!(&cfg.store, StoreConfig::Embedded { dir } if dir == &PathBuf::from("somewhere"))
+        );
         assert!(matches!(cfg.keys, KeySource::Generated { .. }));
         assert_eq!(cfg.lifetimes, TokenLifetimes::default());
         assert_eq!(cfg.hash_cost, HashCost::OWASP_MINIMUM);
@@ -213,26 +282,39 @@ mod tests {
             ("USERS_BOOTSTRAP_ADMIN_PASSWORD", "a long enough secret"),
         ]);
         let cfg = Config::from_env(&env).expect("config");
-        assert!(matches!(&cfg.store, StoreConfig::Mongo { database, .. } if database == "accounts"));
+        assert!(
+            matches!(&cfg.store, StoreConfig::Mongo { database, .. } if database == "accounts")
+        );
         assert!(matches!(&cfg.keys, KeySource::Configured(k) if k[0].kid() == key.kid()));
         assert_eq!(cfg.lifetimes.access, Duration::from_secs(300));
         let admin = cfg.bootstrap_admin.expect("admin");
         assert_eq!(admin.email, "root@example.com");
-        assert!(!format!("{admin:?}").contains("secret"), "the password is never printed");
+        assert!(
+            !format!("{admin:?}").contains("secret"),
+            "the password is never printed"
+        );
     }
 
     #[test]
     fn refuses_weak_or_inconsistent_settings() {
-        let fails = |pairs: &[(&str, &str)]| Config::from_env(&Env::from_pairs(pairs.iter().copied())).is_err();
+        let fails = |pairs: &[(&str, &str)]| {
+            Config::from_env(&Env::from_pairs(pairs.iter().copied())).is_err()
+        };
         assert!(fails(&[("MONGODB_URL", "postgres://x")]));
         assert!(fails(&[("JWT_SIGNING_KEYS", "not a key")]));
         assert!(fails(&[("PASSWORD_HASH_MEMORY_KIB", "4096")]));
         assert!(fails(&[("PASSWORD_HASH_ITERATIONS", "1")]));
-        assert!(fails(&[("ACCESS_TOKEN_TTL", "1h"), ("REFRESH_TOKEN_TTL", "30m")]));
+        assert!(fails(&[
+            ("ACCESS_TOKEN_TTL", "1h"),
+            ("REFRESH_TOKEN_TTL", "30m")
+        ]));
         assert!(fails(&[("USERS_BOOTSTRAP_ADMIN_EMAIL", "a@b.co")]));
         assert!(fails(&[("LOGIN_LOCK_THRESHOLD", "0")]));
         assert!(fails(&[("PASSWORD_HASH_CONCURRENCY", "0")]));
-        assert!(fails(&[("PASSWORD_HASH_CONCURRENCY", "4"), ("PASSWORD_HASH_QUEUE", "2")]));
+        assert!(fails(&[
+            ("PASSWORD_HASH_CONCURRENCY", "4"),
+            ("PASSWORD_HASH_QUEUE", "2")
+        ]));
     }
 
     #[test]
@@ -249,11 +331,21 @@ mod tests {
         };
         // The value `.env.example` ships.
         let example = refused("change-me-admin-password");
-        assert!(example.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"), "{example}");
+        assert!(
+            example.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"),
+            "{example}"
+        );
         let short = refused("short");
         assert!(short.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"), "{short}");
         let own_email = refused("root-is-my-password");
-        assert!(own_email.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"), "{own_email}");
-        assert_eq!(refused("a long enough secret"), "", "a good password is accepted");
+        assert!(
+            own_email.contains("USERS_BOOTSTRAP_ADMIN_PASSWORD"),
+            "{own_email}"
+        );
+        assert_eq!(
+            refused("a long enough secret"),
+            "",
+            "a good password is accepted"
+        );
     }
 }

@@ -26,7 +26,10 @@ pub enum KeysError {
     #[error("signing key #{index} is invalid: {source}")]
     InvalidKey { index: usize, source: KeyError },
     #[error("key file {path}: {source}")]
-    File { path: String, source: std::io::Error },
+    File {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Key(#[from] KeyError),
 }
@@ -47,7 +50,8 @@ pub fn parse_pem_list(text: &str) -> Result<Vec<SigningKey>, KeysError> {
         .filter(|block| !block.is_empty())
         .enumerate()
         .map(|(index, block)| {
-            SigningKey::from_pem(&format!("{PEM_BEGIN}\n{block}")).map_err(|source| KeysError::InvalidKey { index, source })
+            SigningKey::from_pem(&format!("{PEM_BEGIN}\n{block}"))
+                .map_err(|source| KeysError::InvalidKey { index, source })
         })
         .collect::<Result<Vec<_>, _>>()?;
     if keys.is_empty() {
@@ -59,7 +63,10 @@ pub fn parse_pem_list(text: &str) -> Result<Vec<SigningKey>, KeysError> {
 /// Reads the generated keys from `dir`, creating one key on first use.
 pub fn load_or_generate(dir: &Path) -> Result<Vec<SigningKey>, KeysError> {
     let path = dir.join(KEY_FILE);
-    let file_err = |source| KeysError::File { path: path.display().to_string(), source };
+    let file_err = |source| KeysError::File {
+        path: path.display().to_string(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
         Ok(text) => parse_pem_list(&text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -117,7 +124,11 @@ impl KeyRing {
         }
         let jwks = jwks_of(&keys)?;
         let verifier = JwksVerifier::from_jwks(&jwks, policy);
-        Ok(Self { keys: keys.into(), jwks: Arc::new(jwks), verifier: Arc::new(verifier) })
+        Ok(Self {
+            keys: keys.into(),
+            jwks: Arc::new(jwks),
+            verifier: Arc::new(verifier),
+        })
     }
 
     /// The key new tokens are signed with.
@@ -152,12 +163,18 @@ mod tests {
         let (a, b) = (SigningKey::generate(), SigningKey::generate());
         let text = format!("{}{}", a.to_pem(), b.to_pem());
         let keys = parse_pem_list(&text).expect("two keys");
-        assert_eq!(keys.iter().map(SigningKey::kid).collect::<Vec<_>>(), [a.kid(), b.kid()]);
+        assert_eq!(
+            keys.iter().map(SigningKey::kid).collect::<Vec<_>>(),
+            [a.kid(), b.kid()]
+        );
         let escaped = a.to_pem().replace('\n', "\\n");
         assert_eq!(parse_pem_list(&escaped).expect("escaped")[0].kid(), a.kid());
         assert!(matches!(parse_pem_list("  "), Err(KeysError::Empty)));
         assert!(matches!(
-            parse_pem_list(&format!("{}{PEM_BEGIN}\nAAAA\n-----END PRIVATE KEY-----", a.to_pem())),
+            parse_pem_list(&format!(
+                "{}{PEM_BEGIN}\nAAAA\n-----END PRIVATE KEY-----",
+                a.to_pem()
+            )),
             Err(KeysError::InvalidKey { index: 1, .. })
         ));
     }
@@ -171,7 +188,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE)).expect("file").permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .expect("file")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "only the owner may read the key file");
         }
     }

@@ -22,7 +22,8 @@ use users::{
     service::{ensure_admin, open_store},
 };
 
-const USAGE: &str = "usage: users [serve | print-schema | create-admin --email EMAIL [--name NAME]]";
+const USAGE: &str =
+    "usage: users [serve | print-schema | create-admin --email EMAIL [--name NAME]]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -73,7 +74,10 @@ fn parse_admin_args(args: &[String]) -> anyhow::Result<AdminArgs> {
         };
         let value = match inline {
             Some(value) => value,
-            None => iter.next().with_context(|| format!("{option} needs a value"))?.clone(),
+            None => iter
+                .next()
+                .with_context(|| format!("{option} needs a value"))?
+                .clone(),
         };
         *slot = Some(value);
     }
@@ -92,15 +96,28 @@ async fn create_admin(args: &[String]) -> anyhow::Result<()> {
         None => {
             eprintln!("password (one line on standard input):");
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password")?;
             Secret::new(line.trim_end_matches(['\r', '\n']))
         }
     };
     let config = Config::from_env(&env)?;
     let opened = open_store(&config.store).await?;
-    let hasher = PasswordHasher::new(config.hash_cost).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hasher = PasswordHasher::new(config.hash_cost)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let accounts = Accounts::new(opened.store, hasher, config.lockout);
-    let outcome = ensure_admin(&accounts, &BootstrapAdmin { email: email.clone(), name, password }).await?;
+    let outcome = ensure_admin(
+        &accounts,
+        &BootstrapAdmin {
+            email: email.clone(),
+            name,
+            password,
+        },
+    )
+    .await?;
     println!("{email}: {outcome:?}");
     Ok(())
 }
@@ -116,10 +133,27 @@ mod tests {
     #[test]
     fn parses_admin_options_in_both_spellings() {
         let parsed = parse_admin_args(&args(&["--email", "a@b.co", "--name=Root"])).expect("valid");
-        assert_eq!((parsed.email.as_str(), parsed.name.as_str()), ("a@b.co", "Root"));
-        assert_eq!(parse_admin_args(&args(&["--email=a@b.co"])).expect("valid").name, "Administrator");
-        assert!(parse_admin_args(&args(&["--name", "Root"])).is_err(), "email is required");
-        assert!(parse_admin_args(&args(&["--email"])).is_err(), "a value is required");
-        assert!(parse_admin_args(&args(&["--email", "a@b.co", "--password", "x"])).is_err(), "no password option");
+        assert_eq!(
+            (parsed.email.as_str(), parsed.name.as_str()),
+            ("a@b.co", "Root")
+        );
+        assert_eq!(
+            parse_admin_args(&args(&["--email=a@b.co"]))
+                .expect("valid")
+                .name,
+            "Administrator"
+        );
+        assert!(
+            parse_admin_args(&args(&["--name", "Root"])).is_err(),
+            "email is required"
+        );
+        assert!(
+            parse_admin_args(&args(&["--email"])).is_err(),
+            "a value is required"
+        );
+        assert!(
+            parse_admin_args(&args(&["--email", "a@b.co", "--password", "x"])).is_err(),
+            "no password option"
+        );
     }
 }

@@ -24,9 +24,21 @@ pub struct AuthMetrics {
 impl AuthMetrics {
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = Self::default();
-        registry.register("users_logins", "Login attempts by outcome", metrics.logins.clone());
-        registry.register("users_session_refreshes", "Refresh-token exchanges by outcome", metrics.refreshes.clone());
-        registry.register("users_registrations", "Accounts registered", metrics.registrations.clone());
+        registry.register(
+            "users_logins",
+            "Login attempts by outcome",
+            metrics.logins.clone(),
+        );
+        registry.register(
+            "users_session_refreshes",
+            "Refresh-token exchanges by outcome",
+            metrics.refreshes.clone(),
+        );
+        registry.register(
+            "users_registrations",
+            "Accounts registered",
+            metrics.registrations.clone(),
+        );
         metrics
     }
 

@@ -19,7 +19,10 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use argon2::{Algorithm, Argon2, Params, Version, password_hash::PasswordHasher as _, password_hash::PasswordVerifier as _};
+use argon2::{
+    Algorithm, Argon2, Params, Version, password_hash::PasswordHasher as _,
+    password_hash::PasswordVerifier as _,
+};
 use common::ApiError;
 use tokio::sync::Semaphore;
 
@@ -97,16 +100,28 @@ pub struct HashCost {
 
 impl HashCost {
     /// OWASP's minimum recommendation for argon2id.
-    pub const OWASP_MINIMUM: Self = Self { memory_kib: 19 * 1024, iterations: 2 };
+    pub const OWASP_MINIMUM: Self = Self {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+    };
 
     pub fn new(memory_kib: u32, iterations: u32) -> Result<Self, String> {
         if memory_kib < Self::OWASP_MINIMUM.memory_kib {
-            return Err(format!("at least {} KiB of memory", Self::OWASP_MINIMUM.memory_kib));
+            return Err(format!(
+                "at least {} KiB of memory",
+                Self::OWASP_MINIMUM.memory_kib
+            ));
         }
         if iterations < Self::OWASP_MINIMUM.iterations {
-            return Err(format!("at least {} iterations", Self::OWASP_MINIMUM.iterations));
+            return Err(format!(
+                "at least {} iterations",
+                Self::OWASP_MINIMUM.iterations
+            ));
         }
-        Ok(Self { memory_kib, iterations })
+        Ok(Self {
+            memory_kib,
+            iterations,
+        })
     }
 }
 
@@ -141,7 +156,10 @@ impl Default for HashLimits {
     /// wait: a few seconds of logins at most.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self { concurrency: cores * 2, queue: cores * 16 }
+        Self {
+            concurrency: cores * 2,
+            queue: cores * 16,
+        }
     }
 }
 
@@ -167,7 +185,9 @@ pub struct PasswordHasher {
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHasher").field("params", &self.params).finish_non_exhaustive()
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
     }
 }
 
@@ -179,8 +199,12 @@ impl PasswordHasher {
 
     /// Builds the hasher and computes its dummy hash (one hash of work, done once).
     pub async fn with_limits(cost: HashCost, limits: HashLimits) -> Result<Self, PasswordError> {
-        let params = Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
-        let prefix = format!("$argon2id$v=19$m={},t={},p=1$", cost.memory_kib, cost.iterations);
+        let params = Params::new(cost.memory_kib, cost.iterations, 1, None)
+            .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+        let prefix = format!(
+            "$argon2id$v=19$m={},t={},p=1$",
+            cost.memory_kib, cost.iterations
+        );
         let mut hasher = Self {
             params,
             permits: Arc::new(Semaphore::new(limits.concurrency)),
@@ -215,10 +239,22 @@ impl PasswordHasher {
         self.peak.load(Ordering::SeqCst)
     }
 
-    async fn blocking<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordError> {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
         // A place in the queue, or an immediate refusal: waiting is bounded too.
-        let place = self.queue.clone().try_acquire_owned().map_err(|_| PasswordError::Busy)?;
-        let permit = self.permits.clone().acquire_owned().await.map_err(|e| PasswordError::Hashing(e.to_string()))?;
+        let place = self
+            .queue
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| PasswordError::Busy)?;
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| PasswordError::Hashing(e.to_string()))?;
         let (in_flight, peak) = (self.in_flight.clone(), self.peak.clone());
         // Both permits move into the blocking task: if this future is dropped (the client
         // went away), the hash still runs to its end and its permit is held until then.
@@ -261,10 +297,12 @@ impl PasswordHasher {
         let params = self.params.clone();
         let password = password.to_owned();
         let phc = phc.to_owned();
-        self.blocking(move || match Self::argon2(params).verify_password(password.as_bytes(), phc.as_str()) {
-            Ok(()) => Ok(true),
-            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(e) => Err(PasswordError::Hashing(e.to_string())),
+        self.blocking(move || {
+            match Self::argon2(params).verify_password(password.as_bytes(), phc.as_str()) {
+                Ok(()) => Ok(true),
+                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+                Err(e) => Err(PasswordError::Hashing(e.to_string())),
+            }
         })
         .await?
     }
@@ -298,11 +336,23 @@ mod tests {
     #[test]
     fn refuses_email_and_name_fragments() {
         let email = "grace.hopper@example.com";
-        assert_eq!(check_policy("my Grace.Hopper pass", email, "Someone"), Err(PasswordError::ContainsEmail));
-        assert_eq!(check_policy("i love hopper so much", email, "Grace Hopper"), Err(PasswordError::ContainsName));
-        assert_eq!(check_policy("correct horse battery", email, "Grace Hopper"), Ok(()));
+        assert_eq!(
+            check_policy("my Grace.Hopper pass", email, "Someone"),
+            Err(PasswordError::ContainsEmail)
+        );
+        assert_eq!(
+            check_policy("i love hopper so much", email, "Grace Hopper"),
+            Err(PasswordError::ContainsName)
+        );
+        assert_eq!(
+            check_policy("correct horse battery", email, "Grace Hopper"),
+            Ok(())
+        );
         // Very short names are not searched for, or they would forbid most passwords.
-        assert_eq!(check_policy("correct horse battery", "al@example.com", "Al"), Ok(()));
+        assert_eq!(
+            check_policy("correct horse battery", "al@example.com", "Al"),
+            Ok(())
+        );
     }
 
     #[test]
@@ -316,14 +366,25 @@ mod tests {
     fn limits_must_make_sense() {
         assert!(HashLimits::new(0, 4).is_err());
         assert!(HashLimits::new(4, 2).is_err());
-        assert_eq!(HashLimits::new(2, 8), Ok(HashLimits { concurrency: 2, queue: 8 }));
+        assert_eq!(
+            HashLimits::new(2, 8),
+            Ok(HashLimits {
+                concurrency: 2,
+                queue: 8
+            })
+        );
     }
 
     /// Requests that go away mid-hash (a client timing out) must not free room for more
     /// hashes while theirs still run.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn abandoned_hashes_keep_their_permit_until_they_end() {
-        let hasher = PasswordHasher::with_limits(HashCost::default(), HashLimits::new(2, 64).expect("limits")).await.expect("hasher");
+        let hasher = PasswordHasher::with_limits(
+            HashCost::default(),
+            HashLimits::new(2, 64).expect("limits"),
+        )
+        .await
+        .expect("hasher");
         let phc = hasher.hash("correct horse battery").await.expect("hash");
         for _round in 0..3 {
             let abandoned: Vec<_> = (0..6)
@@ -334,7 +395,10 @@ mod tests {
                 .collect();
             let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
             while hasher.in_flight() < 2 {
-                assert!(tokio::time::Instant::now() < deadline, "hashes never started");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "hashes never started"
+                );
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
             // The clients give up while their hashes run.
@@ -351,13 +415,22 @@ mod tests {
                 assert!(task.await.expect("task").expect("verify"));
             }
         }
-        assert!(hasher.peak_in_flight() <= 2, "{} hashes ran at once with a bound of 2", hasher.peak_in_flight());
+        assert!(
+            hasher.peak_in_flight() <= 2,
+            "{} hashes ran at once with a bound of 2",
+            hasher.peak_in_flight()
+        );
         assert_eq!(hasher.peak_in_flight(), 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_sheds_load_at_once() {
-        let hasher = PasswordHasher::with_limits(HashCost::default(), HashLimits::new(1, 2).expect("limits")).await.expect("hasher");
+        let hasher = PasswordHasher::with_limits(
+            HashCost::default(),
+            HashLimits::new(1, 2).expect("limits"),
+        )
+        .await
+        .expect("hasher");
         let phc = hasher.hash("correct horse battery").await.expect("hash");
         let tasks: Vec<_> = (0..12)
             .map(|_| {
@@ -378,23 +451,51 @@ mod tests {
         assert!(verified >= 2, "the queue's two places are served");
         assert!(busy >= 1, "beyond the queue, requests are refused");
         assert_eq!(hasher.peak_in_flight(), 1);
-        assert_eq!(ApiError::from(PasswordError::Busy).code, common::ErrorCode::ServiceUnavailable);
+        assert_eq!(
+            ApiError::from(PasswordError::Busy).code,
+            common::ErrorCode::ServiceUnavailable
+        );
     }
 
     #[tokio::test]
     async fn hashes_verify_and_use_argon2id_at_the_configured_cost() {
-        let hasher = PasswordHasher::new(HashCost::default()).await.expect("hasher");
+        let hasher = PasswordHasher::new(HashCost::default())
+            .await
+            .expect("hasher");
         let phc = hasher.hash("correct horse battery").await.expect("hash");
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(hasher.verify("correct horse battery", &phc).await.expect("verify"));
-        assert!(!hasher.verify("wrong horse battery", &phc).await.expect("verify"));
-        assert!(!hasher.verify_dummy("correct horse battery").await.expect("dummy"));
+        assert!(
+            hasher
+                .verify("correct horse battery", &phc)
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse battery", &phc)
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify_dummy("correct horse battery")
+                .await
+                .expect("dummy")
+        );
         let again = hasher.hash("correct horse battery").await.expect("hash");
         assert_ne!(phc, again, "every hash has its own salt");
         assert!(!hasher.needs_rehash(&phc));
 
-        let stronger = PasswordHasher::new(HashCost::new(19 * 1024, 3).expect("cost")).await.expect("hasher");
+        let stronger = PasswordHasher::new(HashCost::new(19 * 1024, 3).expect("cost"))
+            .await
+            .expect("hasher");
         assert!(stronger.needs_rehash(&phc));
-        assert!(stronger.verify("correct horse battery", &phc).await.expect("verify"), "old hashes keep verifying");
+        assert!(
+            stronger
+                .verify("correct horse battery", &phc)
+                .await
+                .expect("verify"),
+            "old hashes keep verifying"
+        );
     }
 }

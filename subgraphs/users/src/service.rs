@@ -20,7 +20,11 @@ use crate::{
     metrics::AuthMetrics,
     passwords::PasswordHasher,
     sessions::Sessions,
-    store::{UserStore, file::FileStore, mongo::{MongoCheck, MongoStore}},
+    store::{
+        UserStore,
+        file::FileStore,
+        mongo::{MongoCheck, MongoStore},
+    },
 };
 
 /// What a caller may hand in instead of letting the service create it.
@@ -39,19 +43,32 @@ pub struct OpenStore {
 pub async fn open_store(config: &StoreConfig) -> anyhow::Result<OpenStore> {
     Ok(match config {
         StoreConfig::Mongo { url, database } => {
-            let mongo = MongoStore::connect(url.expose(), database).await.context("connecting to MongoDB")?;
-            OpenStore { store: Arc::new(mongo.clone()), mongo: Some(mongo) }
+            let mongo = MongoStore::connect(url.expose(), database)
+                .await
+                .context("connecting to MongoDB")?;
+            OpenStore {
+                store: Arc::new(mongo.clone()),
+                mongo: Some(mongo),
+            }
         }
         StoreConfig::Embedded { dir } => {
-            let file = FileStore::open(dir).await.context("opening the embedded user store")?;
+            let file = FileStore::open(dir)
+                .await
+                .context("opening the embedded user store")?;
             tracing::info!(dir = %dir.display(), "using the embedded user store");
-            OpenStore { store: Arc::new(file), mongo: None }
+            OpenStore {
+                store: Arc::new(file),
+                mongo: None,
+            }
         }
     })
 }
 
 /// Creates or promotes an admin (`users create-admin`, run by an operator).
-pub async fn ensure_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> anyhow::Result<AdminOutcome> {
+pub async fn ensure_admin(
+    accounts: &Accounts,
+    admin: &BootstrapAdmin,
+) -> anyhow::Result<AdminOutcome> {
     let outcome = accounts
         .ensure_admin(&admin.email, &admin.name, admin.password.expose())
         .await
@@ -62,15 +79,24 @@ pub async fn ensure_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> anyhow
 
 /// Creates the bootstrap admin at start-up, never promoting an existing account; a refusal
 /// stops the service with a message naming the variable to fix.
-pub async fn bootstrap_admin(accounts: &Accounts, admin: &BootstrapAdmin) -> anyhow::Result<AdminOutcome> {
-    let outcome = accounts.create_admin(&admin.email, &admin.name, admin.password.expose()).await.map_err(|e| {
-        let variable = match &e {
-            AccountError::Password(_) => "USERS_BOOTSTRAP_ADMIN_PASSWORD",
-            AccountError::InvalidName(_) => "USERS_BOOTSTRAP_ADMIN_NAME",
-            _ => "USERS_BOOTSTRAP_ADMIN_EMAIL",
-        };
-        anyhow::anyhow!("{variable}: cannot create the bootstrap admin {}: {e}", admin.email)
-    })?;
+pub async fn bootstrap_admin(
+    accounts: &Accounts,
+    admin: &BootstrapAdmin,
+) -> anyhow::Result<AdminOutcome> {
+    let outcome = accounts
+        .create_admin(&admin.email, &admin.name, admin.password.expose())
+        .await
+        .map_err(|e| {
+            let variable = match &e {
+                AccountError::Password(_) => "USERS_BOOTSTRAP_ADMIN_PASSWORD",
+                AccountError::InvalidName(_) => "USERS_BOOTSTRAP_ADMIN_NAME",
+                _ => "USERS_BOOTSTRAP_ADMIN_EMAIL",
+            };
+            anyhow::anyhow!(
+                "{variable}: cannot create the bootstrap admin {}: {e}",
+                admin.email
+            )
+        })?;
     tracing::info!(email = %admin.email, ?outcome, "bootstrap admin checked");
     Ok(outcome)
 }
@@ -110,9 +136,14 @@ impl RunningService {
 /// Opens everything the configuration names, ensures the bootstrap admin, and serves.
 pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
     let opened = open_store(&config.store).await?;
-    let keys = KeyRing::new(config.keys.load().context("loading the signing keys")?, config.token_policy.clone())
-        .context("building the key ring")?;
-    let hasher = PasswordHasher::with_limits(config.hash_cost, config.hash_limits).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keys = KeyRing::new(
+        config.keys.load().context("loading the signing keys")?,
+        config.token_policy.clone(),
+    )
+    .context("building the key ring")?;
+    let hasher = PasswordHasher::with_limits(config.hash_cost, config.hash_limits)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let accounts = Accounts::new(opened.store.clone(), hasher, config.lockout);
     if let Some(admin) = &config.bootstrap_admin {
         bootstrap_admin(&accounts, admin).await?;
@@ -146,7 +177,14 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     .await
     .with_context(|| format!("binding {}", config.addr))?;
     tracing::info!(addr = %server.addr(), kid = keys.current().kid(), "users service listening");
-    Ok(RunningService { addr: server.addr(), metrics_addr: server.metrics_addr(), server, mongo: opened.mongo, keys, accounts })
+    Ok(RunningService {
+        addr: server.addr(),
+        metrics_addr: server.metrics_addr(),
+        server,
+        mongo: opened.mongo,
+        keys,
+        accounts,
+    })
 }
 
 /// The key set, outside the router's guard: every service fetches it directly.
@@ -159,7 +197,11 @@ fn jwks_route(jwks: JwkSet) -> Router {
             async move {
                 // Short enough that a removed key stops being trusted soon after a restart;
                 // verifiers refetch on an unknown `kid` anyway.
-                ([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks.as_ref().clone())).into_response()
+                (
+                    [(header::CACHE_CONTROL, "public, max-age=300")],
+                    Json(jwks.as_ref().clone()),
+                )
+                    .into_response()
             }
         }),
     )

@@ -66,7 +66,10 @@ pub struct TokenLifetimes {
 
 impl Default for TokenLifetimes {
     fn default() -> Self {
-        Self { access: Duration::from_secs(15 * 60), refresh: Duration::from_secs(30 * 24 * 3600) }
+        Self {
+            access: Duration::from_secs(15 * 60),
+            refresh: Duration::from_secs(30 * 24 * 3600),
+        }
     }
 }
 
@@ -93,13 +96,20 @@ pub struct Sessions {
 
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions").field("keys", &self.keys).field("lifetimes", &self.lifetimes).finish_non_exhaustive()
+        f.debug_struct("Sessions")
+            .field("keys", &self.keys)
+            .field("lifetimes", &self.lifetimes)
+            .finish_non_exhaustive()
     }
 }
 
 impl Sessions {
     pub fn new(store: Arc<dyn UserStore>, keys: KeyRing, lifetimes: TokenLifetimes) -> Self {
-        Self { store, keys, lifetimes }
+        Self {
+            store,
+            keys,
+            lifetimes,
+        }
     }
 
     pub fn keys(&self) -> &KeyRing {
@@ -108,13 +118,27 @@ impl Sessions {
 
     /// Starts a new session for `user` (register, login).
     pub async fn start(&self, user: &UserRecord) -> Result<IssuedSession, SessionError> {
-        let session = SessionRecord { id: Uuid::now_v7(), user_id: user.id, created_at: Utc::now(), revoked_at: None };
+        let session = SessionRecord {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            created_at: Utc::now(),
+            revoked_at: None,
+        };
         self.store.insert_session(&session).await?;
         self.issue(user, session.id).await
     }
 
-    async fn issue(&self, user: &UserRecord, session_id: Uuid) -> Result<IssuedSession, SessionError> {
-        let claims = new_claims(self.keys.policy(), user.id, user.role, self.lifetimes.access);
+    async fn issue(
+        &self,
+        user: &UserRecord,
+        session_id: Uuid,
+    ) -> Result<IssuedSession, SessionError> {
+        let claims = new_claims(
+            self.keys.policy(),
+            user.id,
+            user.role,
+            self.lifetimes.access,
+        );
         let access_token = self.keys.sign(&claims)?;
         let access_token_expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_default();
         let refresh_token = new_refresh_token();
@@ -128,11 +152,19 @@ impl Sessions {
             used_at: None,
         };
         self.store.insert_refresh_token(&record).await?;
-        Ok(IssuedSession { access_token, access_token_expires_at, refresh_token, refresh_token_expires_at: record.expires_at })
+        Ok(IssuedSession {
+            access_token,
+            access_token_expires_at,
+            refresh_token,
+            refresh_token_expires_at: record.expires_at,
+        })
     }
 
     /// Exchanges a refresh token for a new pair, reading the user's current role.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<(UserRecord, IssuedSession), SessionError> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+    ) -> Result<(UserRecord, IssuedSession), SessionError> {
         let hash = hash_refresh_token(refresh_token);
         let now = Utc::now();
         let Some(token) = self.store.consume_refresh_token(&hash, now).await? else {
@@ -140,7 +172,11 @@ impl Sessions {
         };
         // The session may have been revoked (logout, or a reuse detected on another token
         // of the chain) while this token was still unused.
-        let session = self.store.session(token.session_id).await?.ok_or(SessionError::InvalidToken)?;
+        let session = self
+            .store
+            .session(token.session_id)
+            .await?
+            .ok_or(SessionError::InvalidToken)?;
         if session.revoked_at.is_some() {
             return Err(SessionError::Revoked);
         }
@@ -153,7 +189,11 @@ impl Sessions {
     }
 
     /// Why a token could not be consumed; revokes the session when it was reused.
-    async fn diagnose_unusable(&self, hash: &str, now: DateTime<Utc>) -> Result<SessionError, SessionError> {
+    async fn diagnose_unusable(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SessionError, SessionError> {
         let Some(token) = self.store.refresh_token(hash).await? else {
             return Ok(SessionError::InvalidToken);
         };
@@ -170,8 +210,14 @@ impl Sessions {
     /// Ends the session `refresh_token` belongs to. A token already rotated still names
     /// its session, so a client holding a stale token can log out too.
     pub async fn logout(&self, refresh_token: &str) -> Result<(), SessionError> {
-        let token = self.store.refresh_token(&hash_refresh_token(refresh_token)).await?.ok_or(SessionError::InvalidToken)?;
-        self.store.revoke_session(token.session_id, Utc::now()).await?;
+        let token = self
+            .store
+            .refresh_token(&hash_refresh_token(refresh_token))
+            .await?
+            .ok_or(SessionError::InvalidToken)?;
+        self.store
+            .revoke_session(token.session_id, Utc::now())
+            .await?;
         Ok(())
     }
 }
@@ -185,7 +231,10 @@ mod tests {
         let (a, b) = (new_refresh_token(), new_refresh_token());
         assert_ne!(a, b);
         assert_eq!(a.len(), 43, "32 bytes in unpadded base64");
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         let hash = hash_refresh_token(&a);
         assert_eq!(hash.len(), 64);
         assert_ne!(hash, a);

@@ -247,7 +247,9 @@ pub(crate) fn select_operation(
         unreachable!("index selected from operation definitions");
     };
     let kind = match operation {
-        OperationDefinition::SelectionSet(_) | OperationDefinition::Query(_) => OperationKind::Query,
+        OperationDefinition::SelectionSet(_) | OperationDefinition::Query(_) => {
+            OperationKind::Query
+        }
         OperationDefinition::Mutation(_) => OperationKind::Mutation,
         OperationDefinition::Subscription(_) => OperationKind::Subscription,
     };
@@ -263,7 +265,8 @@ pub(crate) fn select_operation(
         return Err(RequestError::SubscriptionNotSupported);
     }
     let name = operation_name(operation).map(str::to_owned);
-    let uses_introspection = root_selects_introspection(operation_parts(operation).1, &parsed.document);
+    let uses_introspection =
+        root_selects_introspection(operation_parts(operation).1, &parsed.document);
     Ok(ParsedOperation {
         parsed,
         operation_index: index,
@@ -282,7 +285,9 @@ fn operation_name(operation: &OperationDefinition) -> Option<&str> {
     }
 }
 
-pub(crate) fn operation_parts(operation: &OperationDefinition) -> (&[VariableDefinition], &SelectionSet) {
+pub(crate) fn operation_parts(
+    operation: &OperationDefinition,
+) -> (&[VariableDefinition], &SelectionSet) {
     match operation {
         OperationDefinition::SelectionSet(s) => (&[], s),
         OperationDefinition::Query(q) => (&q.variable_definitions, &q.selection_set),
@@ -354,7 +359,9 @@ fn strip_selection_set(
             Selection::InlineFragment(mut fragment) => {
                 strip_selection_set(&mut fragment.selection_set, fragments);
                 if !fragment.selection_set.items.is_empty() {
-                    selection_set.items.push(Selection::InlineFragment(fragment));
+                    selection_set
+                        .items
+                        .push(Selection::InlineFragment(fragment));
                 }
             }
             Selection::FragmentSpread(spread) => {
@@ -410,7 +417,9 @@ mod tests {
 
     #[test]
     fn stripping_introspection_keeps_data_fields() {
-        let document = parse("{ __schema { queryType { name } } products { id } ...F } fragment F on Query { __type(name: \"X\") { name } users { id } }");
+        let document = parse(
+            "{ __schema { queryType { name } } products { id } ...F } fragment F on Query { __type(name: \"X\") { name } users { id } }",
+        );
         let stripped = strip_root_introspection(&document, 0).expect("data fields remain");
         let printed = stripped.to_string();
         assert!(!printed.contains("__schema"), "{printed}");

@@ -103,7 +103,9 @@ fn coerce_value(schema: &SchemaIndex, ty: &Type, value: &mut Value) -> Result<()
     match ty {
         Type::NonNullType(inner) => {
             if value.is_null() {
-                return Err(format!("Expected non-nullable type \"{ty}\" not to be null."));
+                return Err(format!(
+                    "Expected non-nullable type \"{ty}\" not to be null."
+                ));
             }
             coerce_value(schema, inner, value)
         }
@@ -111,7 +113,8 @@ fn coerce_value(schema: &SchemaIndex, ty: &Type, value: &mut Value) -> Result<()
         Type::ListType(inner) => {
             if let Value::Array(items) = value {
                 for (index, item) in items.iter_mut().enumerate() {
-                    coerce_value(schema, inner, item).map_err(|e| format!("at index {index}: {e}"))?;
+                    coerce_value(schema, inner, item)
+                        .map_err(|e| format!("at index {index}: {e}"))?;
                 }
                 Ok(())
             } else {
@@ -183,7 +186,8 @@ fn coerce_named(schema: &SchemaIndex, name: &str, value: &mut Value) -> Result<(
                             .map_err(|e| format!("at \"{}\": {e}", field.name))?,
                         None => match &field.default_value {
                             Some(default) => {
-                                object.insert(field.name.clone(), ast_to_json(default, &Map::new()));
+                                object
+                                    .insert(field.name.clone(), ast_to_json(default, &Map::new()));
                             }
                             None if matches!(field.value_type, Type::NonNullType(_)) => {
                                 return Err(format!(
@@ -212,7 +216,9 @@ pub(crate) fn ast_to_json(value: &AstValue, variables: &Map<String, Value>) -> V
         AstValue::Boolean(b) => Value::Bool(*b),
         AstValue::Null => Value::Null,
         AstValue::Enum(e) => Value::String(e.clone()),
-        AstValue::List(items) => Value::Array(items.iter().map(|v| ast_to_json(v, variables)).collect()),
+        AstValue::List(items) => {
+            Value::Array(items.iter().map(|v| ast_to_json(v, variables)).collect())
+        }
         AstValue::Object(fields) => Value::Object(
             fields
                 .iter()

@@ -88,7 +88,8 @@ impl Controls {
     }
 
     pub fn set_delay(&self, delay: Duration) {
-        self.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 }
 
@@ -112,7 +113,10 @@ async fn handle<E: async_graphql::Executor>(
     let received = &state.received;
     received.requests.fetch_add(1, Ordering::SeqCst);
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if parsed["query"].as_str().is_some_and(|q| q.contains("_entities")) {
+    if parsed["query"]
+        .as_str()
+        .is_some_and(|q| q.contains("_entities"))
+    {
         received.entity_requests.fetch_add(1, Ordering::SeqCst);
     }
     received.bodies.lock().expect("bodies lock").push(parsed);
@@ -238,7 +242,8 @@ impl TestGraph {
 
     /// Prepares and executes `query` without forwarded headers.
     pub async fn run(&self, query: &str, variables: Value) -> executor::Response {
-        self.run_with_headers(query, variables, HeaderMap::new()).await
+        self.run_with_headers(query, variables, HeaderMap::new())
+            .await
     }
 
     pub async fn run_with_headers(

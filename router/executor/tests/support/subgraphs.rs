@@ -3,8 +3,8 @@
 //! `@provides`, `@override`, an interface and a union spanning subgraphs, and `@interfaceObject`.
 
 use async_graphql::{
-    ComplexObject, ErrorExtensions, Context, EmptyMutation, EmptySubscription, Interface, Object, Schema,
-    SimpleObject, ID, Union,
+    ComplexObject, Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Interface,
+    Object, Schema, SimpleObject, Union,
 };
 
 /// The bearer token's subject, as the `me` resolver sees it.
@@ -60,18 +60,19 @@ pub enum SearchResult {
 }
 
 pub fn all_products() -> Vec<Product> {
-    let product = |id: &str, sku: &str, name: &str, price, weight, region: &str, code: &str| Product {
-        id: ID::from(id),
-        sku: sku.to_owned(),
-        name: name.to_owned(),
-        price,
-        weight,
-        review_count: -1,
-        warehouse: Warehouse {
-            region: region.to_owned(),
-            code: code.to_owned(),
-        },
-    };
+    let product =
+        |id: &str, sku: &str, name: &str, price, weight, region: &str, code: &str| Product {
+            id: ID::from(id),
+            sku: sku.to_owned(),
+            name: name.to_owned(),
+            price,
+            weight,
+            review_count: -1,
+            warehouse: Warehouse {
+                region: region.to_owned(),
+                code: code.to_owned(),
+            },
+        };
     vec![
         product("p1", "sku-1", "Table", 100, 20, "eu", "w1"),
         product("p2", "sku-2", "Chair", 50, 5, "eu", "w2"),
@@ -112,7 +113,10 @@ impl ProductsQuery {
             .filter(|p| p.name.to_lowercase().contains(&needle))
             .map(SearchResult::Product)
             .collect();
-        results.insert(1.min(results.len()), SearchResult::User(UserRef { id: ID::from("u2") }));
+        results.insert(
+            1.min(results.len()),
+            SearchResult::User(UserRef { id: ID::from("u2") }),
+        );
         results
     }
 
@@ -321,12 +325,19 @@ impl UsersQuery {
     /// A user by id; an unknown id is a `NOT_FOUND` error (with an internal detail attached
     /// that a router must not pass on).
     async fn user(&self, id: ID) -> async_graphql::Result<Option<User>> {
-        all_users().into_iter().find(|u| u.id == id).map(Some).ok_or_else(|| {
-            async_graphql::Error::new("No user with this id.").extend_with(|_, e| {
-                e.set("code", "NOT_FOUND");
-                e.set("stacktrace", "users::resolvers::user at src/resolvers.rs:17");
+        all_users()
+            .into_iter()
+            .find(|u| u.id == id)
+            .map(Some)
+            .ok_or_else(|| {
+                async_graphql::Error::new("No user with this id.").extend_with(|_, e| {
+                    e.set("code", "NOT_FOUND");
+                    e.set(
+                        "stacktrace",
+                        "users::resolvers::user at src/resolvers.rs:17",
+                    );
+                })
             })
-        })
     }
 
     #[graphql(entity)]
@@ -406,7 +417,11 @@ impl InventoryQuery {
     }
 
     #[graphql(entity)]
-    async fn find_warehouse_by_region_and_code(&self, region: String, code: String) -> StockWarehouse {
+    async fn find_warehouse_by_region_and_code(
+        &self,
+        region: String,
+        code: String,
+    ) -> StockWarehouse {
         let capacity = match (region.as_str(), code.as_str()) {
             ("eu", "w1") => 100,
             ("eu", "w2") => 200,

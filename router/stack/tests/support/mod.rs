@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The repository root, where `supergraph.yaml` and `schema/` live.
 pub fn project_dir() -> PathBuf {

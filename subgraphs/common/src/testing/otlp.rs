@@ -94,11 +94,7 @@ async fn receive(State(spans): State<Arc<Mutex<Vec<ExportedSpan>>>>, body: Bytes
             .find(|kv| kv.key == "service.name")
             .map(|kv| any_value(kv.value.as_ref()))
             .unwrap_or_default();
-        for span in resource_spans
-            .scope_spans
-            .into_iter()
-            .flat_map(|s| s.spans)
-        {
+        for span in resource_spans.scope_spans.into_iter().flat_map(|s| s.spans) {
             recorded.push(ExportedSpan {
                 service: service.clone(),
                 name: span.name,

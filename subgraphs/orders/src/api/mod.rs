@@ -55,7 +55,14 @@ pub fn schema(state: ApiState) -> OrdersSchema {
     let orders = DataLoader::new(OrderLoader(state.db.clone()), tokio::spawn);
     let units_sold = DataLoader::new(UnitsSoldLoader(state.db.clone()), tokio::spawn);
     let parking = state.parking.clone();
-    schema_builder().data(state).data(parking).data(items).data(orders).data(units_sold).extension(PerRequestSales).finish()
+    schema_builder()
+        .data(state)
+        .data(parking)
+        .data(items)
+        .data(orders)
+        .data(units_sold)
+        .extension(PerRequestSales)
+        .finish()
 }
 
 /// Gives every request a fresh [`RequestSales`], where the representations of one
@@ -86,5 +93,6 @@ pub fn sdl() -> String {
 }
 
 fn state<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a ApiState, ApiError> {
-    ctx.data::<ApiState>().map_err(|e| ApiError::internal(e.message))
+    ctx.data::<ApiState>()
+        .map_err(|e| ApiError::internal(e.message))
 }

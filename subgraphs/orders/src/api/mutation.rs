@@ -56,30 +56,56 @@ impl Mutation {
     /// Places an order at the products' current prices. Unknown or unavailable products are
     /// `BAD_USER_INPUT` on `items`, naming them; an unreachable catalog is
     /// `SERVICE_UNAVAILABLE`. Either way nothing is stored.
-    async fn create_order(&self, ctx: &Context<'_>, input: CreateOrderInput) -> async_graphql::Result<CreateOrderPayload> {
+    async fn create_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrderInput,
+    ) -> async_graphql::Result<CreateOrderPayload> {
         let viewer = auth_from_ctx(ctx).require_user()?;
         let state = super::state(ctx)?;
         let requested: Vec<RequestedLine> = input
             .items
             .into_iter()
-            .map(|i| RequestedLine { product_id: i.product_id.0, quantity: i.quantity })
+            .map(|i| RequestedLine {
+                product_id: i.product_id.0,
+                quantity: i.quantity,
+            })
             .collect();
-        let order = ordering::place_order(&state.db, &state.relay, &state.prices, viewer.user_id, &requested)
-            .await
-            .map_err(ApiError::from)?;
+        let order = ordering::place_order(
+            &state.db,
+            &state.relay,
+            &state.prices,
+            viewer.user_id,
+            &requested,
+        )
+        .await
+        .map_err(ApiError::from)?;
         state.metrics.order_created();
-        Ok(CreateOrderPayload { order: Order::new(order) })
+        Ok(CreateOrderPayload {
+            order: Order::new(order),
+        })
     }
 
     /// Cancels a PENDING order; its owner or an admin may.
-    async fn cancel_order(&self, ctx: &Context<'_>, input: CancelOrderInput) -> async_graphql::Result<CancelOrderPayload> {
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelOrderInput,
+    ) -> async_graphql::Result<CancelOrderPayload> {
         let viewer = auth_from_ctx(ctx).require_user()?;
         let order_id = parse_id(&input.order_id, "orderId")?;
         let state = super::state(ctx)?;
-        let order = lifecycle::apply_command(&state.db, &state.relay, order_id, Command::Cancel { by: viewer })
-            .await
-            .map_err(ApiError::from)?;
-        Ok(CancelOrderPayload { order: Order::new(order) })
+        let order = lifecycle::apply_command(
+            &state.db,
+            &state.relay,
+            order_id,
+            Command::Cancel { by: viewer },
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(CancelOrderPayload {
+            order: Order::new(order),
+        })
     }
 
     /// Records that a PAID order was delivered; admins only.
@@ -91,15 +117,26 @@ impl Mutation {
         let viewer = auth_from_ctx(ctx).require_admin()?;
         let order_id = parse_id(&input.order_id, "orderId")?;
         let state = super::state(ctx)?;
-        let order = lifecycle::apply_command(&state.db, &state.relay, order_id, Command::Deliver { by: viewer })
-            .await
-            .map_err(ApiError::from)?;
-        Ok(MarkOrderDeliveredPayload { order: Order::new(order) })
+        let order = lifecycle::apply_command(
+            &state.db,
+            &state.relay,
+            order_id,
+            Command::Deliver { by: viewer },
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(MarkOrderDeliveredPayload {
+            order: Order::new(order),
+        })
     }
 
     /// Admin only: handles a parked event again (after its cause was fixed). On success it
     /// is marked replayed; otherwise `CONFLICT` says why it still fails.
-    async fn replay_parked_order_event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<common::parking::ParkedEvent> {
+    async fn replay_parked_order_event(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<common::parking::ParkedEvent> {
         Ok(common::parking::replay_for_admin(ctx, id).await?)
     }
 }

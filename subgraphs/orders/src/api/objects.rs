@@ -44,7 +44,9 @@ impl Order {
 
     /// Who placed the order.
     async fn customer(&self) -> User {
-        User { id: self.model.user_id }
+        User {
+            id: self.model.user_id,
+        }
     }
 
     /// The id of the customer who placed the order.
@@ -57,12 +59,24 @@ impl Order {
         let lines = match &self.items {
             Some(lines) => lines.clone(),
             None => {
-                let loader = ctx.data::<DataLoader<ItemsLoader>>().map_err(|e| ApiError::internal(e.message))?;
-                loader.load_one(self.model.id).await.map_err(ApiError::internal)?.unwrap_or_default()
+                let loader = ctx
+                    .data::<DataLoader<ItemsLoader>>()
+                    .map_err(|e| ApiError::internal(e.message))?;
+                loader
+                    .load_one(self.model.id)
+                    .await
+                    .map_err(ApiError::internal)?
+                    .unwrap_or_default()
             }
         };
         let currency = self.currency()?;
-        Ok(lines.iter().map(|line| OrderItem { line: line.clone(), currency }).collect())
+        Ok(lines
+            .iter()
+            .map(|line| OrderItem {
+                line: line.clone(),
+                currency,
+            })
+            .collect())
     }
 
     /// The number of units over all lines.
@@ -140,11 +154,17 @@ pub struct Product {
 
 impl Product {
     pub fn new(id: Uuid) -> Self {
-        Self { id, units_sold: None }
+        Self {
+            id,
+            units_sold: None,
+        }
     }
 
     pub fn with_units_sold(id: Uuid, units_sold: i64) -> Self {
-        Self { id, units_sold: Some(units_sold) }
+        Self {
+            id,
+            units_sold: Some(units_sold),
+        }
     }
 }
 
@@ -163,8 +183,14 @@ impl Product {
         let units = match self.units_sold {
             Some(units) => units,
             None => {
-                let loader = ctx.data::<DataLoader<UnitsSoldLoader>>().map_err(|e| ApiError::internal(e.message))?;
-                loader.load_one(self.id).await.map_err(|e| ApiError::from(&*e))?.unwrap_or(0)
+                let loader = ctx
+                    .data::<DataLoader<UnitsSoldLoader>>()
+                    .map_err(|e| ApiError::internal(e.message))?;
+                loader
+                    .load_one(self.id)
+                    .await
+                    .map_err(|e| ApiError::from(&*e))?
+                    .unwrap_or(0)
             }
         };
         Ok(sales::as_graphql_int(units))
@@ -198,7 +224,10 @@ impl User {
             return Err(ApiError::forbidden().into());
         }
         let request = PageRequest::new(first, after, last, before)?;
-        let filter = OrderFilter { user_id: Some(self.id), status };
+        let filter = OrderFilter {
+            user_id: Some(self.id),
+            status,
+        };
         OrderConnection::load(ctx, filter, &request).await
     }
 }
@@ -218,17 +247,35 @@ impl OrderConnection {
         request: &PageRequest,
     ) -> async_graphql::Result<Self> {
         let state = super::state(ctx)?;
-        let page = browsing::page(&state.db, &filter, request).await.map_err(ApiError::from)?;
+        let page = browsing::page(&state.db, &filter, request)
+            .await
+            .map_err(ApiError::from)?;
         // When the lines are wanted, load them for the whole page in one batch now rather
         // than leaving it to the loader's timing window: a page costs two statements, always.
-        let wants_items = ctx.look_ahead().field("edges").field("node").field("items").exists();
+        let wants_items = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("items")
+            .exists();
         let items = if wants_items && !page.orders.is_empty() {
-            let loader = ctx.data::<DataLoader<ItemsLoader>>().map_err(|e| ApiError::internal(e.message))?;
-            Some(loader.load_many(page.orders.iter().map(|o| o.id)).await.map_err(ApiError::internal)?)
+            let loader = ctx
+                .data::<DataLoader<ItemsLoader>>()
+                .map_err(|e| ApiError::internal(e.message))?;
+            Some(
+                loader
+                    .load_many(page.orders.iter().map(|o| o.id))
+                    .await
+                    .map_err(ApiError::internal)?,
+            )
         } else {
             None
         };
-        Ok(Self { filter, page, items })
+        Ok(Self {
+            filter,
+            page,
+            items,
+        })
     }
 }
 
@@ -244,13 +291,19 @@ impl PageInfo<'_> {
     async fn has_next_page(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let state = super::state(ctx)?;
         let c = self.connection;
-        Ok(c.page.has_next_page(&state.db, &c.filter).await.map_err(ApiError::from)?)
+        Ok(c.page
+            .has_next_page(&state.db, &c.filter)
+            .await
+            .map_err(ApiError::from)?)
     }
 
     async fn has_previous_page(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let state = super::state(ctx)?;
         let c = self.connection;
-        Ok(c.page.has_previous_page(&state.db, &c.filter).await.map_err(ApiError::from)?)
+        Ok(c.page
+            .has_previous_page(&state.db, &c.filter)
+            .await
+            .map_err(ApiError::from)?)
     }
 
     async fn start_cursor(&self) -> Option<String> {
@@ -280,7 +333,10 @@ impl OrderConnection {
                 cursor: browsing::cursor_of(o),
                 node: Order {
                     model: o.clone(),
-                    items: self.items.as_ref().map(|lines| lines.get(&o.id).cloned().unwrap_or_default()),
+                    items: self
+                        .items
+                        .as_ref()
+                        .map(|lines| lines.get(&o.id).cloned().unwrap_or_default()),
                 },
             })
             .collect()
@@ -293,6 +349,8 @@ impl OrderConnection {
     /// How many orders match, over all pages (counted only when asked for).
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
         let state = super::state(ctx)?;
-        Ok(browsing::count(&state.db, &self.filter).await.map_err(ApiError::from)?)
+        Ok(browsing::count(&state.db, &self.filter)
+            .await
+            .map_err(ApiError::from)?)
     }
 }

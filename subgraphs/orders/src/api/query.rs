@@ -1,7 +1,11 @@
 //! Queries and the federation entity resolvers.
 
 use async_graphql::{Context, ID, Object, Value, dataloader::DataLoader};
-use common::{ApiError, auth::auth_from_ctx, graphql::{PageRequest, parse_id}};
+use common::{
+    ApiError,
+    auth::auth_from_ctx,
+    graphql::{PageRequest, parse_id},
+};
 
 use uuid::Uuid;
 
@@ -17,9 +21,12 @@ pub struct Query;
 /// The ids of the `Product` representations of the `_entities` field `ctx` resolves;
 /// ill-formed ones are left out (their own resolution reports them).
 fn represented_products(ctx: &Context<'_>) -> Vec<Uuid> {
-    let Ok(arguments) = ctx.field().arguments() else { return Vec::new() };
-    let Some(Value::List(representations)) =
-        arguments.into_iter().find_map(|(name, value)| (name.as_str() == "representations").then_some(value))
+    let Ok(arguments) = ctx.field().arguments() else {
+        return Vec::new();
+    };
+    let Some(Value::List(representations)) = arguments
+        .into_iter()
+        .find_map(|(name, value)| (name.as_str() == "representations").then_some(value))
     else {
         return Vec::new();
     };
@@ -29,7 +36,9 @@ fn represented_products(ctx: &Context<'_>) -> Vec<Uuid> {
             Value::Object(fields) => Some(fields),
             _ => None,
         })
-        .filter(|fields| matches!(fields.get("__typename"), Some(Value::String(t)) if t == "Product"))
+        .filter(
+            |fields| matches!(fields.get("__typename"), Some(Value::String(t)) if t == "Product"),
+        )
         .filter_map(|fields| match fields.get("id") {
             Some(Value::String(id)) => Uuid::parse_str(id).ok(),
             _ => None,
@@ -44,13 +53,18 @@ impl Query {
         let viewer = auth_from_ctx(ctx).require_user()?;
         let id = parse_id(&id, "id")?;
         let state = super::state(ctx)?;
-        let order = browsing::find_visible(&state.db, &viewer, id).await.map_err(ApiError::from)?;
+        let order = browsing::find_visible(&state.db, &viewer, id)
+            .await
+            .map_err(ApiError::from)?;
         Ok(Order::new(order))
     }
 
     /// Orders, newest first. Customers see their own; admins see everyone's and may filter
     /// by customer.
-    #[allow(clippy::too_many_arguments, reason = "one parameter per GraphQL argument")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one parameter per GraphQL argument"
+    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -63,20 +77,33 @@ impl Query {
     ) -> async_graphql::Result<OrderConnection> {
         let viewer = auth_from_ctx(ctx).require_user()?;
         let request = PageRequest::new(first, after, last, before)?;
-        let customer_id = customer_id.map(|id| parse_id(&id, "customerId")).transpose()?;
-        let filter = OrderFilter::for_viewer(&viewer, customer_id, status).map_err(ApiError::from)?;
+        let customer_id = customer_id
+            .map(|id| parse_id(&id, "customerId"))
+            .transpose()?;
+        let filter =
+            OrderFilter::for_viewer(&viewer, customer_id, status).map_err(ApiError::from)?;
         OrderConnection::load(ctx, filter, &request).await
     }
 
     /// Resolves `Order` references for the router (e.g. from payments' `Payment.order`).
     /// Orders the caller may not see resolve to null.
     #[graphql(entity)]
-    async fn find_order_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+    async fn find_order_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Order>> {
         let viewer = auth_from_ctx(ctx).require_user()?;
-        let Ok(id) = uuid::Uuid::parse_str(id.as_str()) else { return Ok(None) };
-        let loader = ctx.data::<DataLoader<OrderLoader>>().map_err(|e| ApiError::internal(e.message))?;
+        let Ok(id) = uuid::Uuid::parse_str(id.as_str()) else {
+            return Ok(None);
+        };
+        let loader = ctx
+            .data::<DataLoader<OrderLoader>>()
+            .map_err(|e| ApiError::internal(e.message))?;
         let order = loader.load_one(id).await.map_err(ApiError::internal)?;
-        Ok(order.filter(|o| browsing::can_see(&viewer, o)).map(Order::new))
+        Ok(order
+            .filter(|o| browsing::can_see(&viewer, o))
+            .map(Order::new))
     }
 
     /// Resolves `Product` references so the router can ask for `Product.unitsSold`. Any
@@ -85,16 +112,25 @@ impl Query {
     /// catalog. When `unitsSold` is selected, the first representation resolved counts the
     /// units of every product of this `_entities` call in one statement.
     #[graphql(entity)]
-    async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Product> {
+    async fn find_product_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Product> {
         let id = parse_id(&id, "id")?;
         if !ctx.look_ahead().field("unitsSold").exists() {
             return Ok(Product::new(id));
         }
         let state = super::state(ctx)?;
-        let sales = ctx.data::<RequestSales>().map_err(|e| ApiError::internal(e.message))?;
+        let sales = ctx
+            .data::<RequestSales>()
+            .map_err(|e| ApiError::internal(e.message))?;
         // This resolver runs in the context of the `_entities` field itself.
         let call = ctx.item.node.response_key().node.as_str();
-        let batch = sales.batch(call, &state.db, || represented_products(ctx)).await.map_err(|e| ApiError::from(&*e))?;
+        let batch = sales
+            .batch(call, &state.db, || represented_products(ctx))
+            .await
+            .map_err(|e| ApiError::from(&*e))?;
         Ok(match batch.get(id) {
             Some(units) => Product::with_units_sold(id, units),
             // Not among the representations the batch read (they are the same list, so this
@@ -106,7 +142,9 @@ impl Query {
     /// Resolves `User` references so the router can ask for `User.orders`.
     #[graphql(entity)]
     async fn find_user_by_id(&self, id: ID) -> async_graphql::Result<User> {
-        Ok(User { id: parse_id(&id, "id")? })
+        Ok(User {
+            id: parse_id(&id, "id")?,
+        })
     }
 
     /// Admin only: events this service could not process and parked (an unreadable or

@@ -42,7 +42,9 @@ impl BasketError {
         match self {
             Self::Empty | Self::TooManyLines => "items".to_owned(),
             Self::InvalidProductId(_, i) => format!("items.{i}.productId"),
-            Self::InvalidQuantity(i) | Self::MergedQuantityTooLarge(_, i) => format!("items.{i}.quantity"),
+            Self::InvalidQuantity(i) | Self::MergedQuantityTooLarge(_, i) => {
+                format!("items.{i}.quantity")
+            }
         }
     }
 }
@@ -90,7 +92,10 @@ mod tests {
     use super::*;
 
     fn line(id: &str, quantity: i32) -> RequestedLine {
-        RequestedLine { product_id: id.to_owned(), quantity }
+        RequestedLine {
+            product_id: id.to_owned(),
+            quantity,
+        }
     }
 
     #[test]
@@ -98,23 +103,38 @@ mod tests {
         let a = Uuid::now_v7().to_string();
         let b = Uuid::now_v7().to_string();
         let basket = Basket::new(&[line(&a, 2), line(&b, 1), line(&a, 3)]).unwrap();
-        assert_eq!(basket.lines(), &[(a.parse().unwrap(), 5), (b.parse().unwrap(), 1)]);
+        assert_eq!(
+            basket.lines(),
+            &[(a.parse().unwrap(), 5), (b.parse().unwrap(), 1)]
+        );
     }
 
     #[test]
     fn refuses_bad_lines_naming_the_field() {
         let a = Uuid::now_v7().to_string();
         assert_eq!(Basket::new(&[]).unwrap_err().field(), "items");
-        let many: Vec<_> = (0..=MAX_LINES).map(|_| line(&Uuid::now_v7().to_string(), 1)).collect();
+        let many: Vec<_> = (0..=MAX_LINES)
+            .map(|_| line(&Uuid::now_v7().to_string(), 1))
+            .collect();
         assert_eq!(Basket::new(&many).unwrap_err(), BasketError::TooManyLines);
-        assert_eq!(Basket::new(&[line(&a, 1), line("nope", 1)]).unwrap_err().field(), "items.1.productId");
+        assert_eq!(
+            Basket::new(&[line(&a, 1), line("nope", 1)])
+                .unwrap_err()
+                .field(),
+            "items.1.productId"
+        );
         for bad in [0, -1, MAX_QUANTITY + 1, i32::MAX] {
-            assert_eq!(Basket::new(&[line(&a, bad)]).unwrap_err(), BasketError::InvalidQuantity(0));
+            assert_eq!(
+                Basket::new(&[line(&a, bad)]).unwrap_err(),
+                BasketError::InvalidQuantity(0)
+            );
         }
         let merged = Basket::new(&[line(&a, MAX_QUANTITY), line(&a, 1)]).unwrap_err();
         assert_eq!(merged.field(), "items.1.quantity");
         assert!(Basket::new(&[line(&a, MAX_QUANTITY)]).is_ok());
-        let exactly_max: Vec<_> = (0..MAX_LINES).map(|_| line(&Uuid::now_v7().to_string(), 1)).collect();
+        let exactly_max: Vec<_> = (0..MAX_LINES)
+            .map(|_| line(&Uuid::now_v7().to_string(), 1))
+            .collect();
         assert_eq!(Basket::new(&exactly_max).unwrap().lines().len(), MAX_LINES);
     }
 }

@@ -52,7 +52,9 @@ impl From<OrderingError> for ApiError {
             e @ (OrderingError::MixedCurrencies(_) | OrderingError::TotalTooLarge) => {
                 ApiError::bad_input("items", e.to_string())
             }
-            e @ (OrderingError::UnknownCurrency(..) | OrderingError::Db(_)) => ApiError::internal(e),
+            e @ (OrderingError::UnknownCurrency(..) | OrderingError::Db(_)) => {
+                ApiError::internal(e)
+            }
         }
     }
 }
@@ -67,20 +69,27 @@ pub struct PricedBasket {
 }
 
 /// Snapshots the prices of `basket` and totals it with checked arithmetic.
-pub fn price_basket(basket: &Basket, prices: &HashMap<Uuid, PricedProduct>) -> Result<PricedBasket, OrderingError> {
+pub fn price_basket(
+    basket: &Basket,
+    prices: &HashMap<Uuid, PricedProduct>,
+) -> Result<PricedBasket, OrderingError> {
     let mut currencies: Vec<String> = Vec::new();
     let mut lines = Vec::with_capacity(basket.lines().len());
     let mut total: Option<Money> = None;
     let mut item_count: i32 = 0;
     for &(product_id, quantity) in basket.lines() {
-        let priced = prices.get(&product_id).ok_or(PricingError::BadReply(product_id))?;
+        let priced = prices
+            .get(&product_id)
+            .ok_or(PricingError::BadReply(product_id))?;
         let currency = Currency::parse(&priced.currency)
             .map_err(|_| OrderingError::UnknownCurrency(product_id, priced.currency.clone()))?;
         if !currencies.iter().any(|c| c == currency.code()) {
             currencies.push(currency.code().to_owned());
         }
         let unit = Money::from_minor(priced.price_minor, currency);
-        let line_total = unit.checked_mul(i64::from(quantity)).map_err(|_| OrderingError::TotalTooLarge)?;
+        let line_total = unit
+            .checked_mul(i64::from(quantity))
+            .map_err(|_| OrderingError::TotalTooLarge)?;
         total = Some(match total {
             None => line_total,
             Some(sum) => match sum.checked_add(line_total) {
@@ -89,7 +98,9 @@ pub fn price_basket(basket: &Basket, prices: &HashMap<Uuid, PricedProduct>) -> R
                 Err(_) => return Err(OrderingError::TotalTooLarge),
             },
         });
-        item_count = item_count.checked_add(quantity).ok_or(OrderingError::TotalTooLarge)?;
+        item_count = item_count
+            .checked_add(quantity)
+            .ok_or(OrderingError::TotalTooLarge)?;
         lines.push(OrderLine {
             product_id,
             name: priced.name.clone(),
@@ -102,7 +113,12 @@ pub fn price_basket(basket: &Basket, prices: &HashMap<Uuid, PricedProduct>) -> R
         return Err(OrderingError::MixedCurrencies(currencies));
     }
     let total = total.ok_or(BasketError::Empty)?;
-    Ok(PricedBasket { currency: total.currency(), total, item_count, lines })
+    Ok(PricedBasket {
+        currency: total.currency(),
+        total,
+        item_count,
+        lines,
+    })
 }
 
 /// Places an order for `user_id`: prices `requested` and stores the order and its event.
@@ -132,15 +148,19 @@ pub async fn place_order(
         cancelled_at: None,
         delivered_at: None,
     };
-    let items = priced.lines.iter().zip(0..).map(|(line, position)| order_item::ActiveModel {
-        order_id: Set(order.id),
-        position: Set(position),
-        product_id: Set(line.product_id),
-        product_name: Set(line.name.clone()),
-        unit_price_minor: Set(line.unit_price_minor),
-        quantity: Set(line.quantity),
-        line_total_minor: Set(line.line_total_minor),
-    });
+    let items = priced
+        .lines
+        .iter()
+        .zip(0..)
+        .map(|(line, position)| order_item::ActiveModel {
+            order_id: Set(order.id),
+            position: Set(position),
+            product_id: Set(line.product_id),
+            product_name: Set(line.name.clone()),
+            unit_price_minor: Set(line.unit_price_minor),
+            quantity: Set(line.quantity),
+            line_total_minor: Set(line.line_total_minor),
+        });
     let event = Envelope::new(
         subjects::ORDERS_CREATED,
         OrderCreated {
@@ -156,7 +176,9 @@ pub async fn place_order(
     order::Entity::insert(sea_orm::IntoActiveModel::into_active_model(order.clone()))
         .exec_without_returning(&txn)
         .await?;
-    order_item::Entity::insert_many(items).exec_without_returning(&txn).await?;
+    order_item::Entity::insert_many(items)
+        .exec_without_returning(&txn)
+        .await?;
     common::outbox::enqueue(&txn, &event).await?;
     txn.commit().await?;
     relay.notify();
@@ -168,12 +190,25 @@ mod tests {
     use super::*;
 
     fn priced(id: Uuid, price_minor: i64, currency: &str) -> (Uuid, PricedProduct) {
-        (id, PricedProduct { id, name: format!("product {id}"), price_minor, currency: currency.into() })
+        (
+            id,
+            PricedProduct {
+                id,
+                name: format!("product {id}"),
+                price_minor,
+                currency: currency.into(),
+            },
+        )
     }
 
     fn basket(lines: &[(Uuid, i32)]) -> Basket {
-        let requested: Vec<_> =
-            lines.iter().map(|(id, q)| RequestedLine { product_id: id.to_string(), quantity: *q }).collect();
+        let requested: Vec<_> = lines
+            .iter()
+            .map(|(id, q)| RequestedLine {
+                product_id: id.to_string(),
+                quantity: *q,
+            })
+            .collect();
         Basket::new(&requested).unwrap()
     }
 
@@ -196,7 +231,10 @@ mod tests {
         assert!(matches!(&err, OrderingError::MixedCurrencies(c) if c == &["EUR", "USD"]));
         assert_eq!(ApiError::from(err).field.as_deref(), Some("items"));
 
-        let huge = HashMap::from([priced(a, i64::MAX / 2, "EUR"), priced(b, i64::MAX / 2, "EUR")]);
+        let huge = HashMap::from([
+            priced(a, i64::MAX / 2, "EUR"),
+            priced(b, i64::MAX / 2, "EUR"),
+        ]);
         let err = price_basket(&basket(&[(a, 1), (b, 2)]), &huge).unwrap_err();
         assert!(matches!(err, OrderingError::TotalTooLarge));
         let err = price_basket(&basket(&[(a, 3)]), &huge).unwrap_err();

@@ -29,7 +29,10 @@ pub enum PricingError {
 }
 
 fn list(ids: &[Uuid]) -> String {
-    ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl From<PricingError> for ApiError {
@@ -38,7 +41,9 @@ impl From<PricingError> for ApiError {
             PricingError::Bus(e) => e.into(),
             // The customer chose these products, so it is their input to fix; the message
             // names the ids so a client can point at the lines.
-            e @ (PricingError::Missing(_) | PricingError::Unavailable(_)) => ApiError::bad_input("items", e.to_string()),
+            e @ (PricingError::Missing(_) | PricingError::Unavailable(_)) => {
+                ApiError::bad_input("items", e.to_string())
+            }
             e @ (PricingError::Refused { .. } | PricingError::BadReply(_)) => ApiError::internal(e),
         }
     }
@@ -58,9 +63,16 @@ impl PriceClient {
 
     /// The current price of every product in `ids`, or why they cannot be ordered.
     pub async fn prices(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, PricedProduct>, PricingError> {
-        let request = PriceBasketRequest { product_ids: ids.to_vec() };
-        let reply: PriceBasketReply =
-            request_json(self.bus.as_ref(), subjects::RPC_PRODUCTS_PRICE_BASKET, &request, self.timeout).await?;
+        let request = PriceBasketRequest {
+            product_ids: ids.to_vec(),
+        };
+        let reply: PriceBasketReply = request_json(
+            self.bus.as_ref(),
+            subjects::RPC_PRODUCTS_PRICE_BASKET,
+            &request,
+            self.timeout,
+        )
+        .await?;
         let priced = match reply {
             Reply::Ok { value } => value,
             Reply::Error { error } if error.code == ErrorCode::NotFound.as_str() => {
@@ -69,9 +81,15 @@ impl PriceClient {
             Reply::Error { error } if error.code == ErrorCode::Conflict.as_str() => {
                 return Err(PricingError::Unavailable(error.ids));
             }
-            Reply::Error { error } => return Err(PricingError::Refused { code: error.code, message: error.message }),
+            Reply::Error { error } => {
+                return Err(PricingError::Refused {
+                    code: error.code,
+                    message: error.message,
+                });
+            }
         };
-        let mut by_id: HashMap<Uuid, PricedProduct> = priced.into_iter().map(|p| (p.id, p)).collect();
+        let mut by_id: HashMap<Uuid, PricedProduct> =
+            priced.into_iter().map(|p| (p.id, p)).collect();
         by_id.retain(|id, _| ids.contains(id));
         for id in ids {
             match by_id.get(id) {

@@ -8,10 +8,10 @@ use common::{
     testing::{first_error_code, quick_delivery},
 };
 use sea_orm::ConnectionTrait as _;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{eventually, spawn_app_with_delivery, TestApp};
+use crate::support::{TestApp, eventually, spawn_app_with_delivery};
 
 const PARKED: &str = "query($replayed: Boolean) {
   parkedOrderEvents(includeReplayed: $replayed) { id consumer subject payload reason attempts parkedAt replayedAt }

@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use crate::support::{TestApp, error_code, eventually, spawn_app};
 
-const UNITS_SOLD: &str =
-    "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id unitsSold } } }";
+const UNITS_SOLD: &str = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id unitsSold } } }";
 
 fn representations(ids: &[Uuid]) -> Value {
     json!({ "reps": ids.iter().map(|id| json!({ "__typename": "Product", "id": id })).collect::<Vec<_>>() })
@@ -26,7 +25,10 @@ fn representations(ids: &[Uuid]) -> Value {
 async fn pay(app: &TestApp, order: Uuid) {
     let payment = app.payment_for(order).await;
     app.publish_payment(&payment).await;
-    eventually("the order to be paid", || async { app.status_of(order).await == "PAID" }).await;
+    eventually("the order to be paid", || async {
+        app.status_of(order).await == "PAID"
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -44,14 +46,20 @@ async fn units_sold_counts_paid_and_delivered_orders_of_every_customer() {
     let alices = app.place(&alice, &[(lamp, 2), (chair, 1)]).await;
     pay(&app, alices).await;
     let resp = app.deliver(&app.admin(), alices).await;
-    assert_eq!(resp["data"]["markOrderDelivered"]["order"]["status"], "DELIVERED", "{resp}");
+    assert_eq!(
+        resp["data"]["markOrderDelivered"]["order"]["status"], "DELIVERED",
+        "{resp}"
+    );
     // Paid.
     let bobs_paid = app.place(&bob, &[(lamp, 3)]).await;
     pay(&app, bobs_paid).await;
     // Cancelled before payment: not sold.
     let bobs_cancelled = app.place(&bob, &[(chair, 5)]).await;
     let resp = app.cancel(&bob, bobs_cancelled).await;
-    assert_eq!(resp["data"]["cancelOrder"]["order"]["status"], "CANCELLED", "{resp}");
+    assert_eq!(
+        resp["data"]["cancelOrder"]["order"]["status"], "CANCELLED",
+        "{resp}"
+    );
     // Still pending: not sold.
     app.place(&carol, &[(lamp, 7), (rug, 4)]).await;
     let carols_paid = app.place(&carol, &[(rug, 1)]).await;
@@ -59,20 +67,35 @@ async fn units_sold_counts_paid_and_delivered_orders_of_every_customer() {
 
     // The router calls `_entities` without the caller's rights mattering: sales are public.
     let ids = [lamp, chair, rug, never_ordered, Uuid::now_v7()];
-    let resp = app.client.post(UNITS_SOLD, representations(&ids), None).await;
+    let resp = app
+        .client
+        .post(UNITS_SOLD, representations(&ids), None)
+        .await;
     assert!(resp.get("errors").is_none(), "{resp}");
     let entities = resp["data"]["_entities"].as_array().expect("entities");
     let got: Vec<(String, i64)> = entities
         .iter()
-        .map(|e| (e["id"].as_str().unwrap_or_default().to_owned(), e["unitsSold"].as_i64().unwrap_or(-1)))
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap_or_default().to_owned(),
+                e["unitsSold"].as_i64().unwrap_or(-1),
+            )
+        })
         .collect();
-    let want: Vec<(String, i64)> =
-        ids.iter().zip([2 + 3, 1, 1, 0, 0]).map(|(id, n)| (id.to_string(), n)).collect();
+    let want: Vec<(String, i64)> = ids
+        .iter()
+        .zip([2 + 3, 1, 1, 0, 0])
+        .map(|(id, n)| (id.to_string(), n))
+        .collect();
     assert_eq!(got, want, "in the order of the representations");
 
     // Within orders, a line's product answers the same.
-    let query = "query($id: ID!) { order(id: $id) { items { product { id unitsSold } quantity } } }";
-    let resp = app.client.post(query, json!({ "id": alices }), Some(&alice)).await;
+    let query =
+        "query($id: ID!) { order(id: $id) { items { product { id unitsSold } quantity } } }";
+    let resp = app
+        .client
+        .post(query, json!({ "id": alices }), Some(&alice))
+        .await;
     let items = &resp["data"]["order"]["items"];
     assert_eq!(items[0]["product"]["unitsSold"], 5, "{resp}");
     assert_eq!(items[1]["product"]["unitsSold"], 1, "{resp}");
@@ -81,14 +104,25 @@ async fn units_sold_counts_paid_and_delivered_orders_of_every_customer() {
 #[tokio::test]
 async fn ill_formed_product_ids_are_bad_input_not_database_errors() {
     let app = spawn_app().await;
-    for bad in [json!("not-a-uuid"), json!("'; DROP TABLE orders; --"), json!("")] {
+    for bad in [
+        json!("not-a-uuid"),
+        json!("'; DROP TABLE orders; --"),
+        json!(""),
+    ] {
         let vars = json!({ "reps": [{ "__typename": "Product", "id": bad }] });
         let resp = app.client.post(UNITS_SOLD, vars, None).await;
         assert_eq!(error_code(&resp), "BAD_USER_INPUT", "{resp}");
         assert_eq!(resp["errors"][0]["extensions"]["field"], "id", "{resp}");
     }
     // A representation without an id does not match the key at all.
-    let resp = app.client.post(UNITS_SOLD, json!({ "reps": [{ "__typename": "Product" }] }), None).await;
+    let resp = app
+        .client
+        .post(
+            UNITS_SOLD,
+            json!({ "reps": [{ "__typename": "Product" }] }),
+            None,
+        )
+        .await;
     assert!(resp["errors"].is_array(), "{resp}");
     assert!(!resp.to_string().to_lowercase().contains("sql"), "{resp}");
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
@@ -98,14 +132,18 @@ async fn ill_formed_product_ids_are_bad_input_not_database_errors() {
 async fn one_statement_resolves_any_number_of_products() {
     let app = spawn_app().await;
     let (_, bearer) = app.customer();
-    let products: Vec<Uuid> = (0..10).map(|i| app.catalog.add(&format!("P{i}"), 100 + i, "EUR")).collect();
+    let products: Vec<Uuid> = (0..10)
+        .map(|i| app.catalog.add(&format!("P{i}"), 100 + i, "EUR"))
+        .collect();
     let lines: Vec<(Uuid, i32)> = products.iter().map(|p| (*p, 2)).collect();
     let paid = app.place(&bearer, &lines).await;
     pay(&app, paid).await;
 
     // A schema of its own on a connection of its own, so the count holds only this query's
     // statements and not the background relay's or consumer's.
-    let (db, statements) = common::db::connect_url(&app.db_url, 2).await.expect("connects");
+    let (db, statements) = common::db::connect_url(&app.db_url, 2)
+        .await
+        .expect("connects");
     let bus: Arc<dyn EventBus> = app.bus.clone();
     let schema = api::schema(ApiState {
         db: db.clone(),
@@ -119,7 +157,9 @@ async fn one_statement_resolves_any_number_of_products() {
         let statements = statements.clone();
         async move {
             let before = statements.get();
-            let resp = schema.execute(Request::new(query).variables(Variables::from_json(representations(&ids)))).await;
+            let resp = schema
+                .execute(Request::new(query).variables(Variables::from_json(representations(&ids))))
+                .await;
             assert!(resp.errors.is_empty(), "{:?}", resp.errors);
             let data = resp.data.into_json().expect("JSON data");
             (statements.get() - before, data)
@@ -133,17 +173,32 @@ async fn one_statement_resolves_any_number_of_products() {
     let mut fifty = products.clone();
     fifty.extend((0..40).map(|_| Uuid::now_v7()));
     let (many, data) = run(UNITS_SOLD, fifty.clone()).await;
-    let counts: Vec<i64> =
-        data["_entities"].as_array().expect("entities").iter().map(|e| e["unitsSold"].as_i64().unwrap_or(-1)).collect();
+    let counts: Vec<i64> = data["_entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(|e| e["unitsSold"].as_i64().unwrap_or(-1))
+        .collect();
     assert_eq!(counts.len(), 50);
-    assert!(counts[..10].iter().all(|&n| n == 2) && counts[10..].iter().all(|&n| n == 0), "{counts:?}");
-    assert_eq!((one, many), (1, 1), "one statement for 1 and for 50 representations");
+    assert!(
+        counts[..10].iter().all(|&n| n == 2) && counts[10..].iter().all(|&n| n == 0),
+        "{counts:?}"
+    );
+    assert_eq!(
+        (one, many),
+        (1, 1),
+        "one statement for 1 and for 50 representations"
+    );
 
     // The lines are found by product through their own index, not a scan.
     let indexed = "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'order_items' AND indexname = 'idx_order_items_product_id'";
     assert_eq!(app.count(indexed).await, 1);
 
     // Asking only for the key reads nothing.
-    let (none, _) = run("query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id } } }", fifty).await;
+    let (none, _) = run(
+        "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id } } }",
+        fifty,
+    )
+    .await;
     assert_eq!(none, 0);
 }

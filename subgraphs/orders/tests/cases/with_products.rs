@@ -30,13 +30,20 @@ async fn orders_at_the_real_catalog_prices_and_keeps_the_snapshot() {
     ]))
     .expect("products config");
     let bus: Arc<dyn EventBus> = app.bus.clone();
-    let catalog = products::start(config, products::Deps { bus, verifier: app.keys.verifier.clone() })
-        .await
-        .expect("products starts");
+    let catalog = products::start(
+        config,
+        products::Deps {
+            bus,
+            verifier: app.keys.verifier.clone(),
+        },
+    )
+    .await
+    .expect("products starts");
     let products_client = GraphqlClient::new(format!("http://{}/graphql", catalog.addr));
     let admin = app.keys.bearer(Uuid::now_v7(), Role::Admin);
 
-    let create = "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } } }";
+    let create =
+        "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } } }";
     let mut ids = Vec::new();
     for (name, amount) in [("Kettle", "39.90"), ("Filter", "4.05")] {
         let data = admin_call(
@@ -46,18 +53,29 @@ async fn orders_at_the_real_catalog_prices_and_keeps_the_snapshot() {
             json!({ "input": { "name": name, "price": { "amount": amount, "currencyCode": "EUR" } } }),
         )
         .await;
-        ids.push(data["createProduct"]["product"]["id"].as_str().unwrap().parse::<Uuid>().unwrap());
+        ids.push(
+            data["createProduct"]["product"]["id"]
+                .as_str()
+                .unwrap()
+                .parse::<Uuid>()
+                .unwrap(),
+        );
     }
     let (kettle, filter) = (ids[0], ids[1]);
 
     let (_, bearer) = app.customer();
     let resp = app.create_order(&bearer, &[(kettle, 1), (filter, 3)]).await;
     let order = &resp["data"]["createOrder"]["order"];
-    assert_eq!(order["total"], json!({ "amount": "52.05", "currencyCode": "EUR" }), "{resp}");
+    assert_eq!(
+        order["total"],
+        json!({ "amount": "52.05", "currencyCode": "EUR" }),
+        "{resp}"
+    );
     assert_eq!(order["items"][0]["productName"], "Kettle");
     let id: Uuid = order["id"].as_str().unwrap().parse().unwrap();
 
-    let update = "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { id } } }";
+    let update =
+        "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { id } } }";
     admin_call(
         &products_client,
         &admin,
@@ -66,21 +84,44 @@ async fn orders_at_the_real_catalog_prices_and_keeps_the_snapshot() {
     )
     .await;
     let again = app.order(&bearer, id).await;
-    assert_eq!(again["data"]["order"]["items"][0]["unitPrice"]["amount"], "39.90");
+    assert_eq!(
+        again["data"]["order"]["items"][0]["unitPrice"]["amount"],
+        "39.90"
+    );
     assert_eq!(again["data"]["order"]["total"]["amount"], "52.05");
     let resp = app.create_order(&bearer, &[(kettle, 1)]).await;
-    assert_eq!(resp["data"]["createOrder"]["order"]["total"]["amount"], "59.90", "{resp}");
+    assert_eq!(
+        resp["data"]["createOrder"]["order"]["total"]["amount"], "59.90",
+        "{resp}"
+    );
 
-    let delete = "mutation($input: DeleteProductInput!) { deleteProduct(input: $input) { product { id } } }";
-    admin_call(&products_client, &admin, delete, json!({ "input": { "id": filter } })).await;
+    let delete =
+        "mutation($input: DeleteProductInput!) { deleteProduct(input: $input) { product { id } } }";
+    admin_call(
+        &products_client,
+        &admin,
+        delete,
+        json!({ "input": { "id": filter } }),
+    )
+    .await;
     let resp = app.create_order(&bearer, &[(kettle, 1), (filter, 1)]).await;
     assert_eq!(error_code(&resp), "BAD_USER_INPUT", "{resp}");
-    assert!(resp["errors"][0]["message"].as_str().unwrap().contains(&filter.to_string()));
+    assert!(
+        resp["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&filter.to_string())
+    );
 
     let ghost = Uuid::now_v7();
     let resp = app.create_order(&bearer, &[(ghost, 1)]).await;
     assert_eq!(error_code(&resp), "BAD_USER_INPUT", "{resp}");
-    assert!(resp["errors"][0]["message"].as_str().unwrap().contains(&ghost.to_string()));
+    assert!(
+        resp["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&ghost.to_string())
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 2);
 
     catalog.stop().await;

@@ -15,9 +15,15 @@ use bytes::Bytes;
 use common::{
     ErrorCode,
     auth::Role,
-    bus::{BusError, ConsumerSpec, DeliveryPolicy, EventBus, EventHandler, NatsBus, RequestHandler, Worker, json_handler},
+    bus::{
+        BusError, ConsumerSpec, DeliveryPolicy, EventBus, EventHandler, NatsBus, RequestHandler,
+        Worker, json_handler,
+    },
     config::Env,
-    contracts::{Envelope, PaymentSucceeded, PriceBasketReply, PriceBasketRequest, PricedProduct, Reply, subjects},
+    contracts::{
+        Envelope, PaymentSucceeded, PriceBasketReply, PriceBasketRequest, PricedProduct, Reply,
+        subjects,
+    },
     testing::{GraphqlClient, TestBus, TestDatabase, TestKeys},
 };
 use orders::{Config, Deps, RunningService};
@@ -47,21 +53,41 @@ pub struct Catalog {
 impl Catalog {
     pub fn add(&self, name: &str, price_minor: i64, currency: &str) -> Uuid {
         let id = Uuid::now_v7();
-        let entry = CatalogEntry { name: name.into(), price_minor, currency: currency.into(), available: true };
+        let entry = CatalogEntry {
+            name: name.into(),
+            price_minor,
+            currency: currency.into(),
+            available: true,
+        };
         self.products.lock().unwrap().insert(id, entry);
         id
     }
 
     pub fn set_price(&self, id: Uuid, price_minor: i64) {
-        self.products.lock().unwrap().get_mut(&id).expect("known product").price_minor = price_minor;
+        self.products
+            .lock()
+            .unwrap()
+            .get_mut(&id)
+            .expect("known product")
+            .price_minor = price_minor;
     }
 
     pub fn set_name(&self, id: Uuid, name: &str) {
-        self.products.lock().unwrap().get_mut(&id).expect("known product").name = name.into();
+        self.products
+            .lock()
+            .unwrap()
+            .get_mut(&id)
+            .expect("known product")
+            .name = name.into();
     }
 
     pub fn make_unavailable(&self, id: Uuid) {
-        self.products.lock().unwrap().get_mut(&id).expect("known product").available = false;
+        self.products
+            .lock()
+            .unwrap()
+            .get_mut(&id)
+            .expect("known product")
+            .available = false;
     }
 
     /// While silent, requests are received but never answered.
@@ -71,12 +97,21 @@ impl Catalog {
 
     fn answer(&self, request: &PriceBasketRequest) -> PriceBasketReply {
         let products = self.products.lock().unwrap();
-        let missing: Vec<Uuid> = request.product_ids.iter().copied().filter(|id| !products.contains_key(id)).collect();
+        let missing: Vec<Uuid> = request
+            .product_ids
+            .iter()
+            .copied()
+            .filter(|id| !products.contains_key(id))
+            .collect();
         if !missing.is_empty() {
             return Reply::error(ErrorCode::NotFound, "products not found", missing);
         }
-        let unavailable: Vec<Uuid> =
-            request.product_ids.iter().copied().filter(|id| !products[id].available).collect();
+        let unavailable: Vec<Uuid> = request
+            .product_ids
+            .iter()
+            .copied()
+            .filter(|id| !products[id].available)
+            .collect();
         if !unavailable.is_empty() {
             return Reply::error(ErrorCode::Conflict, "products unavailable", unavailable);
         }
@@ -86,7 +121,12 @@ impl Catalog {
                 .iter()
                 .map(|id| {
                     let p = &products[id];
-                    PricedProduct { id: *id, name: p.name.clone(), price_minor: p.price_minor, currency: p.currency.clone() }
+                    PricedProduct {
+                        id: *id,
+                        name: p.name.clone(),
+                        price_minor: p.price_minor,
+                        currency: p.currency.clone(),
+                    }
                 })
                 .collect(),
         )
@@ -108,7 +148,9 @@ impl Catalog {
             },
             PriceBasketReply::bad_request,
         );
-        bus.serve(subjects::RPC_PRODUCTS_PRICE_BASKET, handler).await.expect("price responder starts")
+        bus.serve(subjects::RPC_PRODUCTS_PRICE_BASKET, handler)
+            .await
+            .expect("price responder starts")
     }
 }
 
@@ -157,11 +199,21 @@ async fn spawn(with_catalog: bool, policy: DeliveryPolicy) -> TestApp {
     let test_bus = TestBus::nats_with(policy).await;
     let keys = Arc::new(TestKeys::new());
     let catalog = Catalog::default();
-    let responder = if with_catalog { Some(catalog.serve(test_bus.bus.as_ref()).await) } else { None };
+    let responder = if with_catalog {
+        Some(catalog.serve(test_bus.bus.as_ref()).await)
+    } else {
+        None
+    };
     let bus: Arc<dyn EventBus> = test_bus.bus.clone();
-    let service = orders::start(config(&test_db.url), Deps { bus, verifier: keys.verifier.clone() })
-        .await
-        .expect("the service starts");
+    let service = orders::start(
+        config(&test_db.url),
+        Deps {
+            bus,
+            verifier: keys.verifier.clone(),
+        },
+    )
+    .await
+    .expect("the service starts");
     TestApp {
         client: GraphqlClient::new(format!("http://{}/graphql", service.addr)),
         service: Some(service),
@@ -178,7 +230,15 @@ async fn spawn(with_catalog: bool, policy: DeliveryPolicy) -> TestApp {
 /// A second replica of `app`'s service: same database, same bus, same keys.
 pub async fn spawn_replica(app: &TestApp) -> RunningService {
     let bus: Arc<dyn EventBus> = app.bus.clone();
-    orders::start(config(&app.db_url), Deps { bus, verifier: app.keys.verifier.clone() }).await.expect("replica starts")
+    orders::start(
+        config(&app.db_url),
+        Deps {
+            bus,
+            verifier: app.keys.verifier.clone(),
+        },
+    )
+    .await
+    .expect("replica starts")
 }
 
 pub const ORDER_FIELDS: &str = "id status userId itemCount createdAt paidAt cancelledAt deliveredAt
@@ -225,7 +285,10 @@ impl TestApp {
     }
 
     pub async fn create_order(&self, bearer: &str, items: &[(Uuid, i32)]) -> Value {
-        let items: Vec<Value> = items.iter().map(|(id, q)| json!({ "productId": id, "quantity": q })).collect();
+        let items: Vec<Value> = items
+            .iter()
+            .map(|(id, q)| json!({ "productId": id, "quantity": q }))
+            .collect();
         self.create_order_raw(bearer, json!(items)).await
     }
 
@@ -233,36 +296,48 @@ impl TestApp {
         let query = format!(
             "mutation($input: CreateOrderInput!) {{ createOrder(input: $input) {{ order {{ {ORDER_FIELDS} }} }} }}"
         );
-        self.client.post(&query, json!({ "input": { "items": items } }), Some(bearer)).await
+        self.client
+            .post(&query, json!({ "input": { "items": items } }), Some(bearer))
+            .await
     }
 
     /// Places an order that must succeed and returns its id.
     pub async fn place(&self, bearer: &str, items: &[(Uuid, i32)]) -> Uuid {
         let resp = self.create_order(bearer, items).await;
-        let id = resp["data"]["createOrder"]["order"]["id"].as_str().unwrap_or_else(|| panic!("order placed: {resp}"));
+        let id = resp["data"]["createOrder"]["order"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("order placed: {resp}"));
         id.parse().expect("uuid")
     }
 
     pub async fn order(&self, bearer: &str, id: Uuid) -> Value {
         let query = format!("query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}");
-        self.client.post(&query, json!({ "id": id }), Some(bearer)).await
+        self.client
+            .post(&query, json!({ "id": id }), Some(bearer))
+            .await
     }
 
     pub async fn cancel(&self, bearer: &str, id: Uuid) -> Value {
         let query = "mutation($id: ID!) { cancelOrder(input: { orderId: $id }) { order { id status cancelledAt } } }";
-        self.client.post(query, json!({ "id": id }), Some(bearer)).await
+        self.client
+            .post(query, json!({ "id": id }), Some(bearer))
+            .await
     }
 
     pub async fn deliver(&self, bearer: &str, id: Uuid) -> Value {
-        let query =
-            "mutation($id: ID!) { markOrderDelivered(input: { orderId: $id }) { order { id status deliveredAt } } }";
-        self.client.post(query, json!({ "id": id }), Some(bearer)).await
+        let query = "mutation($id: ID!) { markOrderDelivered(input: { orderId: $id }) { order { id status deliveredAt } } }";
+        self.client
+            .post(query, json!({ "id": id }), Some(bearer))
+            .await
     }
 
     /// Publishes a `payments.succeeded` event the way the payments service does.
     pub async fn publish_payment(&self, event: &Envelope<PaymentSucceeded>) {
         let payload = serde_json::to_vec(event).expect("encodes");
-        self.bus.publish(subjects::PAYMENTS_SUCCEEDED, event.event_id, payload.into()).await.expect("published");
+        self.bus
+            .publish(subjects::PAYMENTS_SUCCEEDED, event.event_id, payload.into())
+            .await
+            .expect("published");
     }
 
     /// A payment event paying `order_id` in full.
@@ -278,18 +353,28 @@ impl TestApp {
                 .await
                 .expect("query")
                 .expect("order exists");
-            (row.try_get("", "total_minor").unwrap(), row.try_get("", "currency").unwrap())
+            (
+                row.try_get("", "total_minor").unwrap(),
+                row.try_get("", "currency").unwrap(),
+            )
         };
         Envelope::new(
             subjects::PAYMENTS_SUCCEEDED,
-            PaymentSucceeded { payment_id: Uuid::now_v7(), order_id, amount_minor: total, currency },
+            PaymentSucceeded {
+                payment_id: Uuid::now_v7(),
+                order_id,
+                amount_minor: total,
+                currency,
+            },
         )
     }
 
     /// Publishes `event` again under a fresh message id, so JetStream's duplicate window does
     /// not drop it: what a consumer sees when an event is redelivered after a lost ack.
     pub async fn republish(&self, event: &Envelope<PaymentSucceeded>) {
-        let client = async_nats::connect(common::testing::nats_url()).await.expect("NATS reachable");
+        let client = async_nats::connect(common::testing::nats_url())
+            .await
+            .expect("NATS reachable");
         let js = async_nats::jetstream::new(client);
         let payload = serde_json::to_vec(event).expect("encodes");
         let publish = async_nats::jetstream::message::PublishMessage::build()
@@ -304,14 +389,20 @@ impl TestApp {
 
     /// Waits until the payment consumer has acknowledged everything in the stream.
     pub async fn consumer_settled(&self) {
-        let client = async_nats::connect(common::testing::nats_url()).await.expect("NATS reachable");
+        let client = async_nats::connect(common::testing::nats_url())
+            .await
+            .expect("NATS reachable");
         let js = async_nats::jetstream::new(client);
         eventually("the payment consumer to settle", || {
             let js = js.clone();
             let stream = self.bus.stream_name().to_owned();
             async move {
-                let Ok(mut stream) = js.get_stream(stream).await else { return false };
-                let Ok(info) = stream.consumer_info(orders::payment_events::CONSUMER).await else { return false };
+                let Ok(mut stream) = js.get_stream(stream).await else {
+                    return false;
+                };
+                let Ok(info) = stream.consumer_info(orders::payment_events::CONSUMER).await else {
+                    return false;
+                };
                 let _ = &mut stream;
                 info.num_pending == 0 && info.num_ack_pending == 0
             }
@@ -321,12 +412,26 @@ impl TestApp {
 
     /// The service's metrics in the Prometheus text format.
     pub async fn metrics(&self) -> String {
-        let url = format!("http://{}/metrics", self.service().metrics_addr.expect("metrics listener configured"));
-        reqwest::get(url).await.expect("metrics answer").text().await.expect("text")
+        let url = format!(
+            "http://{}/metrics",
+            self.service()
+                .metrics_addr
+                .expect("metrics listener configured")
+        );
+        reqwest::get(url)
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .expect("text")
     }
 
     pub async fn status_of(&self, id: Uuid) -> String {
-        scalar_string(self.db(), &format!("SELECT status FROM orders WHERE id = '{id}'")).await
+        scalar_string(
+            self.db(),
+            &format!("SELECT status FROM orders WHERE id = '{id}'"),
+        )
+        .await
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
@@ -337,7 +442,10 @@ impl TestApp {
     pub async fn scalar_id(&self, sql: &str) -> Uuid {
         let row = self
             .db()
-            .query_one_raw(Statement::from_string(self.db().get_database_backend(), sql.to_owned()))
+            .query_one_raw(Statement::from_string(
+                self.db().get_database_backend(),
+                sql.to_owned(),
+            ))
             .await
             .expect("query runs")
             .expect("a row");
@@ -356,7 +464,12 @@ impl TestApp {
 
     /// The events on `subject` in this test's stream.
     pub async fn events(&self, subject: &str) -> Vec<Value> {
-        stream_events(&common::testing::nats_url(), self.bus.stream_name(), &self.full_subject(subject)).await
+        stream_events(
+            &common::testing::nats_url(),
+            self.bus.stream_name(),
+            &self.full_subject(subject),
+        )
+        .await
     }
 
     pub fn full_subject(&self, subject: &str) -> String {
@@ -378,7 +491,10 @@ impl TestApp {
 
 pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
         .await
         .expect("count query runs")
         .expect("a row");
@@ -387,7 +503,10 @@ pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
 
 pub async fn scalar_string(db: &DatabaseConnection, sql: &str) -> String {
     let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
         .await
         .expect("query runs")
         .expect("a row");
@@ -441,7 +560,12 @@ impl EventBus for SplitBus {
     async fn publish(&self, subject: &str, event_id: Uuid, payload: Bytes) -> Result<(), BusError> {
         self.events.publish(subject, event_id, payload).await
     }
-    async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> Result<Bytes, BusError> {
+    async fn request(
+        &self,
+        subject: &str,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, BusError> {
         self.requests.request(subject, payload, timeout).await
     }
     async fn serve(&self, subject: &str, handler: RequestHandler) -> Result<Worker, BusError> {
@@ -459,7 +583,12 @@ impl EventBus for SplitBus {
     fn delivery_policy(&self) -> common::bus::DeliveryPolicy {
         self.events.delivery_policy()
     }
-    async fn dead_letter(&self, consumer: &str, delivery: &common::bus::Delivery, reason: &str) -> Result<(), BusError> {
+    async fn dead_letter(
+        &self,
+        consumer: &str,
+        delivery: &common::bus::Delivery,
+        reason: &str,
+    ) -> Result<(), BusError> {
         self.events.dead_letter(consumer, delivery, reason).await
     }
 }

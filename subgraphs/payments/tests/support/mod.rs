@@ -15,8 +15,8 @@ use std::{
 use common::{
     auth::Role,
     bus::{ConsumerSpec, EventBus, EventHandler, Worker, json_handler},
-    contracts::{OrderLine, PayableOrder, PayableOrderReply, PayableOrderRequest, Reply, subjects},
     config::Env,
+    contracts::{OrderLine, PayableOrder, PayableOrderReply, PayableOrderRequest, Reply, subjects},
     testing::{GraphqlClient, TestBus, TestDatabase, TestKeys},
 };
 use payments::{Config, Deps, RunningService};
@@ -53,7 +53,11 @@ impl OrdersDouble {
                         let found = orders.lock().unwrap().get(&req.order_id).cloned();
                         match found {
                             Some(order) => PayableOrderReply::ok(order),
-                            None => Reply::error(common::ErrorCode::NotFound, "order not found", vec![req.order_id]),
+                            None => Reply::error(
+                                common::ErrorCode::NotFound,
+                                "order not found",
+                                vec![req.order_id],
+                            ),
                         }
                     }
                 },
@@ -67,8 +71,20 @@ impl OrdersDouble {
     /// Adds a PENDING order of `user` with two lines (2 x 19.99 + 1 x 5.00 EUR = 44.98).
     pub fn add_order(&self, user: Uuid) -> PayableOrder {
         let lines = vec![
-            OrderLine { product_id: Uuid::now_v7(), name: "Tea pot".into(), unit_price_minor: 1999, quantity: 2, line_total_minor: 3998 },
-            OrderLine { product_id: Uuid::now_v7(), name: "Green tea".into(), unit_price_minor: 500, quantity: 1, line_total_minor: 500 },
+            OrderLine {
+                product_id: Uuid::now_v7(),
+                name: "Tea pot".into(),
+                unit_price_minor: 1999,
+                quantity: 2,
+                line_total_minor: 3998,
+            },
+            OrderLine {
+                product_id: Uuid::now_v7(),
+                name: "Green tea".into(),
+                unit_price_minor: 500,
+                quantity: 1,
+                line_total_minor: 500,
+            },
         ];
         let order = PayableOrder {
             order_id: Uuid::now_v7(),
@@ -78,7 +94,10 @@ impl OrdersDouble {
             total_minor: 4498,
             lines,
         };
-        self.orders.lock().unwrap().insert(order.order_id, order.clone());
+        self.orders
+            .lock()
+            .unwrap()
+            .insert(order.order_id, order.clone());
         order
     }
 
@@ -115,11 +134,20 @@ impl Observed {
             subjects: subjects.iter().map(|s| (*s).to_owned()).collect(),
         };
         let worker = bus.consume(spec, handler).await.expect("observe the bus");
-        Self { events, _worker: worker }
+        Self {
+            events,
+            _worker: worker,
+        }
     }
 
     pub fn on(&self, subject: &str) -> Vec<Value> {
-        self.events.lock().unwrap().iter().filter(|(s, _)| s == subject).map(|(_, p)| p.clone()).collect()
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(s, _)| s == subject)
+            .map(|(_, p)| p.clone())
+            .collect()
     }
 }
 
@@ -163,7 +191,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { sandbox: false, orders_double: true, bus: None, subgraph_secret: None }
+        Self {
+            sandbox: false,
+            orders_double: true,
+            bus: None,
+            subgraph_secret: None,
+        }
     }
 }
 
@@ -190,9 +223,18 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("PAYMENTS_WEBHOOK_ADDR", "127.0.0.1:0".to_owned()),
         ("PAYMENTS_METRICS_ADDR", "127.0.0.1:0".to_owned()),
         ("PAYMENTS_DATABASE_URL", database.url.clone()),
-        ("STRIPE_WEBHOOK_SECRETS", format!("{WEBHOOK_SECRET},{OLD_WEBHOOK_SECRET}")),
-        ("CHECKOUT_SUCCESS_URL", "https://shop.example/checkout/success".to_owned()),
-        ("CHECKOUT_CANCEL_URL", "https://shop.example/checkout/cancel".to_owned()),
+        (
+            "STRIPE_WEBHOOK_SECRETS",
+            format!("{WEBHOOK_SECRET},{OLD_WEBHOOK_SECRET}"),
+        ),
+        (
+            "CHECKOUT_SUCCESS_URL",
+            "https://shop.example/checkout/success".to_owned(),
+        ),
+        (
+            "CHECKOUT_CANCEL_URL",
+            "https://shop.example/checkout/cancel".to_owned(),
+        ),
         ("NATS_REQUEST_TIMEOUT", "2s".to_owned()),
     ];
     if options.sandbox {
@@ -206,26 +248,47 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     let config = Config::from_env(&Env::from_pairs(env)).expect("valid test config");
     let orders = OrdersDouble::default();
-    let orders_worker = if options.orders_double { Some(orders.serve(bus.as_ref()).await) } else { None };
-    let service = payments::start(config, Deps { bus: bus.clone(), verifier: keys.verifier.clone() })
-        .await
-        .expect("payments starts");
+    let orders_worker = if options.orders_double {
+        Some(orders.serve(bus.as_ref()).await)
+    } else {
+        None
+    };
+    let service = payments::start(
+        config,
+        Deps {
+            bus: bus.clone(),
+            verifier: keys.verifier.clone(),
+        },
+    )
+    .await
+    .expect("payments starts");
     let addr = service.addr;
     let webhook_addr = service.webhook_addr;
     let metrics_addr = service.metrics_addr.expect("metrics listener configured");
-    let (db, _) = common::db::connect_url(&database.url, 2).await.expect("test connection");
+    let (db, _) = common::db::connect_url(&database.url, 2)
+        .await
+        .expect("test connection");
     let mut graphql = GraphqlClient::new(format!("http://{addr}/graphql"));
     if let Some(secret) = &options.subgraph_secret {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(common::internal::SUBGRAPH_SECRET_HEADER, secret.parse().expect("a header value"));
-        graphql.http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+        headers.insert(
+            common::internal::SUBGRAPH_SECRET_HEADER,
+            secret.parse().expect("a header value"),
+        );
+        graphql.http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
     }
     TestApp {
         addr,
         webhook_addr,
         metrics_addr,
         graphql,
-        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         keys,
         stripe,
         orders,
@@ -255,24 +318,43 @@ impl TestApp {
     }
 
     pub async fn start_checkout(&self, order_id: Uuid, bearer: Option<&str>) -> Value {
-        self.graphql.post(START_CHECKOUT, json!({ "orderId": order_id.to_string() }), bearer).await
+        self.graphql
+            .post(
+                START_CHECKOUT,
+                json!({ "orderId": order_id.to_string() }),
+                bearer,
+            )
+            .await
     }
 
     /// Starts a checkout as the owner and returns (payment id, session id).
     pub async fn checkout_ok(&self, order: &PayableOrder) -> (Uuid, String) {
-        let resp = self.start_checkout(order.order_id, Some(&self.customer(order.user_id))).await;
+        let resp = self
+            .start_checkout(order.order_id, Some(&self.customer(order.user_id)))
+            .await;
         let payment = &resp["data"]["startCheckout"]["payment"];
-        let id = payment["id"].as_str().unwrap_or_else(|| panic!("checkout failed: {resp}"));
-        (Uuid::parse_str(id).unwrap(), payment["checkoutSessionId"].as_str().unwrap().to_owned())
+        let id = payment["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("checkout failed: {resp}"));
+        (
+            Uuid::parse_str(id).unwrap(),
+            payment["checkoutSessionId"].as_str().unwrap().to_owned(),
+        )
     }
 
     pub async fn post_webhook(&self, body: &str, signature: Option<&str>) -> (u16, String) {
-        let mut req = self.http.post(format!("http://{}/webhooks/stripe", self.webhook_addr)).body(body.to_owned());
+        let mut req = self
+            .http
+            .post(format!("http://{}/webhooks/stripe", self.webhook_addr))
+            .body(body.to_owned());
         if let Some(sig) = signature {
             req = req.header("stripe-signature", sig);
         }
         let resp = req.send().await.expect("the webhook answers");
-        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+        (
+            resp.status().as_u16(),
+            resp.text().await.unwrap_or_default(),
+        )
     }
 
     /// Posts `event` signed with the current secret now.
@@ -285,7 +367,10 @@ impl TestApp {
     pub async fn scalar(&self, sql: &str) -> i64 {
         let row = self
             .db
-            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql.to_owned()))
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                sql.to_owned(),
+            ))
             .await
             .expect("query runs")
             .expect("one row");
@@ -295,18 +380,26 @@ impl TestApp {
     pub async fn text(&self, sql: &str) -> Option<String> {
         let row = self
             .db
-            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql.to_owned()))
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                sql.to_owned(),
+            ))
             .await
             .expect("query runs")?;
         row.try_get_by_index::<Option<String>>(0).expect("text")
     }
 
     pub async fn payment_status(&self, payment_id: Uuid) -> String {
-        self.text(&format!("SELECT status FROM payments WHERE id = '{payment_id}'")).await.expect("payment exists")
+        self.text(&format!(
+            "SELECT status FROM payments WHERE id = '{payment_id}'"
+        ))
+        .await
+        .expect("payment exists")
     }
 
     pub async fn count(&self, table_and_filter: &str) -> i64 {
-        self.scalar(&format!("SELECT COUNT(*) FROM {table_and_filter}")).await
+        self.scalar(&format!("SELECT COUNT(*) FROM {table_and_filter}"))
+            .await
     }
 
     pub async fn outbox_pending(&self) -> i64 {

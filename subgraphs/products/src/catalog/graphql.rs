@@ -27,7 +27,8 @@ use super::{
 };
 
 fn catalog<'a>(ctx: &Context<'a>) -> Result<&'a Catalog, ApiError> {
-    ctx.data::<Catalog>().map_err(|e| ApiError::internal(format!("schema built without a catalog: {}", e.message)))
+    ctx.data::<Catalog>()
+        .map_err(|e| ApiError::internal(format!("schema built without a catalog: {}", e.message)))
 }
 
 /// An item of the catalog.
@@ -120,7 +121,14 @@ impl PageInfo<'_> {
 #[Object]
 impl ProductConnection {
     async fn edges(&self) -> Vec<ProductEdge> {
-        self.page.edges.iter().map(|(cursor, node)| ProductEdge { cursor: cursor.clone(), node: node.clone() }).collect()
+        self.page
+            .edges
+            .iter()
+            .map(|(cursor, node)| ProductEdge {
+                cursor: cursor.clone(),
+                node: node.clone(),
+            })
+            .collect()
     }
 
     async fn page_info(&self) -> PageInfo<'_> {
@@ -165,19 +173,31 @@ impl CatalogQuery {
             filter.max_price.as_ref(),
             filter.name_contains.as_deref(),
         )?;
-        let page = catalog(ctx)?.list(ListRequest { page, filter, sort }).await?;
+        let page = catalog(ctx)?
+            .list(ListRequest { page, filter, sort })
+            .await?;
         Ok(ProductConnection { page })
     }
 
     /// Federation: resolves `Product` references from other subgraphs, batched into one
     /// statement per `_entities` call. An unknown id resolves to `null`.
     #[graphql(entity)]
-    async fn find_product_by_id(&self, ctx: &Context<'_>, #[graphql(key)] id: ID) -> Result<Option<Product>, ApiError> {
+    async fn find_product_by_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(key)] id: ID,
+    ) -> Result<Option<Product>, ApiError> {
         let id = parse_id(&id, "id")?;
-        let loader = ctx
-            .data::<DataLoader<ProductLoader>>()
-            .map_err(|e| ApiError::internal(format!("schema built without a product loader: {}", e.message)))?;
-        loader.load_one(id).await.map_err(|e: std::sync::Arc<CatalogError>| ApiError::from(&*e))
+        let loader = ctx.data::<DataLoader<ProductLoader>>().map_err(|e| {
+            ApiError::internal(format!(
+                "schema built without a product loader: {}",
+                e.message
+            ))
+        })?;
+        loader
+            .load_one(id)
+            .await
+            .map_err(|e: std::sync::Arc<CatalogError>| ApiError::from(&*e))
     }
 }
 
@@ -238,7 +258,11 @@ pub struct CatalogMutation;
 #[Object]
 impl CatalogMutation {
     /// Adds a product to the catalog, available at once. Requires the `ADMIN` role.
-    async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> Result<CreateProductPayload, ApiError> {
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> Result<CreateProductPayload, ApiError> {
         auth_from_ctx(ctx).require_admin()?;
         let new = NewProduct {
             name: valid_name(&input.name, "input.name")?,
@@ -252,13 +276,29 @@ impl CatalogMutation {
 
     /// Changes a product that is not deleted; a deleted product is a `CONFLICT`. Requires
     /// the `ADMIN` role.
-    async fn update_product(&self, ctx: &Context<'_>, input: UpdateProductInput) -> Result<UpdateProductPayload, ApiError> {
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProductInput,
+    ) -> Result<UpdateProductPayload, ApiError> {
         auth_from_ctx(ctx).require_admin()?;
         let id = parse_id(&input.id, "input.id")?;
         let changes = ProductChanges {
-            name: input.name.as_deref().map(|n| valid_name(n, "input.name")).transpose()?,
-            description: input.description.as_deref().map(|d| valid_description(d, "input.description")).transpose()?,
-            price: input.price.as_ref().map(|p| p.parse("input.price")).transpose()?,
+            name: input
+                .name
+                .as_deref()
+                .map(|n| valid_name(n, "input.name"))
+                .transpose()?,
+            description: input
+                .description
+                .as_deref()
+                .map(|d| valid_description(d, "input.description"))
+                .transpose()?,
+            price: input
+                .price
+                .as_ref()
+                .map(|p| p.parse("input.price"))
+                .transpose()?,
         };
         let product = catalog(ctx)?.update(id, changes).await?;
         Ok(UpdateProductPayload { product })
@@ -267,7 +307,11 @@ impl CatalogMutation {
     /// Soft-deletes a product: it stays readable but becomes unavailable and cannot be
     /// edited. Deleting a deleted product succeeds and changes nothing. Requires the `ADMIN`
     /// role.
-    async fn delete_product(&self, ctx: &Context<'_>, input: DeleteProductInput) -> Result<DeleteProductPayload, ApiError> {
+    async fn delete_product(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteProductInput,
+    ) -> Result<DeleteProductPayload, ApiError> {
         auth_from_ctx(ctx).require_admin()?;
         let id = parse_id(&input.id, "input.id")?;
         let product = catalog(ctx)?.delete(id).await?;
@@ -277,7 +321,11 @@ impl CatalogMutation {
 
     /// Makes a deleted product available again; restoring an available one changes nothing.
     /// Requires the `ADMIN` role.
-    async fn restore_product(&self, ctx: &Context<'_>, input: RestoreProductInput) -> Result<RestoreProductPayload, ApiError> {
+    async fn restore_product(
+        &self,
+        ctx: &Context<'_>,
+        input: RestoreProductInput,
+    ) -> Result<RestoreProductPayload, ApiError> {
         auth_from_ctx(ctx).require_admin()?;
         let id = parse_id(&input.id, "input.id")?;
         let product = catalog(ctx)?.restore(id).await?;

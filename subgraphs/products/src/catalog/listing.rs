@@ -17,7 +17,8 @@ use common::{
     money::MoneyInput,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Value,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Value,
     sea_query::{Expr, Func, LikeExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -94,7 +95,10 @@ impl Filter {
                     ));
                 }
                 if min.minor_units() > max.minor_units() {
-                    return Err(CatalogError::invalid("filter.maxPrice.amount", "maxPrice must not be below minPrice"));
+                    return Err(CatalogError::invalid(
+                        "filter.maxPrice.amount",
+                        "maxPrice must not be below minPrice",
+                    ));
                 }
                 Some(PriceRange {
                     currency: min.currency(),
@@ -102,12 +106,16 @@ impl Filter {
                     max_minor: Some(max.minor_units()),
                 })
             }
-            (Some(min), None) => {
-                Some(PriceRange { currency: min.currency(), min_minor: Some(min.minor_units()), max_minor: None })
-            }
-            (None, Some(max)) => {
-                Some(PriceRange { currency: max.currency(), min_minor: None, max_minor: Some(max.minor_units()) })
-            }
+            (Some(min), None) => Some(PriceRange {
+                currency: min.currency(),
+                min_minor: Some(min.minor_units()),
+                max_minor: None,
+            }),
+            (None, Some(max)) => Some(PriceRange {
+                currency: max.currency(),
+                min_minor: None,
+                max_minor: Some(max.minor_units()),
+            }),
         };
         let name_contains = match name_contains.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
@@ -117,9 +125,16 @@ impl Filter {
                     format!("the search text must be at most {MAX_SEARCH_CHARS} characters"),
                 ));
             }
-            Some(text) => Some(name_key(common::text::single_line("filter.nameContains", text)?)),
+            Some(text) => Some(name_key(common::text::single_line(
+                "filter.nameContains",
+                text,
+            )?)),
         };
-        Ok(Self { available, price, name_contains })
+        Ok(Self {
+            available,
+            price,
+            name_contains,
+        })
     }
 
     fn condition(&self) -> Condition {
@@ -169,9 +184,18 @@ enum Position {
 impl Position {
     fn of(sort: Sort, product: &Product) -> Self {
         match sort {
-            Sort::Newest => Position::Newest { at: product.created_at, id: product.id },
-            Sort::Name => Position::Name { key: name_key(&product.name), id: product.id },
-            Sort::Price => Position::Price { minor: product.price.minor_units(), id: product.id },
+            Sort::Newest => Position::Newest {
+                at: product.created_at,
+                id: product.id,
+            },
+            Sort::Name => Position::Name {
+                key: name_key(&product.name),
+                id: product.id,
+            },
+            Sort::Price => Position::Price {
+                minor: product.price.minor_units(),
+                id: product.id,
+            },
         }
     }
 
@@ -179,10 +203,15 @@ impl Position {
         let position: Position = decode_cursor(cursor, field)?;
         let matches = matches!(
             (&position, sort),
-            (Position::Newest { .. }, Sort::Newest) | (Position::Name { .. }, Sort::Name) | (Position::Price { .. }, Sort::Price)
+            (Position::Newest { .. }, Sort::Newest)
+                | (Position::Name { .. }, Sort::Name)
+                | (Position::Price { .. }, Sort::Price)
         );
         if !matches {
-            return Err(CatalogError::invalid(field, "the cursor belongs to another sort order"));
+            return Err(CatalogError::invalid(
+                field,
+                "the cursor belongs to another sort order",
+            ));
         }
         Ok(position)
     }
@@ -203,7 +232,9 @@ impl Position {
         } else {
             (column.lt(key.clone()), entity::Column::Id.lt(id))
         };
-        Condition::any().add(past_key).add(Condition::all().add(column.eq(key)).add(past_id))
+        Condition::any()
+            .add(past_key)
+            .add(Condition::all().add(column.eq(key)).add(past_id))
     }
 }
 
@@ -234,11 +265,19 @@ impl Page {
     }
 
     pub async fn has_next_page(&self) -> Result<bool, CatalogError> {
-        if self.forward { Ok(self.more) } else { self.counts.rows_behind_cursor().await }
+        if self.forward {
+            Ok(self.more)
+        } else {
+            self.counts.rows_behind_cursor().await
+        }
     }
 
     pub async fn has_previous_page(&self) -> Result<bool, CatalogError> {
-        if self.forward { self.counts.rows_behind_cursor().await } else { Ok(self.more) }
+        if self.forward {
+            self.counts.rows_behind_cursor().await
+        } else {
+            Ok(self.more)
+        }
     }
 
     pub async fn total_count(&self) -> Result<i64, CatalogError> {
@@ -284,13 +323,19 @@ impl LazyCounts {
             None => {
                 let total: Option<i64> = query.into_tuple().one(&self.db).await?;
                 let total = total.unwrap_or(0);
-                Ok(Counts { total, beyond: total })
+                Ok(Counts {
+                    total,
+                    beyond: total,
+                })
             }
             Some(beyond) => {
                 // COUNT of a CASE without ELSE counts the rows matching the condition; it is
                 // a BIGINT on PostgreSQL whatever the literal's type (a SUM would not be).
                 let counted = query
-                    .column_as(Expr::from(Func::count(Expr::case(beyond.clone(), Expr::cust("1")))), "beyond")
+                    .column_as(
+                        Expr::from(Func::count(Expr::case(beyond.clone(), Expr::cust("1")))),
+                        "beyond",
+                    )
                     .into_tuple::<(i64, i64)>()
                     .one(&self.db)
                     .await?;
@@ -309,7 +354,10 @@ impl Catalog {
             PageRequest::Forward { limit, after } => (limit, after, true, "after"),
             PageRequest::Backward { limit, before } => (limit, before, false, "before"),
         };
-        let position = cursor.as_deref().map(|c| Position::decode(c, sort, cursor_field)).transpose()?;
+        let position = cursor
+            .as_deref()
+            .map(|c| Position::decode(c, sort, cursor_field))
+            .transpose()?;
         // Walking backwards reads the order in reverse, then flips the page back.
         let ascending = sort.ascending() == forward;
         let column = sort.column();
@@ -337,12 +385,20 @@ impl Catalog {
         if !forward {
             products.reverse();
         }
-        let edges = products.into_iter().map(|p| (encode_cursor(&Position::of(sort, &p)), p)).collect();
+        let edges = products
+            .into_iter()
+            .map(|p| (encode_cursor(&Position::of(sort, &p)), p))
+            .collect();
         Ok(Page {
             edges,
             more,
             forward,
-            counts: LazyCounts { db: self.db().clone(), filter, beyond, cell: OnceCell::new() },
+            counts: LazyCounts {
+                db: self.db().clone(),
+                filter,
+                beyond,
+                cell: OnceCell::new(),
+            },
         })
     }
 }
@@ -352,7 +408,10 @@ mod tests {
     use super::*;
 
     fn money(amount: &str, currency: &str) -> MoneyInput {
-        MoneyInput { amount: amount.into(), currency_code: currency.into() }
+        MoneyInput {
+            amount: amount.into(),
+            currency_code: currency.into(),
+        }
     }
 
     fn field_of(err: CatalogError) -> String {
@@ -370,24 +429,71 @@ mod tests {
 
     #[test]
     fn filters_are_validated_with_field_names() {
-        let f = Filter::new(Some(true), Some(&money("1.50", "EUR")), Some(&money("2", "eur")), Some("  TeA ")).unwrap();
+        let f = Filter::new(
+            Some(true),
+            Some(&money("1.50", "EUR")),
+            Some(&money("2", "eur")),
+            Some("  TeA "),
+        )
+        .unwrap();
         assert_eq!(f.available, Some(true));
         assert_eq!(f.name_contains.as_deref(), Some("tea"));
         assert_eq!(
             f.price,
-            Some(PriceRange { currency: Currency::parse("EUR").unwrap(), min_minor: Some(150), max_minor: Some(200) })
+            Some(PriceRange {
+                currency: Currency::parse("EUR").unwrap(),
+                min_minor: Some(150),
+                max_minor: Some(200)
+            })
         );
-        assert_eq!(Filter::new(None, None, None, Some("   ")).unwrap(), Filter::default());
+        assert_eq!(
+            Filter::new(None, None, None, Some("   ")).unwrap(),
+            Filter::default()
+        );
 
         let cases = [
-            (Filter::new(None, Some(&money("1.001", "EUR")), None, None), "filter.minPrice.amount"),
-            (Filter::new(None, None, Some(&money("-1", "EUR")), None), "filter.maxPrice.amount"),
-            (Filter::new(None, Some(&money("1", "XXX")), None, None), "filter.minPrice.currencyCode"),
-            (Filter::new(None, Some(&money("1", "EUR")), Some(&money("2", "USD")), None), "filter.maxPrice.currencyCode"),
-            (Filter::new(None, Some(&money("3", "EUR")), Some(&money("2", "EUR")), None), "filter.maxPrice.amount"),
-            (Filter::new(None, None, None, Some(&"x".repeat(MAX_SEARCH_CHARS + 1))), "filter.nameContains"),
-            (Filter::new(None, None, None, Some("Mug\u{0}zzz")), "filter.nameContains"),
-            (Filter::new(None, None, None, Some("Mug\u{1b}")), "filter.nameContains"),
+            (
+                Filter::new(None, Some(&money("1.001", "EUR")), None, None),
+                "filter.minPrice.amount",
+            ),
+            (
+                Filter::new(None, None, Some(&money("-1", "EUR")), None),
+                "filter.maxPrice.amount",
+            ),
+            (
+                Filter::new(None, Some(&money("1", "XXX")), None, None),
+                "filter.minPrice.currencyCode",
+            ),
+            (
+                Filter::new(
+                    None,
+                    Some(&money("1", "EUR")),
+                    Some(&money("2", "USD")),
+                    None,
+                ),
+                "filter.maxPrice.currencyCode",
+            ),
+            (
+                Filter::new(
+                    None,
+                    Some(&money("3", "EUR")),
+                    Some(&money("2", "EUR")),
+                    None,
+                ),
+                "filter.maxPrice.amount",
+            ),
+            (
+                Filter::new(None, None, None, Some(&"x".repeat(MAX_SEARCH_CHARS + 1))),
+                "filter.nameContains",
+            ),
+            (
+                Filter::new(None, None, None, Some("Mug\u{0}zzz")),
+                "filter.nameContains",
+            ),
+            (
+                Filter::new(None, None, None, Some("Mug\u{1b}")),
+                "filter.nameContains",
+            ),
         ];
         for (result, field) in cases {
             assert_eq!(field_of(result.unwrap_err()), field);
@@ -398,8 +504,17 @@ mod tests {
     fn cursors_round_trip_and_are_tied_to_their_sort() {
         let id = Uuid::now_v7();
         let cursor = encode_cursor(&Position::Price { minor: 1999, id });
-        assert_eq!(Position::decode(&cursor, Sort::Price, "after").unwrap(), Position::Price { minor: 1999, id });
-        assert_eq!(field_of(Position::decode(&cursor, Sort::Name, "after").unwrap_err()), "after");
-        assert_eq!(field_of(Position::decode("not-a-cursor", Sort::Price, "before").unwrap_err()), "before");
+        assert_eq!(
+            Position::decode(&cursor, Sort::Price, "after").unwrap(),
+            Position::Price { minor: 1999, id }
+        );
+        assert_eq!(
+            field_of(Position::decode(&cursor, Sort::Name, "after").unwrap_err()),
+            "after"
+        );
+        assert_eq!(
+            field_of(Position::decode("not-a-cursor", Sort::Price, "before").unwrap_err()),
+            "before"
+        );
     }
 }

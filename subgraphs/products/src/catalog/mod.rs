@@ -47,21 +47,29 @@ pub enum CatalogError {
 
 impl CatalogError {
     pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::InvalidInput { field: field.into(), message: message.into() }
+        Self::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
 /// Errors that common helpers (pagination, cursors, money) already shaped for clients.
 impl From<ApiError> for CatalogError {
     fn from(err: ApiError) -> Self {
-        Self::InvalidInput { field: err.field.unwrap_or_default(), message: err.message }
+        Self::InvalidInput {
+            field: err.field.unwrap_or_default(),
+            message: err.message,
+        }
     }
 }
 
 impl From<&CatalogError> for ApiError {
     fn from(err: &CatalogError) -> Self {
         match err {
-            CatalogError::InvalidInput { field, message } => ApiError::bad_input(field.as_str(), message.as_str()),
+            CatalogError::InvalidInput { field, message } => {
+                ApiError::bad_input(field.as_str(), message.as_str())
+            }
             CatalogError::NotFound(_) => ApiError::not_found("product"),
             CatalogError::Deleted(_) => {
                 ApiError::conflict("the product is deleted; restore it before editing it")
@@ -100,8 +108,10 @@ impl TryFrom<entity::Model> for Product {
     type Error = CatalogError;
 
     fn try_from(row: entity::Model) -> Result<Self, Self::Error> {
-        let currency = Currency::parse(&row.currency)
-            .map_err(|e| CatalogError::CorruptRow { id: row.id, detail: e.to_string() })?;
+        let currency = Currency::parse(&row.currency).map_err(|e| CatalogError::CorruptRow {
+            id: row.id,
+            detail: e.to_string(),
+        })?;
         Ok(Self {
             id: row.id,
             name: row.name,
@@ -127,7 +137,10 @@ pub(crate) fn valid_name(raw: &str, field: &str) -> Result<String, CatalogError>
         return Err(CatalogError::invalid(field, "the name must not be empty"));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(CatalogError::invalid(field, format!("the name must be at most {MAX_NAME_CHARS} characters")));
+        return Err(CatalogError::invalid(
+            field,
+            format!("the name must be at most {MAX_NAME_CHARS} characters"),
+        ));
     }
     common::text::single_line(field, name)?;
     Ok(name.to_owned())
@@ -155,7 +168,10 @@ mod tests {
         assert_eq!(valid_name("  Teapot \n", "input.name").unwrap(), "Teapot");
         for bad in ["", "   ", "a\u{0}b", "tab\there"] {
             let err = valid_name(bad, "input.name").unwrap_err();
-            assert!(matches!(&err, CatalogError::InvalidInput { field, .. } if field == "input.name"), "{bad:?}");
+            assert!(
+                matches!(&err, CatalogError::InvalidInput { field, .. } if field == "input.name"),
+                "{bad:?}"
+            );
         }
         let longest = "é".repeat(MAX_NAME_CHARS);
         assert_eq!(valid_name(&longest, "n").unwrap(), longest);
@@ -165,20 +181,36 @@ mod tests {
     #[test]
     fn descriptions_are_bounded_but_may_be_empty() {
         assert_eq!(valid_description("  ", "d").unwrap(), "");
-        assert_eq!(valid_description("line one\nline two", "d").unwrap(), "line one\nline two");
+        assert_eq!(
+            valid_description("line one\nline two", "d").unwrap(),
+            "line one\nline two"
+        );
         assert!(valid_description(&"x".repeat(MAX_DESCRIPTION_CHARS + 1), "d").is_err());
         let err = valid_description("one\u{0}two", "input.description").unwrap_err();
-        assert!(matches!(&err, CatalogError::InvalidInput { field, .. } if field == "input.description"));
+        assert!(
+            matches!(&err, CatalogError::InvalidInput { field, .. } if field == "input.description")
+        );
     }
 
     #[test]
     fn errors_map_to_stable_codes_without_detail() {
         let id = Uuid::now_v7();
         let bad = ApiError::from(CatalogError::invalid("input.name", "empty"));
-        assert_eq!((bad.code, bad.field.as_deref()), (ErrorCode::BadUserInput, Some("input.name")));
-        assert_eq!(ApiError::from(CatalogError::NotFound(id)).code, ErrorCode::NotFound);
-        assert_eq!(ApiError::from(CatalogError::Deleted(id)).code, ErrorCode::Conflict);
-        let db = ApiError::from(CatalogError::Database(sea_orm::DbErr::Custom("relation \"products\" does not exist".into())));
+        assert_eq!(
+            (bad.code, bad.field.as_deref()),
+            (ErrorCode::BadUserInput, Some("input.name"))
+        );
+        assert_eq!(
+            ApiError::from(CatalogError::NotFound(id)).code,
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            ApiError::from(CatalogError::Deleted(id)).code,
+            ErrorCode::Conflict
+        );
+        let db = ApiError::from(CatalogError::Database(sea_orm::DbErr::Custom(
+            "relation \"products\" does not exist".into(),
+        )));
         assert_eq!(db.code, ErrorCode::InternalServerError);
         assert!(!db.message.contains("relation"));
     }

@@ -60,7 +60,11 @@ impl Catalog {
 
     /// One product, deleted or not.
     pub async fn get(&self, id: Uuid) -> Result<Product, CatalogError> {
-        entity::Entity::find_by_id(id).one(&self.db).await?.ok_or(CatalogError::NotFound(id))?.try_into()
+        entity::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(CatalogError::NotFound(id))?
+            .try_into()
     }
 
     /// The products among `ids` that exist, in one statement.
@@ -68,8 +72,13 @@ impl Catalog {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = entity::Entity::find().filter(entity::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
-        rows.into_iter().map(|row| Product::try_from(row).map(|p| (p.id, p))).collect()
+        let rows = entity::Entity::find()
+            .filter(entity::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| Product::try_from(row).map(|p| (p.id, p)))
+            .collect()
     }
 
     pub async fn create(&self, new: NewProduct) -> Result<Product, CatalogError> {
@@ -85,7 +94,10 @@ impl Catalog {
             updated_at: Set(at),
             deleted_at: Set(None),
         };
-        entity::Entity::insert(row).exec_with_returning(&self.db).await?.try_into()
+        entity::Entity::insert(row)
+            .exec_with_returning(&self.db)
+            .await?
+            .try_into()
     }
 
     /// Applies `changes` to a product that is not deleted. No changes at all is a no-op that
@@ -93,7 +105,11 @@ impl Catalog {
     pub async fn update(&self, id: Uuid, changes: ProductChanges) -> Result<Product, CatalogError> {
         if changes.is_empty() {
             let product = self.get(id).await?;
-            return if product.is_available() { Ok(product) } else { Err(CatalogError::Deleted(id)) };
+            return if product.is_available() {
+                Ok(product)
+            } else {
+                Err(CatalogError::Deleted(id))
+            };
         }
         let mut update = entity::Entity::update_many()
             .filter(entity::Column::Id.eq(id))
@@ -110,9 +126,17 @@ impl Catalog {
         if let Some(price) = changes.price {
             update = update
                 .col_expr(entity::Column::PriceMinor, Expr::value(price.minor_units()))
-                .col_expr(entity::Column::Currency, Expr::value(price.currency().code()));
+                .col_expr(
+                    entity::Column::Currency,
+                    Expr::value(price.currency().code()),
+                );
         }
-        match update.exec_with_returning(&self.db).await?.into_iter().next() {
+        match update
+            .exec_with_returning(&self.db)
+            .await?
+            .into_iter()
+            .next()
+        {
             Some(row) => row.try_into(),
             None => Err(self.why_not_editable(id).await),
         }
@@ -140,7 +164,10 @@ impl Catalog {
         let rows = entity::Entity::update_many()
             .filter(entity::Column::Id.eq(id))
             .filter(entity::Column::DeletedAt.is_not_null())
-            .col_expr(entity::Column::DeletedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                entity::Column::DeletedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .col_expr(entity::Column::UpdatedAt, Expr::value(now()))
             .exec_with_returning(&self.db)
             .await?;

@@ -51,15 +51,30 @@ pub async fn spawn_with(database_url: &str, bus: Arc<dyn EventBus>) -> TestApp {
     ]);
     let mut config = Config::from_env(&env).expect("test configuration is valid");
     config.token_policy = keys.policy.clone();
-    let deps = Deps { bus: bus.clone(), verifier: keys.verifier.clone() };
-    let service = products::start(config, deps).await.expect("the service starts");
+    let deps = Deps {
+        bus: bus.clone(),
+        verifier: keys.verifier.clone(),
+    };
+    let service = products::start(config, deps)
+        .await
+        .expect("the service starts");
     let client = GraphqlClient::new(format!("http://{}/graphql", service.addr));
     let admin = keys.bearer(Uuid::now_v7(), Role::Admin);
     let customer = keys.bearer(Uuid::now_v7(), Role::Customer);
-    TestApp { service, client, keys, bus, admin, customer, _database: None, _nats: None }
+    TestApp {
+        service,
+        client,
+        keys,
+        bus,
+        admin,
+        customer,
+        _database: None,
+        _nats: None,
+    }
 }
 
-pub const PRODUCT_FIELDS: &str = "id name description price { amount currencyCode } available createdAt updatedAt";
+pub const PRODUCT_FIELDS: &str =
+    "id name description price { amount currencyCode } available createdAt updatedAt";
 
 impl TestApp {
     pub async fn anonymous(&self, query: &str, variables: Value) -> Value {
@@ -71,7 +86,9 @@ impl TestApp {
     }
 
     pub async fn as_customer(&self, query: &str, variables: Value) -> Value {
-        self.client.post(query, variables, Some(&self.customer)).await
+        self.client
+            .post(query, variables, Some(&self.customer))
+            .await
     }
 
     /// Creates a product as an admin and returns it (all of [`PRODUCT_FIELDS`]).
@@ -86,7 +103,9 @@ impl TestApp {
     }
 
     pub async fn delete_product(&self, id: &str) -> Value {
-        let query = format!("mutation($id: ID!) {{ deleteProduct(input: {{ id: $id }}) {{ product {{ {PRODUCT_FIELDS} }} }} }}");
+        let query = format!(
+            "mutation($id: ID!) {{ deleteProduct(input: {{ id: $id }}) {{ product {{ {PRODUCT_FIELDS} }} }} }}"
+        );
         let resp = self.as_admin(&query, json!({ "id": id })).await;
         assert!(resp["errors"].is_null(), "deleteProduct failed: {resp}");
         resp["data"]["deleteProduct"]["product"].clone()
@@ -104,11 +123,15 @@ impl TestApp {
     pub async fn row_count(&self) -> i64 {
         let db = &self.service.db;
         let row = db
-            .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM products"))
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM products",
+            ))
             .await
             .expect("counting works")
             .expect("COUNT returns a row");
-        row.try_get::<i64>("", "n").expect("the count is an integer")
+        row.try_get::<i64>("", "n")
+            .expect("the count is an integer")
     }
 
     pub fn statements(&self) -> u64 {

@@ -27,10 +27,16 @@ pub struct AdminMutation;
 impl AdminMutation {
     /// Gives a user another role (admins only; not one's own). The user's access tokens
     /// carry the old role until they expire; the next refresh carries the new one.
-    async fn set_user_role(&self, ctx: &Context<'_>, input: SetUserRoleInput) -> Result<SetUserRolePayload, ApiError> {
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        input: SetUserRoleInput,
+    ) -> Result<SetUserRolePayload, ApiError> {
         let caller = auth_from_ctx(ctx).require_admin()?;
         let user_id = parse_id(&input.user_id, "input.userId")?;
         let user = accounts(ctx)?.set_role(caller, user_id, input.role).await?;
-        Ok(SetUserRolePayload { user: User::new(user) })
+        Ok(SetUserRolePayload {
+            user: User::new(user),
+        })
     }
 }

@@ -19,13 +19,23 @@ pub struct Mutation(session::SessionMutation, admin::AdminMutation);
 pub type UsersSchema = Schema<Query, Mutation, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    common::graphql::harden(Schema::build(Query::default(), Mutation::default(), EmptySubscription)).enable_federation()
+    common::graphql::harden(Schema::build(
+        Query::default(),
+        Mutation::default(),
+        EmptySubscription,
+    ))
+    .enable_federation()
 }
 
 /// The executable schema, with the services resolvers use.
 pub fn schema(accounts: Accounts, sessions: Sessions, metrics: AuthMetrics) -> UsersSchema {
     let loader = user::UserLoader::data_loader(accounts.store().clone());
-    builder().data(accounts).data(sessions).data(loader).data(metrics).finish()
+    builder()
+        .data(accounts)
+        .data(sessions)
+        .data(loader)
+        .data(metrics)
+        .finish()
 }
 
 /// The Federation SDL, printable without any store (`print-schema`, the drift test).
@@ -34,11 +44,13 @@ pub fn sdl() -> String {
 }
 
 fn accounts<'a>(ctx: &Context<'a>) -> Result<&'a Accounts, ApiError> {
-    ctx.data::<Accounts>().map_err(|e| ApiError::internal(format!("schema built without accounts: {}", e.message)))
+    ctx.data::<Accounts>()
+        .map_err(|e| ApiError::internal(format!("schema built without accounts: {}", e.message)))
 }
 
 fn sessions<'a>(ctx: &Context<'a>) -> Result<&'a Sessions, ApiError> {
-    ctx.data::<Sessions>().map_err(|e| ApiError::internal(format!("schema built without sessions: {}", e.message)))
+    ctx.data::<Sessions>()
+        .map_err(|e| ApiError::internal(format!("schema built without sessions: {}", e.message)))
 }
 
 fn metrics<'a>(ctx: &Context<'a>) -> Option<&'a AuthMetrics> {

@@ -74,11 +74,17 @@ pub struct SessionMutation;
 #[Object]
 impl SessionMutation {
     /// Creates a customer account and signs it in. A taken email is a `CONFLICT`.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload, ApiError> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> Result<AuthPayload, ApiError> {
         common::text::single_line("input.email", &input.email)?;
         common::text::single_line("input.name", &input.name)?;
         common::text::single_line("input.password", &input.password)?;
-        let user = accounts(ctx)?.register(&input.email, &input.name, &input.password, Role::Customer).await?;
+        let user = accounts(ctx)?
+            .register(&input.email, &input.name, &input.password, Role::Customer)
+            .await?;
         tracing::info!(user_id = %user.id, "account registered");
         if let Some(m) = metrics(ctx) {
             m.registered();
@@ -94,7 +100,9 @@ impl SessionMutation {
         common::text::single_line("input.email", &input.email)?;
         common::text::single_line("input.password", &input.password)?;
         let client = ctx.data_opt::<common::graphql::ClientIp>().map(|c| c.0);
-        let result = accounts(ctx)?.login(&input.email, &input.password, ClientAddress(client)).await;
+        let result = accounts(ctx)?
+            .login(&input.email, &input.password, ClientAddress(client))
+            .await;
         if let (Some(m), Ok(_) | Err(AccountError::InvalidCredentials)) = (metrics(ctx), &result) {
             m.login(result.is_ok());
         }
@@ -105,7 +113,11 @@ impl SessionMutation {
 
     /// Exchanges a refresh token for new tokens. Using a refresh token a second time ends
     /// the whole session (it was probably stolen).
-    async fn refresh_session(&self, ctx: &Context<'_>, input: RefreshSessionInput) -> Result<AuthPayload, ApiError> {
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshSessionInput,
+    ) -> Result<AuthPayload, ApiError> {
         common::text::single_line("input.refreshToken", &input.refresh_token)?;
         let result = sessions(ctx)?.refresh(&input.refresh_token).await;
         if let Some(m) = metrics(ctx) {
@@ -122,7 +134,11 @@ impl SessionMutation {
 
     /// Ends the session the refresh token belongs to. Access tokens already issued stay
     /// valid until they expire, which is why they are short-lived.
-    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> Result<LogoutPayload, ApiError> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        input: LogoutInput,
+    ) -> Result<LogoutPayload, ApiError> {
         common::text::single_line("input.refreshToken", &input.refresh_token)?;
         sessions(ctx)?.logout(&input.refresh_token).await?;
         Ok(LogoutPayload { success: true })

@@ -7,7 +7,10 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::{Context, ID, Object, SimpleObject, dataloader::{DataLoader, Loader}};
+use async_graphql::{
+    Context, ID, Object, SimpleObject,
+    dataloader::{DataLoader, Loader},
+};
 use chrono::{DateTime, Utc};
 use common::{
     ApiError,
@@ -30,11 +33,17 @@ pub struct User {
 
 impl User {
     pub fn new(record: UserRecord) -> Self {
-        Self { record, owner_view: false }
+        Self {
+            record,
+            owner_view: false,
+        }
     }
 
     pub fn for_owner(record: UserRecord) -> Self {
-        Self { record, owner_view: true }
+        Self {
+            record,
+            owner_view: true,
+        }
     }
 
     fn check_private(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
@@ -42,7 +51,11 @@ impl User {
             return Ok(());
         }
         let viewer = auth_from_ctx(ctx).require_user()?;
-        if viewer.user_id == self.record.id || viewer.is_admin() { Ok(()) } else { Err(ApiError::forbidden()) }
+        if viewer.user_id == self.record.id || viewer.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 }
 
@@ -154,16 +167,39 @@ impl UserConnection {
 
 /// Reads one page; a page of `limit` asks the store for one more to learn whether the
 /// list goes on. Ids are UUID v7, so id order is creation order and a cursor is the id.
-async fn list_users(store: &dyn UserStore, request: PageRequest) -> Result<UserConnection, ApiError> {
+async fn list_users(
+    store: &dyn UserStore,
+    request: PageRequest,
+) -> Result<UserConnection, ApiError> {
     let limit = request.limit();
     let (page, backward, had_cursor) = match request {
         PageRequest::Forward { after, .. } => {
-            let after = after.as_deref().map(|c| decode_cursor::<Uuid>(c, "after")).transpose()?;
-            (UserPage::Forward { after, limit: limit + 1 }, false, after.is_some())
+            let after = after
+                .as_deref()
+                .map(|c| decode_cursor::<Uuid>(c, "after"))
+                .transpose()?;
+            (
+                UserPage::Forward {
+                    after,
+                    limit: limit + 1,
+                },
+                false,
+                after.is_some(),
+            )
         }
         PageRequest::Backward { before, .. } => {
-            let before = before.as_deref().map(|c| decode_cursor::<Uuid>(c, "before")).transpose()?;
-            (UserPage::Backward { before, limit: limit + 1 }, true, before.is_some())
+            let before = before
+                .as_deref()
+                .map(|c| decode_cursor::<Uuid>(c, "before"))
+                .transpose()?;
+            (
+                UserPage::Backward {
+                    before,
+                    limit: limit + 1,
+                },
+                true,
+                before.is_some(),
+            )
         }
     };
     let mut users = store.list_users(&page).await?;
@@ -172,10 +208,24 @@ async fn list_users(store: &dyn UserStore, request: PageRequest) -> Result<UserC
     if backward {
         users.reverse();
     }
-    let edges = users.into_iter().map(|u| UserEdge { cursor: encode_cursor(&u.id), node: User::new(u) }).collect();
+    let edges = users
+        .into_iter()
+        .map(|u| UserEdge {
+            cursor: encode_cursor(&u.id),
+            node: User::new(u),
+        })
+        .collect();
     // Users are never deleted, so a cursor's own user always lies before (or after) the page.
-    let (has_next_page, has_previous_page) = if backward { (had_cursor, more) } else { (more, had_cursor) };
-    Ok(UserConnection { edges, has_next_page, has_previous_page })
+    let (has_next_page, has_previous_page) = if backward {
+        (had_cursor, more)
+    } else {
+        (more, had_cursor)
+    };
+    Ok(UserConnection {
+        edges,
+        has_next_page,
+        has_previous_page,
+    })
 }
 
 #[derive(Default)]
@@ -207,12 +257,19 @@ impl UserQuery {
     /// Federation: resolves `User` references from other subgraphs, one store query per
     /// `_entities` call. An unknown id resolves to `null`.
     #[graphql(entity)]
-    async fn find_user_by_id(&self, ctx: &Context<'_>, #[graphql(key)] id: ID) -> Result<Option<User>, ApiError> {
+    async fn find_user_by_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(key)] id: ID,
+    ) -> Result<Option<User>, ApiError> {
         let id = parse_id(&id, "id")?;
-        let loader = ctx
-            .data::<DataLoader<UserLoader>>()
-            .map_err(|e| ApiError::internal(format!("schema built without a user loader: {}", e.message)))?;
-        let user = loader.load_one(id).await.map_err(|e: Arc<StoreError>| ApiError::internal(e))?;
+        let loader = ctx.data::<DataLoader<UserLoader>>().map_err(|e| {
+            ApiError::internal(format!("schema built without a user loader: {}", e.message))
+        })?;
+        let user = loader
+            .load_one(id)
+            .await
+            .map_err(|e: Arc<StoreError>| ApiError::internal(e))?;
         Ok(user.map(User::new))
     }
 }

@@ -20,7 +20,8 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::{
-    RefreshTokenRecord, SessionRecord, StoreError, StoreResult, Throttle, ThrottleDecision, UserPage, UserRecord, UserStore,
+    RefreshTokenRecord, SessionRecord, StoreError, StoreResult, Throttle, ThrottleDecision,
+    UserPage, UserRecord, UserStore,
 };
 
 pub const FILE_NAME: &str = "users.json";
@@ -51,14 +52,19 @@ fn io(path: &Path, err: impl std::fmt::Display) -> StoreError {
 impl FileStore {
     /// Opens (or creates) the store file in `dir`.
     pub async fn open(dir: &Path) -> StoreResult<Self> {
-        tokio::fs::create_dir_all(dir).await.map_err(|e| io(dir, e))?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| io(dir, e))?;
         let path = dir.join(FILE_NAME);
         let state = match tokio::fs::read(&path).await {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| io(&path, e))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
             Err(e) => return Err(io(&path, e)),
         };
-        Ok(Self { path, state: Mutex::new(state) })
+        Ok(Self {
+            path,
+            state: Mutex::new(state),
+        })
     }
 
     /// Writes the state; called with the lock held so saves land in order.
@@ -79,7 +85,9 @@ impl FileStore {
             file.write_all(&bytes).await.map_err(|e| io(&tmp, e))?;
             file.sync_all().await.map_err(|e| io(&tmp, e))?;
         }
-        tokio::fs::rename(&tmp, &self.path).await.map_err(|e| io(&self.path, e))
+        tokio::fs::rename(&tmp, &self.path)
+            .await
+            .map_err(|e| io(&self.path, e))
     }
 }
 
@@ -104,16 +112,28 @@ impl UserStore for FileStore {
 
     async fn users(&self, ids: &[Uuid]) -> StoreResult<Vec<UserRecord>> {
         let state = self.state.lock().await;
-        Ok(ids.iter().filter_map(|id| state.users.get(id).cloned()).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.users.get(id).cloned())
+            .collect())
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
-        Ok(self.state.lock().await.users.values().find(|u| u.email == email).cloned())
+        Ok(self
+            .state
+            .lock()
+            .await
+            .users
+            .values()
+            .find(|u| u.email == email)
+            .cloned())
     }
 
     async fn set_role(&self, id: Uuid, role: Role) -> StoreResult<Option<UserRecord>> {
         let mut state = self.state.lock().await;
-        let Some(user) = state.users.get_mut(&id) else { return Ok(None) };
+        let Some(user) = state.users.get_mut(&id) else {
+            return Ok(None);
+        };
         user.role = role;
         let user = user.clone();
         self.save(&mut state).await?;
@@ -136,11 +156,22 @@ impl UserStore for FileStore {
         Ok(match page {
             UserPage::Forward { after, limit } => {
                 let lower = after.map_or(Unbounded, Excluded);
-                state.users.range((lower, Unbounded)).take(take(*limit)).map(|(_, u)| u.clone()).collect()
+                state
+                    .users
+                    .range((lower, Unbounded))
+                    .take(take(*limit))
+                    .map(|(_, u)| u.clone())
+                    .collect()
             }
             UserPage::Backward { before, limit } => {
                 let upper = before.map_or(Unbounded, Excluded);
-                state.users.range((Unbounded, upper)).rev().take(take(*limit)).map(|(_, u)| u.clone()).collect()
+                state
+                    .users
+                    .range((Unbounded, upper))
+                    .rev()
+                    .take(take(*limit))
+                    .map(|(_, u)| u.clone())
+                    .collect()
             }
         })
     }
@@ -149,10 +180,21 @@ impl UserStore for FileStore {
         Ok(self.state.lock().await.users.len() as u64)
     }
 
-    async fn reserve_attempt(&self, key: &str, expires_at: DateTime<Utc>, decide: ThrottleDecision<'_>) -> StoreResult<bool> {
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        expires_at: DateTime<Utc>,
+        decide: ThrottleDecision<'_>,
+    ) -> StoreResult<bool> {
         let mut state = self.state.lock().await;
-        let current = state.throttles.get(key).filter(|(_, expires)| *expires > Utc::now()).map(|(t, _)| *t);
-        let Some(next) = decide(current.as_ref()) else { return Ok(false) };
+        let current = state
+            .throttles
+            .get(key)
+            .filter(|(_, expires)| *expires > Utc::now())
+            .map(|(t, _)| *t);
+        let Some(next) = decide(current.as_ref()) else {
+            return Ok(false);
+        };
         state.throttles.insert(key.to_owned(), (next, expires_at));
         self.save(&mut state).await?;
         Ok(true)
@@ -173,7 +215,13 @@ impl UserStore for FileStore {
     }
 
     async fn is_known_client(&self, key: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        Ok(self.state.lock().await.known_clients.get(key).is_some_and(|expires| *expires > now))
+        Ok(self
+            .state
+            .lock()
+            .await
+            .known_clients
+            .get(key)
+            .is_some_and(|expires| *expires > now))
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
@@ -188,7 +236,11 @@ impl UserStore for FileStore {
 
     async fn revoke_session(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
         let mut state = self.state.lock().await;
-        if let Some(session) = state.sessions.get_mut(&id).filter(|s| s.revoked_at.is_none()) {
+        if let Some(session) = state
+            .sessions
+            .get_mut(&id)
+            .filter(|s| s.revoked_at.is_none())
+        {
             session.revoked_at = Some(at);
             self.save(&mut state).await?;
         }
@@ -197,13 +249,23 @@ impl UserStore for FileStore {
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()> {
         let mut state = self.state.lock().await;
-        state.refresh_tokens.insert(token.hash.clone(), token.clone());
+        state
+            .refresh_tokens
+            .insert(token.hash.clone(), token.clone());
         self.save(&mut state).await
     }
 
-    async fn consume_refresh_token(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<RefreshTokenRecord>> {
+    async fn consume_refresh_token(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<RefreshTokenRecord>> {
         let mut state = self.state.lock().await;
-        let Some(token) = state.refresh_tokens.get_mut(hash).filter(|t| t.used_at.is_none() && t.expires_at > now) else {
+        let Some(token) = state
+            .refresh_tokens
+            .get_mut(hash)
+            .filter(|t| t.used_at.is_none() && t.expires_at > now)
+        else {
             return Ok(None);
         };
         token.used_at = Some(now);
@@ -238,10 +300,19 @@ mod tests {
         let store = FileStore::open(dir.path()).await.expect("open");
         let ada = user("ada@example.com");
         store.insert_user(&ada).await.expect("insert");
-        assert!(matches!(store.insert_user(&user("ada@example.com")).await, Err(StoreError::DuplicateEmail)));
+        assert!(matches!(
+            store.insert_user(&user("ada@example.com")).await,
+            Err(StoreError::DuplicateEmail)
+        ));
         drop(store);
         let reopened = FileStore::open(dir.path()).await.expect("reopen");
-        assert_eq!(reopened.user_by_email("ada@example.com").await.expect("read"), Some(ada));
+        assert_eq!(
+            reopened
+                .user_by_email("ada@example.com")
+                .await
+                .expect("read"),
+            Some(ada)
+        );
         assert_eq!(reopened.count_users().await.expect("count"), 1);
     }
 
@@ -259,8 +330,26 @@ mod tests {
             used_at: None,
         };
         store.insert_refresh_token(&token).await.expect("insert");
-        assert!(store.consume_refresh_token("h", now).await.expect("first").is_some());
-        assert!(store.consume_refresh_token("h", now).await.expect("second").is_none());
-        assert!(store.consume_refresh_token("unknown", now).await.expect("unknown").is_none());
+        assert!(
+            store
+                .consume_refresh_token("h", now)
+                .await
+                .expect("first")
+                .is_some()
+        );
+        assert!(
+            store
+                .consume_refresh_token("h", now)
+                .await
+                .expect("second")
+                .is_none()
+        );
+        assert!(
+            store
+                .consume_refresh_token("unknown", now)
+                .await
+                .expect("unknown")
+                .is_none()
+        );
     }
 }

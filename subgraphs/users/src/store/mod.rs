@@ -81,7 +81,9 @@ pub enum StoreError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::DuplicateEmail => ApiError::conflict("an account with this email already exists"),
+            StoreError::DuplicateEmail => {
+                ApiError::conflict("an account with this email already exists")
+            }
             StoreError::Backend(_) => ApiError::internal(err),
         }
     }
@@ -109,7 +111,12 @@ pub trait UserStore: Send + Sync + 'static {
     /// each sees the state the previous one left, so a bound on attempts holds however many
     /// arrive at once. Returns whether the attempt may go ahead. The throttle is forgotten
     /// after `expires_at`.
-    async fn reserve_attempt(&self, key: &str, expires_at: DateTime<Utc>, decide: ThrottleDecision<'_>) -> StoreResult<bool>;
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        expires_at: DateTime<Utc>,
+        decide: ThrottleDecision<'_>,
+    ) -> StoreResult<bool>;
     /// Forgets the throttle `key` (a successful login).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
     /// Remembers a client address an account logged in from, until `expires_at`.
@@ -124,6 +131,10 @@ pub trait UserStore: Send + Sync + 'static {
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
     /// Marks the unexpired, unused token with `hash` as used and returns it, atomically:
     /// of two concurrent calls with one hash, at most one gets `Some`.
-    async fn consume_refresh_token(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<RefreshTokenRecord>>;
+    async fn consume_refresh_token(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<RefreshTokenRecord>>;
     async fn refresh_token(&self, hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
 }

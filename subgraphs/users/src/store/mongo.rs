@@ -19,10 +19,7 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use common::{
-    auth::Role,
-    health::ReadinessCheck,
-};
+use common::{auth::Role, health::ReadinessCheck};
 use futures::TryStreamExt as _;
 use mongodb::{
     Client, Collection, Database, IndexModel,
@@ -35,7 +32,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    RefreshTokenRecord, SessionRecord, StoreError, StoreResult, Throttle, ThrottleDecision, UserPage, UserRecord, UserStore,
+    RefreshTokenRecord, SessionRecord, StoreError, StoreResult, Throttle, ThrottleDecision,
+    UserPage, UserRecord, UserStore,
 };
 
 /// The server's error code for a unique index violation.
@@ -47,7 +45,10 @@ pub struct CommandCounter(Arc<Mutex<HashMap<String, u64>>>);
 
 impl CommandCounter {
     pub fn get(&self, command: &str) -> u64 {
-        self.0.lock().map(|m| m.get(command).copied().unwrap_or(0)).unwrap_or(0)
+        self.0
+            .lock()
+            .map(|m| m.get(command).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     /// Every command sent, whatever its name (what `/metrics` reports).
@@ -125,7 +126,8 @@ fn from_bson(t: bson::DateTime) -> DateTime<Utc> {
 }
 
 fn parse_uuid(text: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| StoreError::Backend(format!("stored id `{text}` is not a UUID")))
+    Uuid::parse_str(text)
+        .map_err(|_| StoreError::Backend(format!("stored id `{text}` is not a UUID")))
 }
 
 impl UserDoc {
@@ -202,7 +204,9 @@ pub struct MongoStore {
 
 impl std::fmt::Debug for MongoStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MongoStore").field("database", &self.db.name()).finish_non_exhaustive()
+        f.debug_struct("MongoStore")
+            .field("database", &self.db.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -211,8 +215,12 @@ impl MongoStore {
     pub async fn connect(url: &str, database: &str) -> StoreResult<Self> {
         let mut options = ClientOptions::parse(url).await.map_err(backend)?;
         options.app_name.get_or_insert_with(|| "users".to_owned());
-        options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
-        options.connect_timeout.get_or_insert(Duration::from_secs(5));
+        options
+            .server_selection_timeout
+            .get_or_insert(Duration::from_secs(5));
+        options
+            .connect_timeout
+            .get_or_insert(Duration::from_secs(5));
         let commands = CommandCounter::default();
         let counter = commands.clone();
         options.command_event_handler = Some(EventHandler::callback(move |event: CommandEvent| {
@@ -237,9 +245,17 @@ impl MongoStore {
     }
 
     async fn create_indexes(&self) -> StoreResult<()> {
-        let unique = IndexOptions::builder().unique(true).name("email_unique".to_owned()).build();
+        let unique = IndexOptions::builder()
+            .unique(true)
+            .name("email_unique".to_owned())
+            .build();
         self.users
-            .create_index(IndexModel::builder().keys(doc! { "email": 1 }).options(unique).build())
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "email": 1 })
+                    .options(unique)
+                    .build(),
+            )
             .await
             .map_err(backend)?;
         self.tokens
@@ -247,17 +263,35 @@ impl MongoStore {
             .await
             .map_err(backend)?;
         // Expired refresh tokens are useless, and their hashes need not be kept.
-        let ttl = IndexOptions::builder().expire_after(Duration::ZERO).name("expires_ttl".to_owned()).build();
+        let ttl = IndexOptions::builder()
+            .expire_after(Duration::ZERO)
+            .name("expires_ttl".to_owned())
+            .build();
         self.tokens
-            .create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).options(ttl.clone()).build())
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "expires_at": 1 })
+                    .options(ttl.clone())
+                    .build(),
+            )
             .await
             .map_err(backend)?;
         self.throttles
-            .create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).options(ttl.clone()).build())
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "expires_at": 1 })
+                    .options(ttl.clone())
+                    .build(),
+            )
             .await
             .map_err(backend)?;
         self.known_clients
-            .create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).options(ttl).build())
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "expires_at": 1 })
+                    .options(ttl)
+                    .build(),
+            )
             .await
             .map_err(backend)?;
         Ok(())
@@ -275,7 +309,11 @@ impl MongoStore {
 #[async_trait]
 impl UserStore for MongoStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.db.run_command(doc! { "ping": 1 }).await.map(|_| ()).map_err(backend)
+        self.db
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map(|_| ())
+            .map_err(backend)
     }
 
     async fn insert_user(&self, user: &UserRecord) -> StoreResult<()> {
@@ -287,7 +325,12 @@ impl UserStore for MongoStore {
     }
 
     async fn user(&self, id: Uuid) -> StoreResult<Option<UserRecord>> {
-        self.users.find_one(doc! { "_id": id.to_string() }).await.map_err(backend)?.map(UserDoc::into_record).transpose()
+        self.users
+            .find_one(doc! { "_id": id.to_string() })
+            .await
+            .map_err(backend)?
+            .map(UserDoc::into_record)
+            .transpose()
     }
 
     async fn users(&self, ids: &[Uuid]) -> StoreResult<Vec<UserRecord>> {
@@ -307,12 +350,20 @@ impl UserStore for MongoStore {
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
-        self.users.find_one(doc! { "email": email }).await.map_err(backend)?.map(UserDoc::into_record).transpose()
+        self.users
+            .find_one(doc! { "email": email })
+            .await
+            .map_err(backend)?
+            .map(UserDoc::into_record)
+            .transpose()
     }
 
     async fn set_role(&self, id: Uuid, role: Role) -> StoreResult<Option<UserRecord>> {
         self.users
-            .find_one_and_update(doc! { "_id": id.to_string() }, doc! { "$set": { "role": role.as_str() } })
+            .find_one_and_update(
+                doc! { "_id": id.to_string() },
+                doc! { "$set": { "role": role.as_str() } },
+            )
             .return_document(ReturnDocument::After)
             .await
             .map_err(backend)?
@@ -322,7 +373,10 @@ impl UserStore for MongoStore {
 
     async fn set_password_hash(&self, id: Uuid, password_hash: &str) -> StoreResult<()> {
         self.users
-            .update_one(doc! { "_id": id.to_string() }, doc! { "$set": { "password_hash": password_hash } })
+            .update_one(
+                doc! { "_id": id.to_string() },
+                doc! { "$set": { "password_hash": password_hash } },
+            )
             .await
             .map(|_| ())
             .map_err(backend)
@@ -331,11 +385,13 @@ impl UserStore for MongoStore {
     async fn list_users(&self, page: &UserPage) -> StoreResult<Vec<UserRecord>> {
         let (filter, sort, limit) = match page {
             UserPage::Forward { after, limit } => {
-                let filter = after.map_or_else(Document::new, |a| doc! { "_id": { "$gt": a.to_string() } });
+                let filter =
+                    after.map_or_else(Document::new, |a| doc! { "_id": { "$gt": a.to_string() } });
                 (filter, doc! { "_id": 1 }, *limit)
             }
             UserPage::Backward { before, limit } => {
-                let filter = before.map_or_else(Document::new, |b| doc! { "_id": { "$lt": b.to_string() } });
+                let filter =
+                    before.map_or_else(Document::new, |b| doc! { "_id": { "$lt": b.to_string() } });
                 (filter, doc! { "_id": -1 }, *limit)
             }
         };
@@ -357,16 +413,30 @@ impl UserStore for MongoStore {
         self.users.count_documents(doc! {}).await.map_err(backend)
     }
 
-    async fn reserve_attempt(&self, key: &str, expires_at: DateTime<Utc>, decide: ThrottleDecision<'_>) -> StoreResult<bool> {
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        expires_at: DateTime<Utc>,
+        decide: ThrottleDecision<'_>,
+    ) -> StoreResult<bool> {
         for _ in 0..THROTTLE_ROUNDS {
             let now = to_bson(Utc::now());
             // An expired document the TTL monitor has not removed yet counts as absent.
-            let current = self.throttles.find_one(doc! { "_id": key }).await.map_err(backend)?;
-            let live = current.as_ref().filter(|d| d.expires_at > now).map(|d| Throttle {
-                attempts: u32::try_from(d.attempts.max(0)).unwrap_or(u32::MAX),
-                next_allowed: from_bson(d.next_allowed),
-            });
-            let Some(next) = decide(live.as_ref()) else { return Ok(false) };
+            let current = self
+                .throttles
+                .find_one(doc! { "_id": key })
+                .await
+                .map_err(backend)?;
+            let live = current
+                .as_ref()
+                .filter(|d| d.expires_at > now)
+                .map(|d| Throttle {
+                    attempts: u32::try_from(d.attempts.max(0)).unwrap_or(u32::MAX),
+                    next_allowed: from_bson(d.next_allowed),
+                });
+            let Some(next) = decide(live.as_ref()) else {
+                return Ok(false);
+            };
             let fields = doc! {
                 "attempts": i64::from(next.attempts),
                 "next_allowed": to_bson(next.next_allowed),
@@ -396,24 +466,39 @@ impl UserStore for MongoStore {
                         "next_allowed": old.next_allowed,
                         "expires_at": old.expires_at,
                     };
-                    self.throttles.update_one(filter, doc! { "$set": fields }).await.map_err(backend)?.matched_count == 1
+                    self.throttles
+                        .update_one(filter, doc! { "$set": fields })
+                        .await
+                        .map_err(backend)?
+                        .matched_count
+                        == 1
                 }
             };
             if won {
                 return Ok(true);
             }
         }
-        tracing::warn!(key, "login throttle contended beyond its retries; attempt refused");
+        tracing::warn!(
+            key,
+            "login throttle contended beyond its retries; attempt refused"
+        );
         Ok(false)
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
-        self.throttles.delete_one(doc! { "_id": key }).await.map(|_| ()).map_err(backend)
+        self.throttles
+            .delete_one(doc! { "_id": key })
+            .await
+            .map(|_| ())
+            .map_err(backend)
     }
 
     async fn remember_client(&self, key: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
         self.known_clients
-            .update_one(doc! { "_id": key }, doc! { "$set": { "expires_at": to_bson(expires_at) } })
+            .update_one(
+                doc! { "_id": key },
+                doc! { "$set": { "expires_at": to_bson(expires_at) } },
+            )
             .upsert(true)
             .await
             .map(|_| ())
@@ -436,11 +521,20 @@ impl UserStore for MongoStore {
             created_at: to_bson(session.created_at),
             revoked_at: session.revoked_at.map(to_bson),
         };
-        self.sessions.insert_one(doc).await.map(|_| ()).map_err(backend)
+        self.sessions
+            .insert_one(doc)
+            .await
+            .map(|_| ())
+            .map_err(backend)
     }
 
     async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRecord>> {
-        self.sessions.find_one(doc! { "_id": id.to_string() }).await.map_err(backend)?.map(SessionDoc::into_record).transpose()
+        self.sessions
+            .find_one(doc! { "_id": id.to_string() })
+            .await
+            .map_err(backend)?
+            .map(SessionDoc::into_record)
+            .transpose()
     }
 
     async fn revoke_session(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
@@ -464,10 +558,18 @@ impl UserStore for MongoStore {
             expires_at: to_bson(token.expires_at),
             used_at: token.used_at.map(to_bson),
         };
-        self.tokens.insert_one(doc).await.map(|_| ()).map_err(backend)
+        self.tokens
+            .insert_one(doc)
+            .await
+            .map(|_| ())
+            .map_err(backend)
     }
 
-    async fn consume_refresh_token(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<RefreshTokenRecord>> {
+    async fn consume_refresh_token(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<RefreshTokenRecord>> {
         // The filter is the guard: the server applies the update to a document that is
         // still unused, so of two concurrent calls only one matches.
         self.tokens
@@ -483,7 +585,12 @@ impl UserStore for MongoStore {
     }
 
     async fn refresh_token(&self, hash: &str) -> StoreResult<Option<RefreshTokenRecord>> {
-        self.tokens.find_one(doc! { "_id": hash }).await.map_err(backend)?.map(TokenDoc::into_record).transpose()
+        self.tokens
+            .find_one(doc! { "_id": hash })
+            .await
+            .map_err(backend)?
+            .map(TokenDoc::into_record)
+            .transpose()
     }
 }
 

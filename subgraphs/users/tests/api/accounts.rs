@@ -8,42 +8,83 @@ use crate::support::{PASSWORD, TestApp, TestMongo, error_code, error_field, spaw
 
 async fn count(app: &TestApp, collection: &str) -> u64 {
     let db = app.db.as_ref().expect("mongo").database().await;
-    db.collection::<Document>(collection).count_documents(doc! {}).await.expect("count")
+    db.collection::<Document>(collection)
+        .count_documents(doc! {})
+        .await
+        .expect("count")
 }
 
 #[tokio::test]
 async fn register_returns_the_user_and_a_session() {
     let app = spawn_app().await;
-    let resp = app.register("  Ada.Lovelace@Example.COM ", "  Ada Lovelace ", PASSWORD).await;
+    let resp = app
+        .register("  Ada.Lovelace@Example.COM ", "  Ada Lovelace ", PASSWORD)
+        .await;
     assert!(resp["errors"].is_null(), "{resp}");
     let payload = &resp["data"]["register"];
     assert_eq!(payload["user"]["email"], "ada.lovelace@example.com");
     assert_eq!(payload["user"]["name"], "Ada Lovelace");
     assert_eq!(payload["user"]["role"], "CUSTOMER");
     let id = payload["user"]["id"].as_str().expect("id");
-    assert_eq!(uuid::Uuid::parse_str(id).expect("uuid").get_version_num(), 7);
+    assert_eq!(
+        uuid::Uuid::parse_str(id).expect("uuid").get_version_num(),
+        7
+    );
 
-    let expires: DateTime<Utc> = payload["accessTokenExpiresAt"].as_str().expect("expiry").parse().expect("rfc3339");
+    let expires: DateTime<Utc> = payload["accessTokenExpiresAt"]
+        .as_str()
+        .expect("expiry")
+        .parse()
+        .expect("rfc3339");
     let ttl = expires - Utc::now();
-    assert!(ttl > chrono::Duration::minutes(14) && ttl <= chrono::Duration::minutes(15), "{ttl}");
-    let refresh_expires: DateTime<Utc> = payload["refreshTokenExpiresAt"].as_str().expect("expiry").parse().expect("rfc3339");
+    assert!(
+        ttl > chrono::Duration::minutes(14) && ttl <= chrono::Duration::minutes(15),
+        "{ttl}"
+    );
+    let refresh_expires: DateTime<Utc> = payload["refreshTokenExpiresAt"]
+        .as_str()
+        .expect("expiry")
+        .parse()
+        .expect("rfc3339");
     assert!(refresh_expires - Utc::now() > chrono::Duration::days(29));
 
-    let me = app.me(payload["accessToken"].as_str().expect("token")).await;
+    let me = app
+        .me(payload["accessToken"].as_str().expect("token"))
+        .await;
     assert_eq!(me["data"]["me"]["id"], id, "{me}");
 
     // Only hashes are stored: an argon2id PHC string at OWASP's cost, and the refresh
     // token's SHA-256.
     let db = app.db.as_ref().expect("mongo").database().await;
-    let stored = db.collection::<Document>("users").find_one(doc! { "_id": id }).await.expect("find").expect("stored");
+    let stored = db
+        .collection::<Document>("users")
+        .find_one(doc! { "_id": id })
+        .await
+        .expect("find")
+        .expect("stored");
     let hash = stored.get_str("password_hash").expect("hash");
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert!(!hash.contains(PASSWORD));
     let refresh = payload["refreshToken"].as_str().expect("refresh");
     let tokens = db.collection::<Document>("refresh_tokens");
-    assert!(tokens.find_one(doc! { "_id": refresh }).await.expect("find").is_none());
+    assert!(
+        tokens
+            .find_one(doc! { "_id": refresh })
+            .await
+            .expect("find")
+            .is_none()
+    );
     let hashed = users::sessions::hash_refresh_token(refresh);
-    assert!(tokens.find_one(doc! { "_id": hashed }).await.expect("find").is_some());
+    assert!(
+        tokens
+            .find_one(doc! { "_id": hashed })
+            .await
+            .expect("find")
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -55,15 +96,34 @@ async fn rejected_registrations_name_the_field_and_write_nothing() {
         ("ada@example.com", "   ", PASSWORD, "input.name"),
         ("ada@example.com", "Ada", "too short", "input.password"),
         ("ada@example.com", "Ada", &"x".repeat(129), "input.password"),
-        ("grace.hopper@example.com", "Someone", "my grace.hopper password", "input.password"),
-        ("ada@example.com", "Augusta Lovelace", "lovelace forever and ever", "input.password"),
+        (
+            "grace.hopper@example.com",
+            "Someone",
+            "my grace.hopper password",
+            "input.password",
+        ),
+        (
+            "ada@example.com",
+            "Augusta Lovelace",
+            "lovelace forever and ever",
+            "input.password",
+        ),
         ("ada@example.com\u{0}x", "Ada", PASSWORD, "input.email"),
         ("ada@example.com", "Ada\u{0}Byron", PASSWORD, "input.name"),
-        ("ada@example.com", "Ada", "correct horse\u{7} battery", "input.password"),
+        (
+            "ada@example.com",
+            "Ada",
+            "correct horse\u{7} battery",
+            "input.password",
+        ),
     ];
     for (email, name, password, field) in cases {
         let resp = app.register(email, name, password).await;
-        assert_eq!(error_code(&resp), Some("BAD_USER_INPUT"), "{email}/{name}: {resp}");
+        assert_eq!(
+            error_code(&resp),
+            Some("BAD_USER_INPUT"),
+            "{email}/{name}: {resp}"
+        );
         assert_eq!(error_field(&resp), Some(field), "{email}/{name}: {resp}");
     }
     assert_eq!(count(&app, "users").await, 0);
@@ -75,11 +135,17 @@ async fn rejected_registrations_name_the_field_and_write_nothing() {
 async fn a_taken_email_is_a_conflict_whatever_its_case() {
     let app = spawn_app().await;
     app.register_ok("ada@example.com").await;
-    let resp = app.register(" ADA@Example.com", "Another Ada", PASSWORD).await;
+    let resp = app
+        .register(" ADA@Example.com", "Another Ada", PASSWORD)
+        .await;
     assert_eq!(error_code(&resp), Some("CONFLICT"), "{resp}");
     assert!(resp["data"].is_null() || resp["data"]["register"].is_null());
     assert_eq!(count(&app, "users").await, 1);
-    assert_eq!(count(&app, "sessions").await, 1, "the rejected registration started no session");
+    assert_eq!(
+        count(&app, "sessions").await,
+        1,
+        "the rejected registration started no session"
+    );
 }
 
 #[tokio::test]
@@ -87,11 +153,17 @@ async fn concurrent_registrations_with_one_email_let_exactly_one_through() {
     let app = spawn_app().await;
     let attempts = futures::future::join_all((0..6).map(|i| {
         let app = &app;
-        async move { app.register("race@example.com", &format!("Racer {i}"), PASSWORD).await }
+        async move {
+            app.register("race@example.com", &format!("Racer {i}"), PASSWORD)
+                .await
+        }
     }))
     .await;
     let ok = attempts.iter().filter(|r| r["errors"].is_null()).count();
-    let conflicts = attempts.iter().filter(|r| error_code(r) == Some("CONFLICT")).count();
+    let conflicts = attempts
+        .iter()
+        .filter(|r| error_code(r) == Some("CONFLICT"))
+        .count();
     assert_eq!((ok, conflicts), (1, 5), "{attempts:?}");
     assert_eq!(count(&app, "users").await, 1);
 }
@@ -114,7 +186,10 @@ async fn login_fails_alike_for_an_unknown_email_and_a_wrong_password() {
     assert_eq!(ok["data"]["login"]["user"]["id"], registered["user"]["id"]);
     assert!(ok["data"]["login"]["accessToken"].is_string());
     assert!(ok["data"]["login"]["refreshToken"].is_string());
-    assert_ne!(ok["data"]["login"]["refreshToken"], registered["refreshToken"]);
+    assert_ne!(
+        ok["data"]["login"]["refreshToken"],
+        registered["refreshToken"]
+    );
 
     let wrong = app.login("ada@example.com", "not the right password").await;
     let unknown = app.login("nobody@example.com", PASSWORD).await;
@@ -122,24 +197,42 @@ async fn login_fails_alike_for_an_unknown_email_and_a_wrong_password() {
     assert_eq!(error_code(&wrong), Some("UNAUTHENTICATED"), "{wrong}");
     assert_eq!(error_shape(&wrong), error_shape(&unknown));
     assert_eq!(error_shape(&wrong), error_shape(&malformed));
-    assert_eq!(wrong["errors"][0]["extensions"], unknown["errors"][0]["extensions"]);
+    assert_eq!(
+        wrong["errors"][0]["extensions"],
+        unknown["errors"][0]["extensions"]
+    );
 }
 
 async fn throttle(app: &TestApp, key: &str) -> Option<Document> {
     let db = app.db.as_ref().expect("mongo").database().await;
-    db.collection::<Document>("login_throttles").find_one(doc! { "_id": key }).await.expect("find")
+    db.collection::<Document>("login_throttles")
+        .find_one(doc! { "_id": key })
+        .await
+        .expect("find")
 }
 
 async fn user_id(app: &TestApp, email: &str) -> String {
     let users = app.users_collection().await;
-    users.find_one(doc! { "email": email }).await.expect("find").expect("user").get_str("_id").expect("id").to_owned()
+    users
+        .find_one(doc! { "email": email })
+        .await
+        .expect("find")
+        .expect("user")
+        .get_str("_id")
+        .expect("id")
+        .to_owned()
 }
 
 async fn push_back(app: &TestApp, key: &str) {
     let db = app.db.as_ref().expect("mongo").database().await;
-    let past = mongodb::bson::DateTime::from_millis((Utc::now() - chrono::Duration::seconds(1)).timestamp_millis());
+    let past = mongodb::bson::DateTime::from_millis(
+        (Utc::now() - chrono::Duration::seconds(1)).timestamp_millis(),
+    );
     db.collection::<Document>("login_throttles")
-        .update_one(doc! { "_id": key }, doc! { "$set": { "next_allowed": past } })
+        .update_one(
+            doc! { "_id": key },
+            doc! { "$set": { "next_allowed": past } },
+        )
         .await
         .expect("move the wait into the past");
 }
@@ -150,31 +243,46 @@ async fn repeated_failures_from_one_client_wait_longer_and_longer_until_a_succes
     app.register_ok("ada@example.com").await;
     let id = user_id(&app, "ada@example.com").await;
     let key = format!("client/{id}/203.0.113.9");
-    let (_, _, wrong) = app.login_from("ada@example.com", "not the right password", "203.0.113.9").await;
+    let (_, _, wrong) = app
+        .login_from("ada@example.com", "not the right password", "203.0.113.9")
+        .await;
     for _ in 1..5 {
-        let (_, _, again) = app.login_from("ada@example.com", "not the right password", "203.0.113.9").await;
+        let (_, _, again) = app
+            .login_from("ada@example.com", "not the right password", "203.0.113.9")
+            .await;
         assert_eq!(error_shape(&again), error_shape(&wrong));
     }
     let doc = throttle(&app, &key).await.expect("throttle");
     assert_eq!(doc.get_i64("attempts").expect("count"), 5);
     let next = millis(doc.get_datetime("next_allowed").expect("wait"));
-    assert!(next > Utc::now() + chrono::Duration::seconds(15), "the fifth failure sets the base wait of 30 s");
+    assert!(
+        next > Utc::now() + chrono::Duration::seconds(15),
+        "the fifth failure sets the base wait of 30 s"
+    );
 
     // Waiting: even the right password is refused, with the very same error.
-    let (_, _, waiting) = app.login_from("ada@example.com", PASSWORD, "203.0.113.9").await;
+    let (_, _, waiting) = app
+        .login_from("ada@example.com", PASSWORD, "203.0.113.9")
+        .await;
     assert_eq!(error_shape(&waiting), error_shape(&wrong));
 
     // Once the wait has passed, a further failure waits twice as long (never a hard lock).
     push_back(&app, &key).await;
-    app.login_from("ada@example.com", "still the wrong password", "203.0.113.9").await;
+    app.login_from("ada@example.com", "still the wrong password", "203.0.113.9")
+        .await;
     let doc = throttle(&app, &key).await.expect("throttle");
     assert_eq!(doc.get_i64("attempts").expect("count"), 6);
     let next = millis(doc.get_datetime("next_allowed").expect("wait"));
-    assert!(next > Utc::now() + chrono::Duration::seconds(45), "the second wait is longer");
+    assert!(
+        next > Utc::now() + chrono::Duration::seconds(45),
+        "the second wait is longer"
+    );
 
     // A success after the wait clears the client's count.
     push_back(&app, &key).await;
-    let (_, _, ok) = app.login_from("ada@example.com", PASSWORD, "203.0.113.9").await;
+    let (_, _, ok) = app
+        .login_from("ada@example.com", PASSWORD, "203.0.113.9")
+        .await;
     assert!(ok["errors"].is_null(), "{ok}");
     assert!(throttle(&app, &key).await.is_none(), "count cleared");
 }
@@ -185,7 +293,8 @@ async fn parallel_wrong_passwords_verify_exactly_the_threshold() {
     app.register_ok("ada@example.com").await;
     let hasher = app.service.accounts().hasher().clone();
     let before = hasher.verifications();
-    let attempts = (0..20).map(|_| app.login_from("ada@example.com", "not the right password", "203.0.113.9"));
+    let attempts =
+        (0..20).map(|_| app.login_from("ada@example.com", "not the right password", "203.0.113.9"));
     let answers = futures::future::join_all(attempts).await;
     for (_, _, answer) in &answers {
         assert_eq!(error_code(answer), Some("UNAUTHENTICATED"), "{answer}");
@@ -194,7 +303,9 @@ async fn parallel_wrong_passwords_verify_exactly_the_threshold() {
     // their password was looked at.
     assert_eq!(hasher.verifications() - before, 5);
     // The right password from that client now waits too, and is not verified either.
-    let (_, _, refused) = app.login_from("ada@example.com", PASSWORD, "203.0.113.9").await;
+    let (_, _, refused) = app
+        .login_from("ada@example.com", PASSWORD, "203.0.113.9")
+        .await;
     assert_eq!(error_code(&refused), Some("UNAUTHENTICATED"), "{refused}");
     assert_eq!(hasher.verifications() - before, 5);
 }
@@ -204,18 +315,29 @@ async fn an_attacker_address_cannot_lock_the_owner_out() {
     let app = spawn_app().await;
     app.register_ok("ada@example.com").await;
     // The owner signs in from home, which makes it her usual client.
-    let (_, _, home) = app.login_from("ada@example.com", PASSWORD, "198.51.100.10").await;
+    let (_, _, home) = app
+        .login_from("ada@example.com", PASSWORD, "198.51.100.10")
+        .await;
     assert!(home["errors"].is_null(), "{home}");
 
     // Someone who knows the email guesses from elsewhere, far beyond every threshold.
     for _ in 0..30 {
-        app.login_from("ada@example.com", "a guess of some kind", "203.0.113.66").await;
+        app.login_from("ada@example.com", "a guess of some kind", "203.0.113.66")
+            .await;
     }
-    let (_, _, attacker) = app.login_from("ada@example.com", PASSWORD, "203.0.113.66").await;
-    assert_eq!(error_code(&attacker), Some("UNAUTHENTICATED"), "the guessing address waits: {attacker}");
+    let (_, _, attacker) = app
+        .login_from("ada@example.com", PASSWORD, "203.0.113.66")
+        .await;
+    assert_eq!(
+        error_code(&attacker),
+        Some("UNAUTHENTICATED"),
+        "the guessing address waits: {attacker}"
+    );
 
     // The owner's usual client is not affected.
-    let (_, _, owner) = app.login_from("ada@example.com", PASSWORD, "198.51.100.10").await;
+    let (_, _, owner) = app
+        .login_from("ada@example.com", PASSWORD, "198.51.100.10")
+        .await;
     assert!(owner["errors"].is_null(), "{owner}");
     assert_eq!(owner["data"]["login"]["user"]["email"], "ada@example.com");
 }
@@ -228,13 +350,22 @@ async fn many_guessing_addresses_share_one_budget_for_unknown_clients() {
     // Four addresses, five guesses each: the shared budget of twenty unknown-client attempts.
     for n in 1..=4 {
         for _ in 0..5 {
-            app.login_from("ada@example.com", "a guess of some kind", &format!("203.0.113.{n}")).await;
+            app.login_from(
+                "ada@example.com",
+                "a guess of some kind",
+                &format!("203.0.113.{n}"),
+            )
+            .await;
         }
     }
-    let shared = throttle(&app, &format!("account/{id}")).await.expect("shared throttle");
+    let shared = throttle(&app, &format!("account/{id}"))
+        .await
+        .expect("shared throttle");
     assert_eq!(shared.get_i64("attempts").expect("count"), 20);
     // A fifth new address, even with the right password, waits.
-    let (_, _, fresh) = app.login_from("ada@example.com", PASSWORD, "203.0.113.5").await;
+    let (_, _, fresh) = app
+        .login_from("ada@example.com", PASSWORD, "203.0.113.5")
+        .await;
     assert_eq!(error_code(&fresh), Some("UNAUTHENTICATED"), "{fresh}");
 }
 
@@ -251,11 +382,22 @@ async fn a_login_flood_sheds_load_and_never_runs_more_hashes_than_the_bound() {
     let hasher = app.service.accounts().hasher().clone();
     // Thirty logins at once, each from its own address so no throttle interferes.
     let addresses: Vec<String> = (0..30).map(|n| format!("192.0.2.{n}")).collect();
-    let flood = addresses.iter().map(|ip| app.login_from("ada@example.com", PASSWORD, ip));
+    let flood = addresses
+        .iter()
+        .map(|ip| app.login_from("ada@example.com", PASSWORD, ip));
     let answers = futures::future::join_all(flood).await;
-    let shed: Vec<_> = answers.iter().filter(|(_, _, a)| error_code(a) == Some("SERVICE_UNAVAILABLE")).collect();
-    let served = answers.iter().filter(|(_, _, a)| a["errors"].is_null()).count();
-    assert!(!shed.is_empty(), "beyond the queue of four, logins are refused");
+    let shed: Vec<_> = answers
+        .iter()
+        .filter(|(_, _, a)| error_code(a) == Some("SERVICE_UNAVAILABLE"))
+        .collect();
+    let served = answers
+        .iter()
+        .filter(|(_, _, a)| a["errors"].is_null())
+        .count();
+    assert!(
+        !shed.is_empty(),
+        "beyond the queue of four, logins are refused"
+    );
     assert!(served >= 1, "the queue is served");
     assert_eq!(shed.len() + served, 30, "every login either served or shed");
     for (status, retry, body) in &shed {
@@ -263,7 +405,11 @@ async fn a_login_flood_sheds_load_and_never_runs_more_hashes_than_the_bound() {
         assert_eq!(retry.as_deref(), Some("1"));
         assert!(body["data"].is_null());
     }
-    assert!(hasher.peak_in_flight() <= 2, "{} hashes ran at once", hasher.peak_in_flight());
+    assert!(
+        hasher.peak_in_flight() <= 2,
+        "{} hashes ran at once",
+        hasher.peak_in_flight()
+    );
 }
 
 #[tokio::test]
@@ -287,13 +433,34 @@ async fn a_raised_hash_cost_applies_at_the_next_login() {
     })
     .await;
     let users = db.database().await.collection::<Document>("users");
-    let stored = |doc: Option<Document>| doc.expect("user").get_str("password_hash").expect("hash").to_owned();
-    let old = stored(users.find_one(doc! { "email": "ada@example.com" }).await.expect("find"));
+    let stored = |doc: Option<Document>| {
+        doc.expect("user")
+            .get_str("password_hash")
+            .expect("hash")
+            .to_owned()
+    };
+    let old = stored(
+        users
+            .find_one(doc! { "email": "ada@example.com" })
+            .await
+            .expect("find"),
+    );
     assert!(old.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{old}");
 
     let login = after.login("ada@example.com", PASSWORD).await;
-    assert!(login["errors"].is_null(), "the old hash still verifies: {login}");
-    let new = stored(users.find_one(doc! { "email": "ada@example.com" }).await.expect("find"));
+    assert!(
+        login["errors"].is_null(),
+        "the old hash still verifies: {login}"
+    );
+    let new = stored(
+        users
+            .find_one(doc! { "email": "ada@example.com" })
+            .await
+            .expect("find"),
+    );
     assert!(new.starts_with("$argon2id$v=19$m=19456,t=3,p=1$"), "{new}");
-    assert!(after.login("ada@example.com", PASSWORD).await["errors"].is_null(), "the new hash verifies");
+    assert!(
+        after.login("ada@example.com", PASSWORD).await["errors"].is_null(),
+        "the new hash verifies"
+    );
 }

@@ -12,7 +12,10 @@ async fn entities_resolve_in_one_query_and_unknown_ids_are_null() {
         ids.push(app.register_ok(&format!("user{i}@example.com")).await["user"]["id"].clone());
     }
     let missing = uuid::Uuid::now_v7().to_string();
-    let mut reps: Vec<Value> = ids.iter().map(|id| json!({ "__typename": "User", "id": id })).collect();
+    let mut reps: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({ "__typename": "User", "id": id }))
+        .collect();
     reps.push(json!({ "__typename": "User", "id": missing }));
     let query = r#"query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id role createdAt } } }"#;
 
@@ -27,22 +30,36 @@ async fn entities_resolve_in_one_query_and_unknown_ids_are_null() {
         assert_eq!(entity["role"], "CUSTOMER");
     }
     assert!(entities[3].is_null());
-    assert_eq!(commands.get("find") - finds_before, 1, "four representations, one query");
+    assert_eq!(
+        commands.get("find") - finds_before,
+        1,
+        "four representations, one query"
+    );
 }
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
     let app = spawn_app().await;
-    let ready = reqwest::get(format!("{}/ready", app.base)).await.expect("ready");
+    let ready = reqwest::get(format!("{}/ready", app.base))
+        .await
+        .expect("ready");
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.expect("json");
     assert_eq!(body["checks"]["mongodb"], "ok", "{body}");
-    assert_eq!(reqwest::get(format!("{}/health", app.base)).await.expect("health").status(), 200);
+    assert_eq!(
+        reqwest::get(format!("{}/health", app.base))
+            .await
+            .expect("health")
+            .status(),
+        200
+    );
 
     app.register_ok("ada@example.com").await;
     app.login("ada@example.com", PASSWORD).await;
     app.login("ada@example.com", "not the right password").await;
-    let metrics = reqwest::get(format!("{}/metrics", app.metrics_base)).await.expect("metrics");
+    let metrics = reqwest::get(format!("{}/metrics", app.metrics_base))
+        .await
+        .expect("metrics");
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.expect("text");
     for line in [
@@ -55,7 +72,12 @@ async fn health_readiness_and_metrics_answer() {
     // The MongoDB command count reported is what the driver saw, not an estimate.
     let commands = app.service.mongo().expect("mongo").commands().clone();
     let before = commands.total();
-    let text = reqwest::get(format!("{}/metrics", app.metrics_base)).await.expect("metrics").text().await.expect("text");
+    let text = reqwest::get(format!("{}/metrics", app.metrics_base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     let after = commands.total();
     let reported = text
         .lines()
@@ -63,7 +85,10 @@ async fn health_readiness_and_metrics_answer() {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or_else(|| panic!("users_db_commands_total missing from\n{text}"));
     assert!(before > 0, "registering and logging in sent commands");
-    assert!((before..=after).contains(&reported), "{reported} not within {before}..={after}");
+    assert!(
+        (before..=after).contains(&reported),
+        "{reported} not within {before}..={after}"
+    );
 }
 
 #[test]
@@ -76,7 +101,13 @@ fn the_schema_file_matches_the_code() {
 
 #[test]
 fn the_binary_prints_the_schema() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_users")).arg("print-schema").output().expect("runs");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_users"))
+        .arg("print-schema")
+        .output()
+        .expect("runs");
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).expect("utf-8"), users::graphql::sdl());
+    assert_eq!(
+        String::from_utf8(out.stdout).expect("utf-8"),
+        users::graphql::sdl()
+    );
 }

@@ -8,8 +8,14 @@ use crate::support::{LOGOUT, PASSWORD, error_code, spawn_app};
 
 fn tokens(payload: &Value) -> (String, String) {
     (
-        payload["accessToken"].as_str().expect("access token").to_owned(),
-        payload["refreshToken"].as_str().expect("refresh token").to_owned(),
+        payload["accessToken"]
+            .as_str()
+            .expect("access token")
+            .to_owned(),
+        payload["refreshToken"]
+            .as_str()
+            .expect("refresh token")
+            .to_owned(),
     )
 }
 
@@ -23,8 +29,14 @@ async fn every_refresh_rotates_the_refresh_token() {
     assert!(first["errors"].is_null(), "{first}");
     let (a2, r2) = tokens(&first["data"]["refreshSession"]);
     assert_ne!(r1, r2);
-    assert_eq!(first["data"]["refreshSession"]["user"]["id"], registered["user"]["id"]);
-    assert_eq!(app.me(&a2).await["data"]["me"]["id"], registered["user"]["id"]);
+    assert_eq!(
+        first["data"]["refreshSession"]["user"]["id"],
+        registered["user"]["id"]
+    );
+    assert_eq!(
+        app.me(&a2).await["data"]["me"]["id"],
+        registered["user"]["id"]
+    );
 
     let second = app.refresh(&r2).await;
     assert!(second["errors"].is_null(), "{second}");
@@ -44,7 +56,12 @@ async fn reusing_a_rotated_token_revokes_the_whole_session() {
     // The old token shows up again: someone else holds the chain.
     let reuse = app.refresh(&r1).await;
     assert_eq!(error_code(&reuse), Some("UNAUTHENTICATED"), "{reuse}");
-    assert!(reuse["errors"][0]["message"].as_str().expect("message").contains("already used"));
+    assert!(
+        reuse["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("already used")
+    );
 
     // The legitimate holder's newer token is dead too.
     let after = app.refresh(&r2).await;
@@ -60,12 +77,25 @@ async fn concurrent_refreshes_with_one_token_let_at_most_one_through() {
     let app = spawn_app().await;
     let (_, r1) = tokens(&app.register_ok("ada@example.com").await);
     let results = futures::future::join_all((0..5).map(|_| app.refresh(&r1))).await;
-    let message = |r: &Value| r["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+    let message = |r: &Value| {
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
 
     // One request consumed the token; the four others presented a used token.
-    let reused = results.iter().filter(|r| message(r).contains("already used")).count();
+    let reused = results
+        .iter()
+        .filter(|r| message(r).contains("already used"))
+        .count();
     assert_eq!(reused, 4, "{results:?}");
-    assert!(results.iter().filter(|r| !r["errors"].is_null()).all(|r| error_code(r) == Some("UNAUTHENTICATED")));
+    assert!(
+        results
+            .iter()
+            .filter(|r| !r["errors"].is_null())
+            .all(|r| error_code(r) == Some("UNAUTHENTICATED"))
+    );
     // The one that consumed it may still be refused, if a reuse revoked the session before
     // it finished; if it got through, the session it continues is revoked all the same.
     let winners: Vec<&Value> = results.iter().filter(|r| r["errors"].is_null()).collect();
@@ -73,10 +103,18 @@ async fn concurrent_refreshes_with_one_token_let_at_most_one_through() {
     if let Some(winner) = winners.first() {
         let (_, next) = tokens(&winner["data"]["refreshSession"]);
         let after = app.refresh(&next).await;
-        assert_eq!(error_code(&after), Some("UNAUTHENTICATED"), "{results:?}\nthen {after}");
+        assert_eq!(
+            error_code(&after),
+            Some("UNAUTHENTICATED"),
+            "{results:?}\nthen {after}"
+        );
     }
     let db = app.db.as_ref().expect("mongo").database().await;
-    let revoked = db.collection::<Document>("sessions").count_documents(doc! { "revoked_at": { "$ne": null } }).await.expect("count");
+    let revoked = db
+        .collection::<Document>("sessions")
+        .count_documents(doc! { "revoked_at": { "$ne": null } })
+        .await
+        .expect("count");
     assert_eq!(revoked, 1);
 }
 
@@ -87,28 +125,48 @@ async fn logout_ends_the_session() {
     let rotated = app.refresh(&r1).await;
     let (_, r2) = tokens(&rotated["data"]["refreshSession"]);
 
-    let out = app.gql(LOGOUT, json!({ "input": { "refreshToken": r2 } }), None).await;
+    let out = app
+        .gql(LOGOUT, json!({ "input": { "refreshToken": r2 } }), None)
+        .await;
     assert_eq!(out["data"]["logout"]["success"], true, "{out}");
     assert_eq!(error_code(&app.refresh(&r2).await), Some("UNAUTHENTICATED"));
 
     let db = app.db.as_ref().expect("mongo").database().await;
-    let revoked = db.collection::<Document>("sessions").count_documents(doc! { "revoked_at": { "$ne": null } }).await.expect("count");
+    let revoked = db
+        .collection::<Document>("sessions")
+        .count_documents(doc! { "revoked_at": { "$ne": null } })
+        .await
+        .expect("count");
     assert_eq!(revoked, 1);
 
-    let unknown = app.gql(LOGOUT, json!({ "input": { "refreshToken": "not-a-token" } }), None).await;
+    let unknown = app
+        .gql(
+            LOGOUT,
+            json!({ "input": { "refreshToken": "not-a-token" } }),
+            None,
+        )
+        .await;
     assert_eq!(error_code(&unknown), Some("UNAUTHENTICATED"), "{unknown}");
 }
 
 #[tokio::test]
 async fn unknown_and_expired_refresh_tokens_are_refused() {
     let app = spawn_app().await;
-    assert_eq!(error_code(&app.refresh("made-up-token").await), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        error_code(&app.refresh("made-up-token").await),
+        Some("UNAUTHENTICATED")
+    );
 
     let (_, r1) = tokens(&app.register_ok("ada@example.com").await);
     let db = app.db.as_ref().expect("mongo").database().await;
-    let past = mongodb::bson::DateTime::from_millis((Utc::now() - chrono::Duration::seconds(5)).timestamp_millis());
+    let past = mongodb::bson::DateTime::from_millis(
+        (Utc::now() - chrono::Duration::seconds(5)).timestamp_millis(),
+    );
     db.collection::<Document>("refresh_tokens")
-        .update_one(doc! { "_id": users::sessions::hash_refresh_token(&r1) }, doc! { "$set": { "expires_at": past } })
+        .update_one(
+            doc! { "_id": users::sessions::hash_refresh_token(&r1) },
+            doc! { "$set": { "expires_at": past } },
+        )
         .await
         .expect("expire");
     let expired = app.refresh(&r1).await;

@@ -9,7 +9,12 @@ use serde_json::Value;
 use crate::support::{PASSWORD, TestMongo, error_code, start_on};
 
 fn claims(user: uuid::Uuid, edit: impl FnOnce(&mut Claims)) -> Claims {
-    let mut c = new_claims(&TokenPolicy::default(), user, Role::Customer, Duration::from_secs(600));
+    let mut c = new_claims(
+        &TokenPolicy::default(),
+        user,
+        Role::Customer,
+        Duration::from_secs(600),
+    );
     edit(&mut c);
     c
 }
@@ -24,21 +29,47 @@ async fn bad_access_tokens_are_unauthenticated() {
     let key = SigningKey::generate();
     let app = start_on(&db, vec![key.clone()], |_| {}).await;
     let registered = app.register_ok("ada@example.com").await;
-    let user: uuid::Uuid = registered["user"]["id"].as_str().expect("id").parse().expect("uuid");
+    let user: uuid::Uuid = registered["user"]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
 
     // The service's own key accepts a well-formed token...
     let valid = key.sign(&claims(user, |_| {})).expect("sign");
-    assert_eq!(app.me(&valid).await["data"]["me"]["id"], registered["user"]["id"]);
+    assert_eq!(
+        app.me(&valid).await["data"]["me"]["id"],
+        registered["user"]["id"]
+    );
 
-    let expired = key.sign(&claims(user, |c| c.exp = chrono::Utc::now().timestamp() - 3600)).expect("sign");
-    let wrong_audience = key.sign(&claims(user, |c| c.aud = "another-api".into())).expect("sign");
-    let wrong_issuer = key.sign(&claims(user, |c| c.iss = "someone-else".into())).expect("sign");
+    let expired = key
+        .sign(&claims(user, |c| {
+            c.exp = chrono::Utc::now().timestamp() - 3600
+        }))
+        .expect("sign");
+    let wrong_audience = key
+        .sign(&claims(user, |c| c.aud = "another-api".into()))
+        .expect("sign");
+    let wrong_issuer = key
+        .sign(&claims(user, |c| c.iss = "someone-else".into()))
+        .expect("sign");
     let payload = valid.split('.').nth(1).expect("payload").to_owned();
-    let alg_none = format!("{}.{payload}.", segment(&format!(r#"{{"alg":"none","typ":"JWT","kid":"{}"}}"#, key.kid())));
+    let alg_none = format!(
+        "{}.{payload}.",
+        segment(&format!(
+            r#"{{"alg":"none","typ":"JWT","kid":"{}"}}"#,
+            key.kid()
+        ))
+    );
     // A stranger's signature presented under the service's key id.
-    let stranger = SigningKey::generate().sign(&claims(user, |_| {})).expect("sign");
+    let stranger = SigningKey::generate()
+        .sign(&claims(user, |_| {}))
+        .expect("sign");
     let mut parts: Vec<&str> = stranger.split('.').collect();
-    let header = segment(&format!(r#"{{"typ":"JWT","alg":"EdDSA","kid":"{}"}}"#, key.kid()));
+    let header = segment(&format!(
+        r#"{{"typ":"JWT","alg":"EdDSA","kid":"{}"}}"#,
+        key.kid()
+    ));
     parts[0] = &header;
     let forged = parts.join(".");
     let tampered = {
@@ -68,13 +99,21 @@ async fn bad_access_tokens_are_unauthenticated() {
 }
 
 async fn jwks_kids(base: &str) -> Vec<String> {
-    let jwks: Value = reqwest::get(format!("{base}/.well-known/jwks.json")).await.expect("jwks").json().await.expect("json");
+    let jwks: Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
     jwks["keys"]
         .as_array()
         .expect("keys")
         .iter()
         .map(|k| {
-            assert_eq!((k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str()), (Some("OKP"), Some("Ed25519"), Some("EdDSA")));
+            assert_eq!(
+                (k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str()),
+                (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+            );
             assert!(k.get("d").is_none(), "no private part in the JWKS");
             k["kid"].as_str().expect("kid").to_owned()
         })
@@ -82,7 +121,10 @@ async fn jwks_kids(base: &str) -> Vec<String> {
 }
 
 fn kid_of(token: &str) -> String {
-    jsonwebtoken::decode_header(token).expect("header").kid.expect("kid")
+    jsonwebtoken::decode_header(token)
+        .expect("header")
+        .kid
+        .expect("kid")
 }
 
 #[tokio::test]
@@ -93,24 +135,39 @@ async fn a_retired_key_verifies_while_listed_and_not_once_removed() {
     let before = start_on(&db, vec![old.clone()], |_| {}).await;
     assert_eq!(jwks_kids(&before.base).await, [old.kid()]);
     let registered = before.register_ok("ada@example.com").await;
-    let old_token = registered["accessToken"].as_str().expect("token").to_owned();
+    let old_token = registered["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     assert_eq!(kid_of(&old_token), old.kid());
     before.service.stop().await;
 
     // Rotation: the new key signs, the old one still verifies.
     let during = start_on(&db, vec![new.clone(), old.clone()], |_| {}).await;
     assert_eq!(jwks_kids(&during.base).await, [new.kid(), old.kid()]);
-    assert_eq!(during.me(&old_token).await["data"]["me"]["id"], registered["user"]["id"]);
+    assert_eq!(
+        during.me(&old_token).await["data"]["me"]["id"],
+        registered["user"]["id"]
+    );
     let login = during.login("ada@example.com", PASSWORD).await;
-    let new_token = login["data"]["login"]["accessToken"].as_str().expect("token").to_owned();
+    let new_token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     assert_eq!(kid_of(&new_token), new.kid());
     during.service.stop().await;
 
     // The old key is removed: its tokens are refused, the new key's still work.
     let after = start_on(&db, vec![new.clone()], |_| {}).await;
     assert_eq!(jwks_kids(&after.base).await, [new.kid()]);
-    assert_eq!(error_code(&after.me(&old_token).await), Some("UNAUTHENTICATED"));
-    assert_eq!(after.me(&new_token).await["data"]["me"]["id"], registered["user"]["id"]);
+    assert_eq!(
+        error_code(&after.me(&old_token).await),
+        Some("UNAUTHENTICATED")
+    );
+    assert_eq!(
+        after.me(&new_token).await["data"]["me"]["id"],
+        registered["user"]["id"]
+    );
 }
 
 #[tokio::test]
@@ -118,8 +175,17 @@ async fn other_services_can_verify_tokens_from_the_published_jwks() {
     let db = TestMongo::new().await;
     let app = start_on(&db, vec![SigningKey::generate()], |_| {}).await;
     let registered = app.register_ok("ada@example.com").await;
-    let verifier = common::auth::JwksVerifier::remote(format!("{}/.well-known/jwks.json", app.base), TokenPolicy::default());
-    let principal = verifier.verify(registered["accessToken"].as_str().expect("token")).await.expect("verifies");
-    assert_eq!(principal.user_id.to_string(), registered["user"]["id"].as_str().expect("id"));
+    let verifier = common::auth::JwksVerifier::remote(
+        format!("{}/.well-known/jwks.json", app.base),
+        TokenPolicy::default(),
+    );
+    let principal = verifier
+        .verify(registered["accessToken"].as_str().expect("token"))
+        .await
+        .expect("verifies");
+    assert_eq!(
+        principal.user_id.to_string(),
+        registered["user"]["id"].as_str().expect("id")
+    );
     assert_eq!(principal.role, Role::Customer);
 }

@@ -23,7 +23,8 @@ use users::{
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub fn mongo_url() -> String {
-    std::env::var("TEST_MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
+    std::env::var("TEST_MONGODB_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
 }
 
 /// A fresh database, dropped with the guard.
@@ -35,10 +36,14 @@ pub struct TestMongo {
 impl TestMongo {
     pub async fn new() -> Self {
         let url = mongo_url();
-        let client = mongodb::Client::with_uri_str(&url).await.unwrap_or_else(|e| panic!("bad TEST_MONGODB_URL {url}: {e}"));
+        let client = mongodb::Client::with_uri_str(&url)
+            .await
+            .unwrap_or_else(|e| panic!("bad TEST_MONGODB_URL {url}: {e}"));
         let ping = tokio::time::timeout(
             Duration::from_secs(10),
-            client.database("admin").run_command(mongodb::bson::doc! { "ping": 1 }),
+            client
+                .database("admin")
+                .run_command(mongodb::bson::doc! { "ping": 1 }),
         )
         .await;
         if !matches!(ping, Ok(Ok(_))) {
@@ -47,11 +52,17 @@ impl TestMongo {
                  `python -m secantus --host 127.0.0.1 --port 27018 --storage-path :memory:`, or set TEST_MONGODB_URL"
             );
         }
-        Self { url, name: unique_name("users") }
+        Self {
+            url,
+            name: unique_name("users"),
+        }
     }
 
     pub async fn database(&self) -> mongodb::Database {
-        mongodb::Client::with_uri_str(&self.url).await.expect("client").database(&self.name)
+        mongodb::Client::with_uri_str(&self.url)
+            .await
+            .expect("client")
+            .database(&self.name)
     }
 }
 
@@ -60,7 +71,12 @@ impl Drop for TestMongo {
         let (url, name) = (self.url.clone(), self.name.clone());
         // Drop runs inside the test's runtime, which cannot be blocked on.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 if let Ok(client) = mongodb::Client::with_uri_str(&url).await {
                     let _ = client.database(&name).drop().await;
@@ -112,25 +128,47 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 fn mongo_config(db: &TestMongo) -> StoreConfig {
-    StoreConfig::Mongo { url: Secret::new(db.url.clone()), database: db.name.clone() }
+    StoreConfig::Mongo {
+        url: Secret::new(db.url.clone()),
+        database: db.name.clone(),
+    }
 }
 
 /// Another service instance on an existing database (restarts, several replicas).
-pub async fn start_on(db: &TestMongo, keys: Vec<SigningKey>, configure: impl FnOnce(&mut Config)) -> TestApp {
+pub async fn start_on(
+    db: &TestMongo,
+    keys: Vec<SigningKey>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut cfg = config(mongo_config(db), keys);
     configure(&mut cfg);
     start_config(cfg).await
 }
 
 pub async fn start_config(cfg: Config) -> TestApp {
-    let service = users::start(cfg, Deps::default()).await.expect("the service starts");
+    let service = users::start(cfg, Deps::default())
+        .await
+        .expect("the service starts");
     let base = format!("http://{}", service.addr);
-    let metrics_base = format!("http://{}", service.metrics_addr.expect("metrics listener configured"));
-    TestApp { client: GraphqlClient::new(format!("{base}/graphql")), base, metrics_base, service, db: None }
+    let metrics_base = format!(
+        "http://{}",
+        service.metrics_addr.expect("metrics listener configured")
+    );
+    TestApp {
+        client: GraphqlClient::new(format!("{base}/graphql")),
+        base,
+        metrics_base,
+        service,
+        db: None,
+    }
 }
 
 pub async fn start_embedded(dir: PathBuf) -> TestApp {
-    start_config(config(StoreConfig::Embedded { dir }, vec![SigningKey::generate()])).await
+    start_config(config(
+        StoreConfig::Embedded { dir },
+        vec![SigningKey::generate()],
+    ))
+    .await
 }
 
 pub const REGISTER: &str = r#"mutation($input: RegisterInput!) {
@@ -162,7 +200,12 @@ impl TestApp {
     }
 
     pub async fn register(&self, email: &str, name: &str, password: &str) -> Value {
-        self.gql(REGISTER, json!({ "input": { "email": email, "name": name, "password": password } }), None).await
+        self.gql(
+            REGISTER,
+            json!({ "input": { "email": email, "name": name, "password": password } }),
+            None,
+        )
+        .await
     }
 
     /// Registers and returns `register`'s payload, failing the test on any error.
@@ -173,12 +216,22 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Value {
-        self.gql(LOGIN, json!({ "input": { "email": email, "password": password } }), None).await
+        self.gql(
+            LOGIN,
+            json!({ "input": { "email": email, "password": password } }),
+            None,
+        )
+        .await
     }
 
     /// Logs in as the router would forward it for a client at `ip`; returns the HTTP status
     /// and `Retry-After` with the body.
-    pub async fn login_from(&self, email: &str, password: &str, ip: &str) -> (u16, Option<String>, Value) {
+    pub async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        ip: &str,
+    ) -> (u16, Option<String>, Value) {
         let resp = self
             .client
             .http
@@ -189,12 +242,21 @@ impl TestApp {
             .await
             .expect("the service answers");
         let status = resp.status().as_u16();
-        let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         (status, retry, resp.json().await.expect("JSON"))
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Value {
-        self.gql(REFRESH, json!({ "input": { "refreshToken": refresh_token } }), None).await
+        self.gql(
+            REFRESH,
+            json!({ "input": { "refreshToken": refresh_token } }),
+            None,
+        )
+        .await
     }
 
     pub async fn me(&self, token: &str) -> Value {
@@ -208,15 +270,26 @@ impl TestApp {
         db.database()
             .await
             .collection::<mongodb::bson::Document>("users")
-            .update_one(mongodb::bson::doc! { "email": email }, mongodb::bson::doc! { "$set": { "role": "ADMIN" } })
+            .update_one(
+                mongodb::bson::doc! { "email": email },
+                mongodb::bson::doc! { "$set": { "role": "ADMIN" } },
+            )
             .await
             .expect("promote");
         let resp = self.login(email, PASSWORD).await;
-        resp["data"]["login"]["accessToken"].as_str().expect("admin token").to_owned()
+        resp["data"]["login"]["accessToken"]
+            .as_str()
+            .expect("admin token")
+            .to_owned()
     }
 
     pub async fn users_collection(&self) -> mongodb::Collection<mongodb::bson::Document> {
-        self.db.as_ref().expect("a MongoDB-backed app").database().await.collection("users")
+        self.db
+            .as_ref()
+            .expect("a MongoDB-backed app")
+            .database()
+            .await
+            .collection("users")
     }
 }
 
