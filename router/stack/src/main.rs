@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use common::config::Env;
+use kit::config::Env;
 
 const USAGE: &str = "usage: commerce [--demo] [--data-dir DIR]
 
@@ -18,7 +18,7 @@ event bus, and the sandbox payment page unless PAYMENTS_PROVIDER=stripe.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _telemetry = common::telemetry::init("commerce")?;
+    let _telemetry = kit::telemetry::init("commerce")?;
     let mut options = stack::Options::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     println!("  Ctrl-C stops everything (in-flight requests finish, outboxes drain).");
-    common::health::shutdown_signal().await;
+    kit::health::shutdown_signal().await;
     tracing::info!("shutting down");
     stack.stop().await;
     Ok(())

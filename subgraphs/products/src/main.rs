@@ -2,7 +2,7 @@
 //! its database migrations and exits, or prints its federation SDL.
 
 use anyhow::bail;
-use common::config::Env;
+use kit::config::Env;
 use products::{Config, Deps};
 
 #[tokio::main]
@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "migrate" => {
-            let _telemetry = common::telemetry::init("products")?;
+            let _telemetry = kit::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let (db, _) = products::connect_and_migrate(&config.database).await?;
             db.close().await?;
@@ -24,11 +24,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "serve" => {
-            let _telemetry = common::telemetry::init("products")?;
+            let _telemetry = kit::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let deps = Deps::from_config(&config).await?;
             let service = products::start(config, deps).await?;
-            common::health::shutdown_signal().await;
+            kit::health::shutdown_signal().await;
             tracing::info!("shutting down");
             service.stop().await;
             Ok(())

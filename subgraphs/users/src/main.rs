@@ -13,7 +13,7 @@
 use std::io::BufRead as _;
 
 use anyhow::{Context as _, bail};
-use common::config::{Env, Secret};
+use kit::config::{Env, Secret};
 use users::{
     Config, Deps,
     accounts::Accounts,
@@ -44,10 +44,10 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    let _telemetry = common::telemetry::init("users")?;
+    let _telemetry = kit::telemetry::init("users")?;
     let config = Config::from_env(&Env::process())?;
     let service = users::start(config, Deps::default()).await?;
-    common::health::shutdown_signal().await;
+    kit::health::shutdown_signal().await;
     tracing::info!("shutting down");
     service.stop().await;
     Ok(())
@@ -88,7 +88,7 @@ fn parse_admin_args(args: &[String]) -> anyhow::Result<AdminArgs> {
 }
 
 async fn create_admin(args: &[String]) -> anyhow::Result<()> {
-    let _telemetry = common::telemetry::init("users")?;
+    let _telemetry = kit::telemetry::init("users")?;
     let AdminArgs { email, name } = parse_admin_args(args)?;
     let env = Env::process();
     let password = match env.secret("USERS_ADMIN_PASSWORD") {
