@@ -56,9 +56,21 @@ pub(super) fn parse(name: &str, sdl: &str) -> Result<Sdl, Vec<CompositionError>>
     })
 }
 
-/// `extend schema ...` and `schema @link(...)` without a body are valid federation SDL,
-/// but `graphql-parser` accepts neither. They are cut out of the text (keeping the offsets
-/// of everything else, so parse errors still point at the right line) and parsed apart.
+/// `extend schema @link(...)` opens every federation 2 subgraph SDL (async-graphql prints
+/// it too), and `schema @link(...)` without a body is accepted as well (the GraphQL
+/// grammar and the reference composer require the body). `graphql-parser` accepts
+/// neither: its newest release (0.4.1) has no schema extension in its grammar (`extend`
+/// is followed only by a type kind) and requires `schema { ... }`. So both are cut out of
+/// the text (keeping the offsets of everything else, so parse errors still point at the
+/// right line) and parsed apart.
+///
+/// Why not another parser: `apollo-parser` (MIT/Apache) parses `extend schema`, but into a
+/// lossless syntax tree rather than an AST, so switching means rewriting all of the
+/// reading in this module, `TypeRef::from_ast` and the printing of default values (which
+/// the tests compare with the reference composer's output) over its accessors, not
+/// deleting this scanner; parsing with it only to locate the schema extensions would read
+/// every SDL with two parsers. `apollo-compiler`'s AST on top of it would bring its large
+/// dependency tree into the router.
 struct SchemaExtensions {
     remaining: String,
     directive_texts: Vec<String>,
