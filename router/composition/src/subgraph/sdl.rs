@@ -70,7 +70,9 @@ pub(super) fn parse(name: &str, sdl: &str) -> Result<Sdl, Vec<CompositionError>>
 /// the tests compare with the reference composer's output) over its accessors, not
 /// deleting this scanner; parsing with it only to locate the schema extensions would read
 /// every SDL with two parsers. `apollo-compiler`'s AST on top of it would bring its large
-/// dependency tree into the router.
+/// dependency tree into the router. `async-graphql-parser`'s AST has schema extensions,
+/// but it also rejects what is read here today (a body-less `schema`, a `schema` without
+/// `query:`) and prints default values differently (floats through `serde_json`).
 struct SchemaExtensions {
     remaining: String,
     directive_texts: Vec<String>,
