@@ -1,7 +1,8 @@
 //! Reading one subgraph: its SDL becomes a small [model] that the later stages read without
 //! touching the AST again. The stages, in order:
 //!
-//! 1. [`sdl`]: the SDL is parsed, with its `schema` definitions and extensions;
+//! 1. [`sdl`]: the SDL is parsed, with its `schema` definitions and extensions (cut out
+//!    first: `graphql-parser` cannot parse `extend schema`);
 //! 2. [`directives`]: the `@link` to the federation spec decides under which names the
 //!    federation directives are recognised; those composition ignores are warned about;
 //! 3. [`read`]: type definitions and extensions are read into the model;
