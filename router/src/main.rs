@@ -5,7 +5,7 @@ use std::{path::Path, process::ExitCode};
 use router::{
     cli::{self, Command},
     compose,
-    config::{CONFIG_PATH_ENV, ProcessEnv, RouterConfig},
+    config::{CONFIG_PATH_ENV, Env, RouterConfig},
 };
 
 fn main() -> ExitCode {
@@ -98,7 +98,7 @@ async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
     let config_path = config_path.or_else(|| std::env::var_os(CONFIG_PATH_ENV).map(Into::into));
     // The config comes first because it names the service in logs and traces; its errors go
     // to stderr, as no subscriber is installed yet.
-    let config = match RouterConfig::load(config_path.as_deref(), &ProcessEnv) {
+    let config = match RouterConfig::load(config_path.as_deref(), &Env::process()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
@@ -106,7 +106,7 @@ async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
         }
     };
     // Held until the end: dropping it flushes the spans still waiting for export.
-    let _telemetry = match kit::telemetry::init(&config.telemetry.service_name) {
+    let _telemetry = match platform::telemetry::init(&config.telemetry.service_name) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("{e}");
@@ -125,7 +125,7 @@ async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
     };
     let token = running.shutdown_token();
     tokio::spawn(async move {
-        kit::health::shutdown_signal().await;
+        platform::health::shutdown_signal().await;
         tracing::info!("shutdown requested; draining requests");
         token.cancel();
     });

@@ -19,7 +19,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, header};
 use crate::config::HeadersConfig;
 
 /// The client's address as the router determined it (see the module doc).
-pub const CLIENT_IP: HeaderName = HeaderName::from_static(kit::graphql::CLIENT_IP_HEADER);
+pub const CLIENT_IP: HeaderName = HeaderName::from_static(platform::internal::CLIENT_IP_HEADER);
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -228,7 +228,7 @@ impl TraceContext {
     /// forwarded headers and the exported trace agree; otherwise keeps the hand-made ones.
     pub fn follow_span(&mut self, span: &tracing::Span) {
         let mut injected = HeaderMap::new();
-        if !kit::telemetry::inject(span, &mut injected) {
+        if !platform::telemetry::inject(span, &mut injected) {
             return;
         }
         let Some(traceparent) = injected.get(&TRACEPARENT).cloned() else {
