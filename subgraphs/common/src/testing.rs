@@ -25,6 +25,7 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The NATS server tests create streams on (`TEST_NATS_URL`, default the local server).
 pub fn nats_url() -> String {
     std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
@@ -132,6 +133,38 @@ impl TestBus {
             prefix,
         }
     }
+
+    /// Waits until the durable consumer `durable` has handled everything on its subjects
+    /// that this bus's stream holds; see [`consumer_settled`].
+    pub async fn settled(&self, durable: &str) {
+        consumer_settled(&nats_url(), self.bus.stream_name(), durable).await;
+    }
+}
+
+/// Waits until the durable consumer `durable` of `stream` on the NATS server at `url` has
+/// nothing left to deliver and nothing delivered but unacknowledged (a failed delivery
+/// waiting for its retry still counts as unacknowledged). Consumers acknowledge an event
+/// after its handler has finished, so by then every event published before the call has
+/// been handled, for good: this is how a test shows that an event led to nothing more (no
+/// duplicate, no further delivery) without sleeping and hoping.
+pub async fn consumer_settled(url: &str, stream: &str, durable: &str) {
+    let client = async_nats::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("NATS reachable at {url}: {e}"));
+    let js = async_nats::jetstream::new(client);
+    eventually(
+        format_args!("consumer {durable} of {stream} to settle"),
+        async || {
+            let Ok(stream) = js.get_stream(stream).await else {
+                return false;
+            };
+            let Ok(info) = stream.consumer_info(durable).await else {
+                return false;
+            };
+            info.num_pending == 0 && info.num_ack_pending == 0
+        },
+    )
+    .await;
 }
 
 /// A delivery budget for tests: `max_attempts` deliveries 50 ms apart.
@@ -357,17 +390,46 @@ impl NatsServer {
     }
 }
 
-/// Polls `check` until it holds, failing the test after 30 seconds with `what`. It waits
-/// for asynchronous delivery; it does not assert how fast anything is.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
+/// What a check passed to [`eventually`] returns: `bool` (done or not yet) or `Option<T>`
+/// (the value once it is there).
+pub trait Outcome {
+    /// What [`eventually`] returns once the check is done.
+    type Value;
+    /// `Some` once the check is done.
+    fn done(self) -> Option<Self::Value>;
+}
+
+impl Outcome for bool {
+    type Value = ();
+    fn done(self) -> Option<()> {
+        self.then_some(())
+    }
+}
+
+impl<T> Outcome for Option<T> {
+    type Value = T;
+    fn done(self) -> Option<T> {
+        self
+    }
+}
+
+/// Polls `check` every 50 ms until it holds (`true`, or `Some(value)`, which is returned),
+/// failing the test after 30 seconds with `what`. It waits for asynchronous delivery; it does
+/// not assert how fast anything is. `what` is only formatted on failure, so it may describe
+/// the state at that moment (what was seen instead).
+///
+/// This is for waiting until something *happened*. To show that something did *not*
+/// happen (no duplicate, no second delivery), wait for a later point instead — a marker, or
+/// a consumer that has acknowledged everything in its stream ([`consumer_settled`]) — and
+/// then look.
+pub async fn eventually<O: Outcome>(
+    what: impl std::fmt::Display,
+    mut check: impl AsyncFnMut() -> O,
+) -> O::Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        if check().await {
-            return;
+        if let Some(value) = check().await.done() {
+            return value;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
