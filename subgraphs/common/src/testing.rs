@@ -1,8 +1,8 @@
 //! Test support shared by the services' integration tests (feature `testing`).
 //!
-//! Each test gets its own PostgreSQL database, its own NATS stream and subject prefix, and
-//! its own signing key, so tests run in parallel and leave nothing behind: the database and
-//! the stream are dropped when their guard is. Missing services make the test fail with a
+//! Each test gets its own PostgreSQL or MongoDB database, its own NATS stream and subject
+//! prefix, and its own signing key, so tests run in parallel and leave nothing behind: the
+//! databases and the stream are dropped when their guard is. Missing services make the test fail with a
 //! message saying what to start; they are never skipped.
 
 pub mod otlp;
@@ -23,6 +23,13 @@ use crate::{
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The MongoDB (wire-protocol) server tests create databases on (`TEST_MONGODB_URL`,
+/// default a local server on port 27018).
+pub fn mongo_url() -> String {
+    std::env::var("TEST_MONGODB_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
 }
 
 /// The NATS server tests create streams on (`TEST_NATS_URL`, default the local server).
@@ -99,6 +106,69 @@ impl Drop for TestDatabase {
                         ))
                         .await;
                     let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A fresh MongoDB database (a name nobody else uses on [`mongo_url`]'s server), dropped
+/// with the guard.
+pub struct TestMongo {
+    pub url: String,
+    pub name: String,
+}
+
+impl TestMongo {
+    /// Checks that the server answers; the database itself is created by its first write.
+    pub async fn new() -> Self {
+        let url = mongo_url();
+        let client = mongodb::Client::with_uri_str(&url)
+            .await
+            .unwrap_or_else(|e| panic!("bad TEST_MONGODB_URL {url}: {e}"));
+        let ping = tokio::time::timeout(
+            Duration::from_secs(10),
+            client
+                .database("admin")
+                .run_command(mongodb::bson::doc! { "ping": 1 }),
+        )
+        .await;
+        if !matches!(ping, Ok(Ok(_))) {
+            panic!(
+                "MongoDB is required for this test and is not reachable at {url}; start one, e.g. \
+                 `python -m secantus --host 127.0.0.1 --port 27018 --storage-path :memory:`, or set TEST_MONGODB_URL"
+            );
+        }
+        Self {
+            url,
+            name: unique_name("test"),
+        }
+    }
+
+    /// A handle on the database, for looking at what the service stored.
+    pub async fn database(&self) -> mongodb::Database {
+        mongodb::Client::with_uri_str(&self.url)
+            .await
+            .expect("client")
+            .database(&self.name)
+    }
+}
+
+impl Drop for TestMongo {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot be blocked on.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(client) = mongodb::Client::with_uri_str(&url).await {
+                    let _ = client.database(&name).drop().await;
                 }
             });
         })
