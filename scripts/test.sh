@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against real services: PostgreSQL, NATS with JetStream, a
+# Checks formatting (`cargo fmt --check`) and lints (clippy, every warning an error), then
+# runs the whole test suite against real services: PostgreSQL, NATS with JetStream, a
 # MongoDB wire-protocol server (secantusdb, from PyPI), Node (the composition comparison
 # and the frontend client tests) and Debian's Chromium (GraphiQL in a headless browser).
 # It starts or installs what is missing, fails loudly when something cannot be had, and
@@ -8,6 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/services.sh
+
+# Formatting and lints come first: a tree that fails them is not worth testing.
+check_failed() { printf '\ncheck failed: %s\n' "$*" >&2; exit 1; }
+say "Formatting: cargo fmt --all --check"
+cargo fmt --version >/dev/null 2>&1 || fail "rustfmt is missing (rustup component add rustfmt)"
+cargo fmt --all --check \
+  || check_failed "the code above is not formatted as rustfmt.toml says; run \`cargo fmt --all\` and commit the result"
+say "Lints: cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --version >/dev/null 2>&1 || fail "clippy is missing (rustup component add clippy)"
+cargo clippy --workspace --all-targets -- -D warnings \
+  || check_failed "clippy reported the problems above (the rules are [workspace.lints] in Cargo.toml); fix them and run the tests again"
 
 if [ -f router/composition/tests/guild/package.json ]; then
   say "Node packages for the composition comparison"

@@ -65,6 +65,7 @@ impl Service {
         for (key, value) in env {
             command.env(key, value);
         }
+        #[allow(unsafe_code)]
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
         unsafe {
             command.pre_exec(|| {
@@ -153,6 +154,7 @@ impl Service {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let utime: u64 = fields.get(11).context("utime")?.parse()?;
         let stime: u64 = fields.get(12).context("stime")?.parse()?;
+        #[allow(unsafe_code)]
         // SAFETY: sysconf only reads a constant of the running kernel.
         let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
             .unwrap_or(100)
@@ -179,8 +181,11 @@ impl Service {
     pub async fn stop(mut self, grace: Duration) {
         if let Some(mut child) = self.child.take() {
             if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+                #[allow(unsafe_code)]
                 // SAFETY: signalling our own child, which has not been reaped yet.
-                unsafe { libc::kill(pid, libc::SIGTERM) };
+                unsafe {
+                    libc::kill(pid, libc::SIGTERM)
+                };
             }
             let deadline = Instant::now() + grace;
             while Instant::now() < deadline {

@@ -22,6 +22,7 @@ pub struct Process {
 impl Process {
     pub fn spawn(mut command: Command) -> anyhow::Result<Self> {
         command.kill_on_drop(true).stdin(Stdio::null());
+        #[allow(unsafe_code)]
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
         unsafe {
             command.pre_exec(|| {
@@ -45,6 +46,7 @@ impl Process {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let utime: u64 = fields.get(11).context("utime")?.parse()?;
         let stime: u64 = fields.get(12).context("stime")?.parse()?;
+        #[allow(unsafe_code)]
         // SAFETY: sysconf only reads a constant of the running kernel.
         let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
             .unwrap_or(100)

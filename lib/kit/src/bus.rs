@@ -890,14 +890,18 @@ mod tests {
         )
         .await
         .unwrap();
-        tokio::time::timeout(Duration::from_secs(5), async {
-            while seen.load(Ordering::SeqCst) < 2 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+        assert_eq!(
+            bus.lock().log.len(),
+            3,
+            "the duplicate never enters the log"
+        );
+        // On this test's single-threaded runtime a worker claims an event and runs its
+        // handler (which counts at once) in one step: once every event is claimed, every
+        // claimed event has been counted.
+        crate::testing::eventually("every event to be claimed", async || {
+            bus.lock().offsets.get("orders-payments") == Some(&3)
         })
-        .await
-        .unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        .await;
         assert_eq!(seen.load(Ordering::SeqCst), 2);
     }
 
@@ -921,12 +925,16 @@ mod tests {
             .unwrap();
         assert_eq!(doubled, 42);
         drop(worker);
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert!(
+        // Aborting the worker unregisters the responder once the runtime gets to the task.
+        crate::testing::eventually("the responder to go", async || {
+            !bus.lock().responders.contains_key("rpc.x")
+        })
+        .await;
+        assert_eq!(
             bus.request("rpc.x", Bytes::new(), Duration::from_millis(50))
                 .await
-                .is_err()
+                .unwrap_err(),
+            BusError::NoResponders("rpc.x".into())
         );
     }
 }

@@ -1,8 +1,8 @@
 //! Test support shared by the services' integration tests (feature `testing`).
 //!
-//! Each test gets its own PostgreSQL database, its own NATS stream and subject prefix, and
-//! its own signing key, so tests run in parallel and leave nothing behind: the database and
-//! the stream are dropped when their guard is. Missing services make the test fail with a
+//! Each test gets its own PostgreSQL or MongoDB database, its own NATS stream and subject
+//! prefix, and its own signing key, so tests run in parallel and leave nothing behind: the
+//! databases and the stream are dropped when their guard is. Missing services make the test fail with a
 //! message saying what to start; they are never skipped.
 //!
 //! The helpers that need nothing but HTTP and tokens (a loopback server, polling, test
@@ -23,6 +23,14 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The MongoDB (wire-protocol) server tests create databases on (`TEST_MONGODB_URL`,
+/// default a local server on port 27018).
+pub fn mongo_url() -> String {
+    std::env::var("TEST_MONGODB_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
+}
+
+/// The NATS server tests create streams on (`TEST_NATS_URL`, default the local server).
 pub fn nats_url() -> String {
     std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
@@ -85,6 +93,69 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A fresh MongoDB database (a name nobody else uses on [`mongo_url`]'s server), dropped
+/// with the guard.
+pub struct TestMongo {
+    pub url: String,
+    pub name: String,
+}
+
+impl TestMongo {
+    /// Checks that the server answers; the database itself is created by its first write.
+    pub async fn new() -> Self {
+        let url = mongo_url();
+        let client = mongodb::Client::with_uri_str(&url)
+            .await
+            .unwrap_or_else(|e| panic!("bad TEST_MONGODB_URL {url}: {e}"));
+        let ping = tokio::time::timeout(
+            Duration::from_secs(10),
+            client
+                .database("admin")
+                .run_command(mongodb::bson::doc! { "ping": 1 }),
+        )
+        .await;
+        if !matches!(ping, Ok(Ok(_))) {
+            panic!(
+                "MongoDB is required for this test and is not reachable at {url}; start one, e.g. \
+                 `python -m secantus --host 127.0.0.1 --port 27018 --storage-path :memory:`, or set TEST_MONGODB_URL"
+            );
+        }
+        Self {
+            url,
+            name: unique_name("test"),
+        }
+    }
+
+    /// A handle on the database, for looking at what the service stored.
+    pub async fn database(&self) -> mongodb::Database {
+        mongodb::Client::with_uri_str(&self.url)
+            .await
+            .expect("client")
+            .database(&self.name)
+    }
+}
+
+impl Drop for TestMongo {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot be blocked on.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(client) = mongodb::Client::with_uri_str(&url).await {
+                    let _ = client.database(&name).drop().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// A NATS bus on its own prefix and stream, deleted with the guard.
 pub struct TestBus {
     pub bus: Arc<NatsBus>,
@@ -112,6 +183,38 @@ impl TestBus {
             prefix,
         }
     }
+
+    /// Waits until the durable consumer `durable` has handled everything on its subjects
+    /// that this bus's stream holds; see [`consumer_settled`].
+    pub async fn settled(&self, durable: &str) {
+        consumer_settled(&nats_url(), self.bus.stream_name(), durable).await;
+    }
+}
+
+/// Waits until the durable consumer `durable` of `stream` on the NATS server at `url` has
+/// nothing left to deliver and nothing delivered but unacknowledged (a failed delivery
+/// waiting for its retry still counts as unacknowledged). Consumers acknowledge an event
+/// after its handler has finished, so by then every event published before the call has
+/// been handled, for good: this is how a test shows that an event led to nothing more (no
+/// duplicate, no further delivery) without sleeping and hoping.
+pub async fn consumer_settled(url: &str, stream: &str, durable: &str) {
+    let client = async_nats::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("NATS reachable at {url}: {e}"));
+    let js = async_nats::jetstream::new(client);
+    eventually(
+        format_args!("consumer {durable} of {stream} to settle"),
+        async || {
+            let Ok(stream) = js.get_stream(stream).await else {
+                return false;
+            };
+            let Ok(info) = stream.consumer_info(durable).await else {
+                return false;
+            };
+            info.num_pending == 0 && info.num_ack_pending == 0
+        },
+    )
+    .await;
 }
 
 /// A delivery budget for tests: `max_attempts` deliveries 50 ms apart.

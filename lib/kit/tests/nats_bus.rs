@@ -15,7 +15,7 @@ use kit::{
     },
     contracts::Envelope,
     outbox::{self, OutboxRelay},
-    testing::{TestBus, TestDatabase},
+    testing::{TestBus, TestDatabase, eventually},
 };
 use sea_orm::TransactionTrait;
 use sea_orm_migration::SchemaManager;
@@ -35,16 +35,6 @@ fn recorder() -> (EventHandler, Seen) {
         })
     });
     (handler, seen)
-}
-
-async fn wait_until(mut done: impl FnMut() -> bool) {
-    tokio::time::timeout(Duration::from_secs(15), async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("condition reached in time");
 }
 
 #[tokio::test]
@@ -86,8 +76,9 @@ async fn durable_consumer_gets_each_event_once_and_duplicates_are_dropped() {
             .await
             .unwrap();
     }
-    wait_until(|| seen.lock().unwrap().len() >= 21).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Everything the stream holds for the consumer is handled and acknowledged: whatever
+    // was going to arrive has arrived.
+    t.settled("orders-payments").await;
     let seen = seen.lock().unwrap();
     let payloads: Vec<String> = seen
         .iter()
@@ -138,8 +129,9 @@ async fn failed_handling_is_redelivered() {
         .publish("orders.created", Uuid::now_v7(), Bytes::from_static(b"{}"))
         .await
         .unwrap();
-    wait_until(|| calls.load(Ordering::SeqCst) >= 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the redelivery", async || calls.load(Ordering::SeqCst) >= 2).await;
+    // The second delivery was acknowledged: JetStream delivers the event no more.
+    t.settled("retry").await;
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
@@ -241,7 +233,10 @@ async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
     assert_eq!(relay.drain().await.unwrap(), 150);
     assert_eq!(relay.pending().await.unwrap(), 0);
 
-    wait_until(|| seen.lock().unwrap().len() >= 150).await;
+    eventually("150 events relayed", async || {
+        seen.lock().unwrap().len() >= 150
+    })
+    .await;
     let order: Vec<u32> = seen
         .lock()
         .unwrap()
@@ -307,24 +302,14 @@ async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
         .await
         .unwrap();
     // Without parking, JetStream stops after max_deliver = 3 + 5 deliveries.
-    wait_until(|| calls.load(Ordering::SeqCst) >= 8).await;
+    eventually("eight deliveries", async || {
+        calls.load(Ordering::SeqCst) >= 8
+    })
+    .await;
     let stream = js.get_stream(t.bus.stream_name()).await.unwrap();
     let info = stream.consumer_info("budget").await.unwrap();
     assert_eq!(info.config.max_deliver, 8, "the old consumer was updated");
     // The consumer is done with it: nothing pending, nothing waiting for an ack.
-    kit::testing::eventually("the consumer to give up", || {
-        let js = js.clone();
-        let name = t.bus.stream_name().to_owned();
-        async move {
-            let Ok(stream) = js.get_stream(name).await else {
-                return false;
-            };
-            let Ok(info) = stream.consumer_info("budget").await else {
-                return false;
-            };
-            info.num_pending == 0 && info.num_ack_pending == 0
-        }
-    })
-    .await;
+    t.settled("budget").await;
     assert_eq!(calls.load(Ordering::SeqCst), 8);
 }

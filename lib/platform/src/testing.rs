@@ -73,17 +73,46 @@ impl TestKeys {
     }
 }
 
-/// Polls `check` until it holds, failing the test after 30 seconds with `what`. It waits
-/// for asynchronous delivery; it does not assert how fast anything is.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
+/// What a check passed to [`eventually`] returns: `bool` (done or not yet) or `Option<T>`
+/// (the value once it is there).
+pub trait Outcome {
+    /// What [`eventually`] returns once the check is done.
+    type Value;
+    /// `Some` once the check is done.
+    fn done(self) -> Option<Self::Value>;
+}
+
+impl Outcome for bool {
+    type Value = ();
+    fn done(self) -> Option<()> {
+        self.then_some(())
+    }
+}
+
+impl<T> Outcome for Option<T> {
+    type Value = T;
+    fn done(self) -> Option<T> {
+        self
+    }
+}
+
+/// Polls `check` every 50 ms until it holds (`true`, or `Some(value)`, which is returned),
+/// failing the test after 30 seconds with `what`. It waits for asynchronous delivery; it does
+/// not assert how fast anything is. `what` is only formatted on failure, so it may describe
+/// the state at that moment (what was seen instead).
+///
+/// This is for waiting until something *happened*. To show that something did *not*
+/// happen (no duplicate, no second delivery), wait for a later point instead — a marker, or
+/// a consumer that has acknowledged everything in its stream ([`consumer_settled`]) — and
+/// then look.
+pub async fn eventually<O: Outcome>(
+    what: impl std::fmt::Display,
+    mut check: impl AsyncFnMut() -> O,
+) -> O::Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        if check().await {
-            return;
+        if let Some(value) = check().await.done() {
+            return value;
         }
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -26,8 +26,12 @@ async fn main() -> anyhow::Result<()> {
             "--demo" => options.demo = true,
             "--data-dir" => {
                 let dir = args.next().context("--data-dir needs a folder")?;
-                // Services read DATA_DIR themselves; set it before any of them starts.
-                unsafe { std::env::set_var("DATA_DIR", PathBuf::from(dir)) };
+                #[allow(unsafe_code)]
+                // SAFETY: services read DATA_DIR themselves; it is set before any of them
+                // starts, while nothing else reads or writes the environment.
+                unsafe {
+                    std::env::set_var("DATA_DIR", PathBuf::from(dir))
+                };
             }
             "-h" | "--help" => {
                 println!("{USAGE}");

@@ -10,7 +10,7 @@ mod support;
 use kit::{
     auth::SigningKey,
     config::Env,
-    testing::{NatsServer, TestBus, TestDatabase, eventually, nats_url, unique_name},
+    testing::{NatsServer, TestBus, TestDatabase, TestMongo, eventually, nats_url},
 };
 use payments::testing::{FakeStripe, WEBHOOK_SECRET, session_event, sign};
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -18,16 +18,11 @@ use stack::{Options, Stack};
 use support::{Shopper, project_dir};
 use uuid::Uuid;
 
-fn mongo_url() -> String {
-    std::env::var("TEST_MONGODB_URL")
-        .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
-}
-
 struct Backends {
     products: TestDatabase,
     orders: TestDatabase,
     payments: TestDatabase,
-    mongo_database: String,
+    mongo: TestMongo,
     stripe: FakeStripe,
     data: tempfile::TempDir,
     signing_key: String,
@@ -39,7 +34,7 @@ impl Backends {
             products: TestDatabase::postgres().await,
             orders: TestDatabase::postgres().await,
             payments: TestDatabase::postgres().await,
-            mongo_database: unique_name("e2e"),
+            mongo: TestMongo::new().await,
             stripe: FakeStripe::start().await,
             data: tempfile::tempdir().expect("temp dir"),
             signing_key: SigningKey::generate().to_pem(),
@@ -51,8 +46,8 @@ impl Backends {
             ("PRODUCTS_DATABASE_URL", self.products.url.clone()),
             ("ORDERS_DATABASE_URL", self.orders.url.clone()),
             ("PAYMENTS_DATABASE_URL", self.payments.url.clone()),
-            ("MONGODB_URL", mongo_url()),
-            ("MONGODB_DATABASE", self.mongo_database.clone()),
+            ("MONGODB_URL", self.mongo.url.clone()),
+            ("MONGODB_DATABASE", self.mongo.name.clone()),
             ("NATS_URL", nats.to_owned()),
             ("NATS_PREFIX", prefix.to_owned()),
             ("JWT_SIGNING_KEYS", self.signing_key.clone()),
@@ -75,17 +70,6 @@ impl Backends {
             ),
             ("DATA_DIR", self.data.path().to_string_lossy().into_owned()),
         ])
-    }
-
-    async fn drop_mongo(&self) {
-        let client = mongodb::Client::with_uri_str(mongo_url())
-            .await
-            .expect("MongoDB reachable");
-        client
-            .database(&self.mongo_database)
-            .drop()
-            .await
-            .expect("dropping the test database");
     }
 
     /// Counts rows in the orders database.
@@ -220,7 +204,6 @@ async fn a_customer_buys_through_the_router_on_real_backends() {
     );
 
     stack.stop().await;
-    backends.drop_mongo().await;
 }
 
 #[tokio::test]
@@ -267,5 +250,4 @@ async fn the_order_ends_paid_once_when_nats_drops_and_orders_restarts() {
         "one payment event applied"
     );
     stack.stop().await;
-    backends.drop_mongo().await;
 }

@@ -6,10 +6,10 @@
 //! should (joined in the router, or at the subgraph), so the requests overlap by construction
 //! rather than by a delay that a busy machine could outrun.
 
-use std::time::Duration;
-
 use http::StatusCode;
 use serde_json::{Value, json};
+
+use platform::testing::eventually;
 
 use crate::common::{Harness, Reply};
 
@@ -21,17 +21,6 @@ fn products_answer() -> Value {
         {"id": "p1", "name": "Teapot", "price": 1999},
         {"id": "p2", "name": "Kettle", "price": 4550}
     ]}})
-}
-
-/// Polls `check` until it holds; panics (failing the test) after a while.
-async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..1_000 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting until {what}");
 }
 
 /// The value of one Prometheus sample line, `None` when the series does not exist.
@@ -107,7 +96,7 @@ async fn fifty_identical_concurrent_queries_make_one_subgraph_request_with_dedup
     // Every request has passed the edge stages and waits on the one execution in flight
     // (which itself waits on the held subgraph request). A second subgraph request means
     // sharing failed; the assertions below then say how.
-    wait_until("all 50 requests wait on one execution", || {
+    eventually("all 50 requests wait on one execution", async || {
         executor.in_flight().operation_waiters == CALLERS || h.products.hits() > 1
     })
     .await;
@@ -164,7 +153,7 @@ async fn fifty_identical_concurrent_queries_make_fifty_subgraph_requests_with_de
     // All 50 reach the subgraph while none has been answered: nothing was shared. (Should
     // they join one execution instead, stop waiting and let the assertions report it.)
     let executor = h.router().state().executor().unwrap();
-    wait_until("all 50 requests reach the subgraph", || {
+    eventually("all 50 requests reach the subgraph", async || {
         h.products.hits() == CALLERS || executor.in_flight().operation_waiters == CALLERS
     })
     .await;
@@ -228,9 +217,10 @@ async fn two_users_sending_the_same_query_concurrently_each_get_their_own_data()
     }
     // Deduplication is on and all 50 are in flight together, yet they form two executions:
     // one per identity.
-    wait_until("all 50 requests wait on their user's execution", || {
-        executor.in_flight().operation_waiters == CALLERS || h.users.hits() > 2
-    })
+    eventually(
+        "all 50 requests wait on their user's execution",
+        async || executor.in_flight().operation_waiters == CALLERS || h.users.hits() > 2,
+    )
     .await;
     let in_flight = executor.in_flight();
     assert_eq!(

@@ -1,10 +1,10 @@
 //! Operating the router: GraphiQL, introspection switches, the persisted-operation
 //! safelist, health and metrics, hot reload, start-up failures and composition.
 
-use std::time::Duration;
-
 use http::{Method, StatusCode};
 use serde_json::json;
+
+use platform::testing::eventually;
 
 use crate::common::{Harness, fixture_path, fixture_supergraph, rejection};
 
@@ -211,16 +211,6 @@ async fn health_ready_and_metrics() {
     ] {
         assert!(metrics.contains(line), "missing `{line}` in:\n{metrics}");
     }
-}
-
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test]

@@ -3,11 +3,11 @@
 
 mod support;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use kit::{
     bus::{EventBus, NatsBus},
-    testing::NatsServer,
+    testing::{NatsServer, consumer_settled},
 };
 use support::*;
 use uuid::Uuid;
@@ -15,11 +15,11 @@ use uuid::Uuid;
 #[tokio::test]
 async fn the_webhook_commits_while_nats_is_down_and_the_event_goes_out_when_it_returns() {
     let mut nats = NatsServer::start().await;
-    let bus: Arc<dyn EventBus> = Arc::new(
-        NatsBus::connect(&nats.url(), "down")
-            .await
-            .expect("own NATS reachable"),
-    );
+    let nats_bus = NatsBus::connect(&nats.url(), "down")
+        .await
+        .expect("own NATS reachable");
+    let stream = nats_bus.stream_name().to_owned();
+    let bus: Arc<dyn EventBus> = Arc::new(nats_bus);
     let app = spawn_app_with(Options {
         bus: Some(bus.clone()),
         ..Options::default()
@@ -67,6 +67,7 @@ async fn the_webhook_commits_while_nats_is_down_and_the_event_goes_out_when_it_r
         app.outbox_pending().await == 0
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The observer has handled everything the stream holds: a second copy would be there.
+    consumer_settled(&nats.url(), &stream, &observed.durable).await;
     assert_eq!(observed.on("payments.succeeded").len(), 1);
 }

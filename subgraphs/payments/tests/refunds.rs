@@ -191,7 +191,8 @@ async fn a_payment_conflict_from_orders_is_refunded_automatically_once() {
         app.outbox_pending().await == 0
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The service's consumer has handled (and acknowledged) the second report.
+    app.settled(payments::refunds::CONFLICT_CONSUMER).await;
     assert_eq!(refunded_events().await, 1);
     assert_eq!(app.stripe.requests_to("/v1/refunds").len(), 1);
 }

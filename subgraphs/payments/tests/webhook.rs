@@ -125,8 +125,9 @@ async fn the_same_event_three_times_and_a_second_event_for_the_session_apply_onc
         !observed.on("payments.succeeded").is_empty()
     })
     .await;
-    // Give a wrongly duplicated event the chance to show up before counting.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Everything relayed is in the stream; once the observer has handled all of it, a
+    // wrongly duplicated event would be among what it saw.
+    p.app.settled(&observed.durable).await;
     assert_eq!(observed.on("payments.succeeded").len(), 1);
 }
 

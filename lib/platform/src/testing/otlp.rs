@@ -2,10 +2,7 @@
 //! loopback and keeps every span, so a test can check what a service exported and how its
 //! spans link up.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::sync::{Arc, Mutex};
 
 use axum::{Router, body::Bytes, extract::State, http::StatusCode, routing::post};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -64,20 +61,29 @@ impl FakeCollector {
         self.spans.lock().unwrap().clone()
     }
 
-    /// Polls until `found` picks something out of the exported spans (20 s at most).
+    /// Polls until `found` picks something out of the exported spans (see
+    /// [`super::eventually`]); a test that times out lists what was exported.
     pub async fn wait_for<T>(&self, what: &str, found: impl Fn(&[ExportedSpan]) -> Option<T>) -> T {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(value) = found(&self.spans()) {
-                return value;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for {what}; exported: {:#?}",
-                self.spans()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        super::eventually(
+            Waiting {
+                what,
+                collector: self,
+            },
+            async || found(&self.spans()),
+        )
+        .await
+    }
+}
+
+/// What [`FakeCollector::wait_for`] waits for, shown with the spans exported by then.
+struct Waiting<'a> {
+    what: &'a str,
+    collector: &'a FakeCollector,
+}
+
+impl std::fmt::Display for Waiting<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}; exported: {:#?}", self.what, self.collector.spans())
     }
 }
 

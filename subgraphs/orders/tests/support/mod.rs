@@ -389,25 +389,11 @@ impl TestApp {
 
     /// Waits until the payment consumer has acknowledged everything in the stream.
     pub async fn consumer_settled(&self) {
-        let client = async_nats::connect(kit::testing::nats_url())
-            .await
-            .expect("NATS reachable");
-        let js = async_nats::jetstream::new(client);
-        eventually("the payment consumer to settle", || {
-            let js = js.clone();
-            let stream = self.bus.stream_name().to_owned();
-            async move {
-                let Ok(mut stream) = js.get_stream(stream).await else {
-                    return false;
-                };
-                let Ok(info) = stream.consumer_info(orders::payment_events::CONSUMER).await else {
-                    return false;
-                };
-                let _ = &mut stream;
-                info.num_pending == 0 && info.num_ack_pending == 0
-            }
-        })
-        .await;
+        self._test_bus
+            .as_ref()
+            .expect("bus")
+            .settled(orders::payment_events::CONSUMER)
+            .await;
     }
 
     /// The service's metrics in the Prometheus text format.

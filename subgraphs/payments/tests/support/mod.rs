@@ -114,6 +114,9 @@ impl OrdersDouble {
 /// Every event on `payments.>` (and what else is asked), collected by a durable consumer.
 pub struct Observed {
     pub events: Arc<Mutex<Vec<(String, Value)>>>,
+    /// The consumer's durable name, for waiting until it has seen everything
+    /// ([`TestApp::settled`], [`kit::testing::consumer_settled`]).
+    pub durable: String,
     _worker: Worker,
 }
 
@@ -133,9 +136,11 @@ impl Observed {
             durable: format!("observer-{}", &Uuid::new_v4().simple().to_string()[..8]),
             subjects: subjects.iter().map(|s| (*s).to_owned()).collect(),
         };
+        let durable = spec.durable.clone();
         let worker = bus.consume(spec, handler).await.expect("observe the bus");
         Self {
             events,
+            durable,
             _worker: worker,
         }
     }
@@ -309,6 +314,16 @@ pub const START_CHECKOUT: &str = r#"mutation($orderId: ID!) {
 }"#;
 
 impl TestApp {
+    /// Waits until the durable consumer `durable` on the test's bus has handled everything
+    /// the stream holds for it, so counting what it saw afterwards is final.
+    pub async fn settled(&self, durable: &str) {
+        self.test_bus
+            .as_ref()
+            .expect("the test's own bus on the shared NATS server")
+            .settled(durable)
+            .await;
+    }
+
     pub fn customer(&self, user: Uuid) -> String {
         self.keys.bearer(user, Role::Customer)
     }

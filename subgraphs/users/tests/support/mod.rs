@@ -4,12 +4,12 @@
 
 #![allow(dead_code)]
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 use kit::{
     auth::{SigningKey, TokenPolicy},
     config::Secret,
-    testing::{GraphqlClient, unique_name},
+    testing::GraphqlClient,
 };
 use serde_json::{Value, json};
 use users::{
@@ -20,72 +20,9 @@ use users::{
     sessions::TokenLifetimes,
 };
 
+pub use kit::testing::TestMongo;
+
 pub const PASSWORD: &str = "correct horse battery staple";
-
-pub fn mongo_url() -> String {
-    std::env::var("TEST_MONGODB_URL")
-        .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?directConnection=true".into())
-}
-
-/// A fresh database, dropped with the guard.
-pub struct TestMongo {
-    pub url: String,
-    pub name: String,
-}
-
-impl TestMongo {
-    pub async fn new() -> Self {
-        let url = mongo_url();
-        let client = mongodb::Client::with_uri_str(&url)
-            .await
-            .unwrap_or_else(|e| panic!("bad TEST_MONGODB_URL {url}: {e}"));
-        let ping = tokio::time::timeout(
-            Duration::from_secs(10),
-            client
-                .database("admin")
-                .run_command(mongodb::bson::doc! { "ping": 1 }),
-        )
-        .await;
-        if !matches!(ping, Ok(Ok(_))) {
-            panic!(
-                "MongoDB is required for this test and is not reachable at {url}; start one, e.g. \
-                 `python -m secantus --host 127.0.0.1 --port 27018 --storage-path :memory:`, or set TEST_MONGODB_URL"
-            );
-        }
-        Self {
-            url,
-            name: unique_name("users"),
-        }
-    }
-
-    pub async fn database(&self) -> mongodb::Database {
-        mongodb::Client::with_uri_str(&self.url)
-            .await
-            .expect("client")
-            .database(&self.name)
-    }
-}
-
-impl Drop for TestMongo {
-    fn drop(&mut self) {
-        let (url, name) = (self.url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime, which cannot be blocked on.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(client) = mongodb::Client::with_uri_str(&url).await {
-                    let _ = client.database(&name).drop().await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 pub fn config(store: StoreConfig, keys: Vec<SigningKey>) -> Config {
     Config {
