@@ -11,7 +11,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use common::{auth::SigningKey, bus::NatsBus};
+use kit::{auth::SigningKey, bus::NatsBus};
 use sea_orm::{ConnectionTrait as _, Database};
 
 use crate::processes::{Service, free_addr};

@@ -97,7 +97,7 @@ async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
         }
     };
     // Held until the end: dropping it flushes the spans still waiting for export.
-    let _telemetry = match common::telemetry::init(&config.telemetry.service_name) {
+    let _telemetry = match kit::telemetry::init(&config.telemetry.service_name) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("{e}");
@@ -116,7 +116,7 @@ async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
     };
     let token = running.shutdown_token();
     tokio::spawn(async move {
-        common::health::shutdown_signal().await;
+        kit::health::shutdown_signal().await;
         tracing::info!("shutdown requested; draining requests");
         token.cancel();
     });

@@ -1,5 +1,5 @@
 //! The shared transactional outbox (events waiting to be published) and inbox (events
-//! already handled), whose layout the common crate defines for every service.
+//! already handled), whose layout the kit crate defines for every service.
 
 use sea_orm_migration::prelude::*;
 
@@ -9,10 +9,10 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        common::outbox::create_tables(manager).await
+        kit::outbox::create_tables(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        common::outbox::drop_tables(manager).await
+        kit::outbox::drop_tables(manager).await
     }
 }

@@ -103,11 +103,11 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        common::outbox::create_tables(manager).await
+        kit::outbox::create_tables(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        common::outbox::drop_tables(manager).await?;
+        kit::outbox::drop_tables(manager).await?;
         manager
             .drop_table(
                 Table::drop()

@@ -1,5 +1,5 @@
 //! Events a consumer could not process, parked with the reason for an admin to list and
-//! replay; the layout is the common crate's, shared by every service that consumes events.
+//! replay; the layout is the kit crate's, shared by every service that consumes events.
 
 use sea_orm_migration::prelude::*;
 
@@ -9,10 +9,10 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        common::parking::create_table(manager).await
+        kit::parking::create_table(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        common::parking::drop_table(manager).await
+        kit::parking::drop_table(manager).await
     }
 }

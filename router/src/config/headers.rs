@@ -108,7 +108,7 @@ impl HeadersConfig {
         for (key, name) in names {
             let parsed = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| ConfigError::invalid(key, format!("`{name}` is not a header name")))?;
-            if parsed.as_str() == common::graphql::CLIENT_IP_HEADER {
+            if parsed.as_str() == kit::graphql::CLIENT_IP_HEADER {
                 return Err(ConfigError::invalid(
                     key,
                     format!("`{name}` is set by the router itself and cannot be propagated"),

@@ -48,7 +48,7 @@ impl SubgraphsConfig {
             self.timeout_ms = ms;
         }
         let file_var = format!("{SUBGRAPH_SECRET_ENV}_FILE");
-        let secret = common::config::resolve_secret(
+        let secret = kit::config::resolve_secret(
             SUBGRAPH_SECRET_ENV,
             env.var(SUBGRAPH_SECRET_ENV),
             &file_var,
@@ -79,13 +79,13 @@ impl SubgraphsConfig {
         let secret = self
             .shared_secret
             .as_ref()
-            .map(|s| common::config::Secret::new(s.expose()));
+            .map(|s| kit::config::Secret::new(s.expose()));
         let profile = if production {
-            common::config::Profile::Production
+            kit::config::Profile::Production
         } else {
-            common::config::Profile::Dev
+            kit::config::Profile::Dev
         };
-        common::internal::check_secret(SUBGRAPH_SECRET_ENV, secret.as_ref(), profile).map_err(|e| {
+        kit::internal::check_secret(SUBGRAPH_SECRET_ENV, secret.as_ref(), profile).map_err(|e| {
             ConfigError::Env {
                 var: SUBGRAPH_SECRET_ENV.to_owned(),
                 reason: e.to_string(),

@@ -1,10 +1,10 @@
 //! `telemetry`: how the router identifies itself in logs and traces.
 //!
-//! Log output is set up by `common::telemetry`, shared with the subgraphs: `RUST_LOG`
+//! Log output is set up by `kit::telemetry`, shared with the subgraphs: `RUST_LOG`
 //! filters and `LOG_FORMAT=json` switches to JSON lines.
 //!
 //! Traces: span export is configured the same way for the router and every subgraph, by the
-//! standard OpenTelemetry variables that `common::telemetry` reads at start-up (there are no
+//! standard OpenTelemetry variables that `kit::telemetry` reads at start-up (there are no
 //! YAML keys for it, so one set of variables drives the whole deployment):
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (the collector's base URL, `/v1/traces` appended) or
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the full URL) turns OTLP/HTTP export on;

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use common::auth::{AuthError, JwksVerifier, Principal, TokenPolicy, bearer_token};
 use http::HeaderMap;
+use kit::auth::{AuthError, JwksVerifier, Principal, TokenPolicy, bearer_token};
 
 use super::rejection::Rejection;
 use crate::config::AuthConfig;

@@ -1,7 +1,7 @@
 //! Every setting of the system in one place, for the README's configuration section.
 //!
 //! [`SERVICE_VARIABLES`] lists what the subgraphs read (each service reads its own from the
-//! environment, through `common::config::Env`); the router's list is
+//! environment, through `kit::config::Env`); the router's list is
 //! [`router::config::variables::VARIABLES`]. [`readme_section`] renders both as the tables
 //! between the README's `configuration` markers, and the `configuration` test fails when
 //! the README differs from them or when a service reads a variable this list lacks (or

@@ -29,7 +29,7 @@ pub fn admin() -> users::config::BootstrapAdmin {
     users::config::BootstrapAdmin {
         email: ADMIN_EMAIL.to_owned(),
         name: "Demo Admin".to_owned(),
-        password: common::config::Secret::new(ADMIN_PASSWORD),
+        password: kit::config::Secret::new(ADMIN_PASSWORD),
     }
 }
 

@@ -17,7 +17,7 @@ pub mod demo;
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
-use common::{auth::JwksVerifier, bus::EventBus, config::Env};
+use kit::{auth::JwksVerifier, bus::EventBus, config::Env};
 
 pub use demo::DemoAccounts;
 
@@ -162,8 +162,8 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
     // Read first: its profile decides whether the payment sandbox may run.
     let mut router_config = router::RouterConfig::load(None, &router::config::ProcessEnv)?;
     let host_profile = match router_config.profile {
-        router::config::Profile::Production => common::config::Profile::Production,
-        router::config::Profile::Dev => common::config::Profile::Dev,
+        router::config::Profile::Production => kit::config::Profile::Production,
+        router::config::Profile::Dev => kit::config::Profile::Dev,
     };
     // Payments' settings are checked before anything starts: a refused provider (the sandbox
     // under a production router, Stripe without its keys) leaves nothing running.
@@ -176,8 +176,8 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
         };
     let mut payments_config =
         payments::config::Config::from_env_with(env, default_provider, host_profile)?;
-    let bus_config = common::config::BusConfig::from_env(env)?;
-    let bus = common::bus::connect(&bus_config)
+    let bus_config = kit::config::BusConfig::from_env(env)?;
+    let bus = kit::bus::connect(&bus_config)
         .await
         .context("connecting to the event bus")?;
 
@@ -190,7 +190,7 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
         .await
         .context("starting users")?;
     let jwks_url = format!("http://{}/.well-known/jwks.json", users.addr);
-    let policy = common::auth::TokenPolicy::from_env(env)?;
+    let policy = kit::auth::TokenPolicy::from_env(env)?;
     let verifier = Arc::new(JwksVerifier::remote(jwks_url.clone(), policy));
 
     let mut products_config = products::config::Config::from_env(env)?;

@@ -3,7 +3,7 @@
 //! served (GraphiQL and `/schema.graphql` only where the router's profile turns them on).
 
 use clap::Parser as _;
-use common::config::Env;
+use kit::config::Env;
 
 /// Runs the router and the four subgraphs in one process.
 #[derive(clap::Parser)]
@@ -29,7 +29,7 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let _telemetry = common::telemetry::init("commerce")?;
+    let _telemetry = kit::telemetry::init("commerce")?;
     let options = stack::Options {
         demo: cli.demo,
         ..stack::Options::default()
@@ -75,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     println!("  Ctrl-C stops everything (in-flight requests finish, outboxes drain).");
-    common::health::shutdown_signal().await;
+    kit::health::shutdown_signal().await;
     tracing::info!("shutting down");
     stack.stop().await;
     Ok(())

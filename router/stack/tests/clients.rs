@@ -9,7 +9,7 @@ mod support;
 
 use std::{path::Path, process::Command};
 
-use common::config::Env;
+use kit::config::Env;
 use stack::Options;
 use support::project_dir;
 

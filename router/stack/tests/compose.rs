@@ -10,7 +10,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::config::Env;
+use kit::config::Env;
 use serde_yaml_ng::Value;
 use support::project_dir;
 
@@ -35,7 +35,7 @@ fn dotenv() -> BTreeMap<String, String> {
     );
     vars.insert(
         "JWT_SIGNING_KEYS".into(),
-        common::auth::SigningKey::generate().to_pem(),
+        kit::auth::SigningKey::generate().to_pem(),
     );
     vars
 }

@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::config::Env;
+use kit::config::Env;
 use stack::configuration::{SERVICE_VARIABLES, with_section};
 use support::project_dir;
 
@@ -31,7 +31,7 @@ fn environments() -> [Vec<(&'static str, String)>; 2] {
         ("MONGODB_URL", "mongodb://127.0.0.1:27018".to_owned()),
         (
             "JWT_SIGNING_KEYS",
-            common::auth::SigningKey::generate().to_pem(),
+            kit::auth::SigningKey::generate().to_pem(),
         ),
         (
             "USERS_BOOTSTRAP_ADMIN_EMAIL",
@@ -85,7 +85,7 @@ fn the_service_list_is_what_the_services_read() {
         );
         // The launcher reads the bus settings once for all four.
         let bus = names_read(&env, |e| {
-            drop(common::config::BusConfig::from_env(e).expect("bus config"))
+            drop(kit::config::BusConfig::from_env(e).expect("bus config"))
         });
         for service in ["products", "orders", "payments", "users"] {
             add(service, bus.clone());

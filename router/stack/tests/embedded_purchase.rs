@@ -3,7 +3,7 @@
 
 mod support;
 
-use common::config::Env;
+use kit::config::Env;
 use stack::Options;
 use support::{Shopper, project_dir};
 

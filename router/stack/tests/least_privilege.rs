@@ -13,7 +13,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use common::{
+use kit::{
     bus::{ConsumerSpec, EventBus, EventHandler, NatsBus, RequestHandler},
     testing::{NatsServer, eventually, postgres_admin_url, unique_name},
 };

@@ -7,7 +7,7 @@
 
 mod support;
 
-use common::{
+use kit::{
     auth::SigningKey,
     config::Env,
     testing::{NatsServer, TestBus, TestDatabase, eventually, nats_url, unique_name},

@@ -1,8 +1,8 @@
 //! Edge authentication: bad tokens are refused before any subgraph is called; valid
 //! tokens, request ids and trace context are forwarded.
 
-use common::auth::SigningKey;
 use http::StatusCode;
+use kit::auth::SigningKey;
 use serde_json::json;
 
 use crate::common::{Harness, rejection, unsigned_token};

@@ -6,14 +6,14 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use common::{
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kit::{
     auth::Role,
     bus::{EventBus, json_handler},
     config::Env,
     contracts::{PriceBasketReply, PriceBasketRequest, PricedProduct, Reply, subjects},
     testing::{GraphqlClient, TestBus, TestDatabase, TestKeys},
 };
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -54,7 +54,7 @@ fn bench_create_order(c: &mut Criterion) {
                     .collect();
                 match priced {
                     Some(p) => Reply::ok(p),
-                    None => Reply::error(common::ErrorCode::NotFound, "unknown product", vec![]),
+                    None => Reply::error(kit::ErrorCode::NotFound, "unknown product", vec![]),
                 }
             }
         },

@@ -11,7 +11,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use common::{ApiError, auth::Principal, graphql::PageRequest};
+use kit::{ApiError, auth::Principal, graphql::PageRequest};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -164,11 +164,11 @@ pub async fn find_visible(
 
 /// The cursor of an order in a list.
 pub fn cursor_of(order: &order::Model) -> String {
-    common::graphql::encode_cursor(&order.id)
+    kit::graphql::encode_cursor(&order.id)
 }
 
 fn decode(cursor: &str, field: &'static str) -> Result<Uuid, BrowseError> {
-    common::graphql::decode_cursor(cursor, field).map_err(|_| BrowseError::InvalidCursor(field))
+    kit::graphql::decode_cursor(cursor, field).map_err(|_| BrowseError::InvalidCursor(field))
 }
 
 /// One page of the orders matching `filter`, in one statement.
@@ -264,7 +264,7 @@ impl Loader<Uuid> for OrderLoader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::auth::Role;
+    use kit::auth::Role;
 
     #[test]
     fn customers_are_scoped_to_themselves() {

@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use common::{
+use kit::{
     auth::TokenPolicy,
     config::{BusConfig, ConfigError, DatabaseConfig, Env},
 };
@@ -20,7 +20,7 @@ pub struct Config {
     /// the bus request timeout).
     pub price_timeout: Duration,
     /// `COMMERCE_PROFILE`, `SUBGRAPH_SHARED_SECRET`, `ORDERS_METRICS_ADDR`.
-    pub internal: common::internal::InternalConfig,
+    pub internal: kit::internal::InternalConfig,
 }
 
 impl Config {
@@ -56,7 +56,7 @@ impl Config {
             database: DatabaseConfig::from_env(env, "orders")?,
             bus,
             price_timeout,
-            internal: common::internal::InternalConfig::from_env(env, "orders")?,
+            internal: kit::internal::InternalConfig::from_env(env, "orders")?,
         })
     }
 }

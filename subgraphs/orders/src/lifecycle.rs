@@ -15,7 +15,7 @@ use std::fmt;
 
 use async_graphql::Enum;
 use chrono::{DateTime, Utc};
-use common::{
+use kit::{
     ApiError,
     auth::Principal,
     contracts::{Envelope, OrderCancelled, OrderDelivered, OrderPaid, subjects},
@@ -26,7 +26,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use common::outbox::OutboxRelay;
+use kit::outbox::OutboxRelay;
 
 use crate::entities::order;
 
@@ -216,7 +216,7 @@ async fn enqueue_event<C: ConnectionTrait>(
                     payment_id,
                 },
             );
-            common::outbox::enqueue(conn, &event).await
+            kit::outbox::enqueue(conn, &event).await
         }
         Command::Cancel { .. } => {
             let event = Envelope::new(
@@ -226,14 +226,14 @@ async fn enqueue_event<C: ConnectionTrait>(
                     user_id: order.user_id,
                 },
             );
-            common::outbox::enqueue(conn, &event).await
+            kit::outbox::enqueue(conn, &event).await
         }
         Command::Deliver { .. } => {
             let event = Envelope::new(
                 subjects::ORDERS_DELIVERED,
                 OrderDelivered { order_id: order.id },
             );
-            common::outbox::enqueue(conn, &event).await
+            kit::outbox::enqueue(conn, &event).await
         }
     }
 }
@@ -261,7 +261,7 @@ pub async fn apply_command(
 mod tests {
     use super::*;
     use OrderStatus::*;
-    use common::auth::Role;
+    use kit::auth::Role;
 
     fn principal(role: Role) -> Principal {
         Principal {
@@ -308,7 +308,7 @@ mod tests {
         )
         .unwrap_err();
         let api = ApiError::from(err);
-        assert_eq!(api.code, common::ErrorCode::Conflict);
+        assert_eq!(api.code, kit::ErrorCode::Conflict);
         assert_eq!(api.message, "the order is CANCELLED and cannot become PAID");
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use common::{auth::JwksVerifier, config::Env};
+use kit::{auth::JwksVerifier, config::Env};
 use orders::{Config, Deps};
 
 /// The orders subgraph.
@@ -34,16 +34,16 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let _telemetry = common::telemetry::init("orders")?;
+            let _telemetry = kit::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
             orders::connect_and_migrate(&config).await?;
             tracing::info!("orders database is up to date");
             Ok(())
         }
         Command::Serve => {
-            let _telemetry = common::telemetry::init("orders")?;
+            let _telemetry = kit::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
-            let bus = common::bus::connect(&config.bus)
+            let bus = kit::bus::connect(&config.bus)
                 .await
                 .context("cannot connect to the event bus")?;
             let verifier = Arc::new(JwksVerifier::remote(
@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
                 config.token_policy.clone(),
             ));
             let service = orders::start(config, Deps { bus, verifier }).await?;
-            common::health::shutdown_signal().await;
+            kit::health::shutdown_signal().await;
             tracing::info!("shutting down");
             service.stop().await;
             Ok(())

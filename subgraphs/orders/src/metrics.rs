@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use common::{db::StatementCounter, health::ReadCounter, parking::ParkingLot};
+use kit::{db::StatementCounter, health::ReadCounter, parking::ParkingLot};
 use prometheus_client::{
     metrics::{counter::Counter, family::Family},
     registry::Registry,

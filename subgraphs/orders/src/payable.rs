@@ -2,7 +2,7 @@
 //! (`rpc.orders.payable`) from the stored order and its price snapshot, so a checkout is
 //! always charged what the order says, never a price sent by a client.
 
-use common::{
+use kit::{
     ErrorCode,
     bus::{BusError, EventBus, Worker, json_handler},
     contracts::{OrderLine, PayableOrder, PayableOrderReply, PayableOrderRequest, Reply, subjects},

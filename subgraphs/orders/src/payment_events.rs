@@ -12,12 +12,12 @@
 //! - the order is unknown: recorded as an issue and logged;
 //! - the event cannot be read (malformed, or of a version this code does not know), or its
 //!   handling keeps failing through the whole delivery budget: it is parked
-//!   ([`common::parking`]) for an admin to look at and replay (`parkedOrderEvents`,
+//!   ([`kit::parking`]) for an admin to look at and replay (`parkedOrderEvents`,
 //!   `replayParkedOrderEvent`), and the events behind it go on.
 
 use std::sync::Arc;
 
-use common::{
+use kit::{
     bus::{ConsumerSpec, Delivery, EventHandler, HandlerError},
     contracts::{Envelope, OrderPaymentConflict, PaymentSucceeded, subjects},
     outbox::OutboxRelay,
@@ -158,7 +158,7 @@ async fn apply(
 ) -> Result<Outcome, PaymentEventError> {
     let payment = &event.data;
     let txn = db.begin().await?;
-    if !common::outbox::mark_processed(&txn, CONSUMER, event.event_id).await? {
+    if !kit::outbox::mark_processed(&txn, CONSUMER, event.event_id).await? {
         txn.rollback().await?;
         return Ok(Outcome::Duplicate);
     }
@@ -236,7 +236,7 @@ async fn request_refund<C: ConnectionTrait>(
             order_status: status.as_str().to_owned(),
         },
     );
-    common::outbox::enqueue(conn, &conflict).await
+    kit::outbox::enqueue(conn, &conflict).await
 }
 
 async fn record_issue<C: ConnectionTrait>(

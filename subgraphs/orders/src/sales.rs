@@ -24,7 +24,7 @@ use std::{
 };
 
 use async_graphql::dataloader::Loader;
-use common::ApiError;
+use kit::ApiError;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
@@ -199,7 +199,7 @@ mod tests {
     #[tokio::test]
     async fn one_statement_per_entities_call_however_many_representations_ask() {
         use sea_orm_migration::MigratorTrait as _;
-        let (db, statements) = common::db::connect_url("sqlite::memory:", 1)
+        let (db, statements) = kit::db::connect_url("sqlite::memory:", 1)
             .await
             .expect("in-memory SQLite");
         orders_migration::Migrator::up(&db, None)
@@ -230,7 +230,7 @@ mod tests {
             "relation \"order_items\" does not exist".into(),
         ));
         let api = ApiError::from(&err);
-        assert_eq!(api.code, common::ErrorCode::InternalServerError);
+        assert_eq!(api.code, kit::ErrorCode::InternalServerError);
         assert!(!api.message.contains("order_items"), "{}", api.message);
     }
 }

@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
-use common::{
+use kit::{
     auth::JwksVerifier,
     bus::{EventBus, Worker},
     db::StatementCounter,
@@ -87,7 +87,7 @@ impl RunningService {
 pub async fn connect_and_migrate(
     config: &Config,
 ) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
-    let (db, statements) = common::db::connect(&config.database)
+    let (db, statements) = kit::db::connect(&config.database)
         .await
         .context("cannot open the orders database")?;
     orders_migration::Migrator::up(&db, None)
@@ -131,8 +131,8 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         Arc::new(DatabaseCheck(db.clone())),
         Arc::new(BusCheck(deps.bus.clone())),
     ];
-    let graphql = common::graphql::routes(schema, deps.verifier.clone());
-    let server = common::internal::serve_subgraph(
+    let graphql = kit::graphql::routes(schema, deps.verifier.clone());
+    let server = kit::internal::serve_subgraph(
         &config.internal,
         config.addr,
         graphql,

@@ -6,12 +6,12 @@
 //! done); the state change is recorded with the event's id in one transaction, so a
 //! redelivered event changes nothing twice. While the provider is unreachable the event is
 //! redelivered (within the consumer's delivery budget); an event that cannot be read, or
-//! keeps failing, is parked for an admin (`common::parking`).
+//! keeps failing, is parked for an admin (`kit::parking`).
 
 use std::sync::Arc;
 
 use chrono::Utc;
-use common::{
+use kit::{
     bus::{BusError, ConsumerSpec, Delivery, EventHandler, HandlerError, Worker},
     contracts::{Envelope, OrderCancelled, subjects},
     outbox,

@@ -11,7 +11,7 @@
 //! is expired at the provider first, so an order never has two payable sessions.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use common::{ApiError, auth::Principal};
+use kit::{ApiError, auth::Principal};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, TransactionTrait,

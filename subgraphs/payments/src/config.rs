@@ -34,7 +34,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use common::{
+use kit::{
     auth::TokenPolicy,
     config::{BusConfig, ConfigError, DatabaseConfig, Env, Profile, Secret},
     internal::InternalConfig,

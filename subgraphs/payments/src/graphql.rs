@@ -12,7 +12,7 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 use chrono::{DateTime, Utc};
-use common::{
+use kit::{
     ApiError,
     auth::{Principal, auth_from_ctx},
     graphql::{PageRequest, decode_cursor, encode_cursor, parse_id},
@@ -29,7 +29,7 @@ pub type PaymentsSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema without its runtime data, for printing the SDL.
 pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    common::graphql::harden(Schema::build(Query, Mutation, EmptySubscription).enable_federation())
+    kit::graphql::harden(Schema::build(Query, Mutation, EmptySubscription).enable_federation())
 }
 
 pub fn schema(state: Arc<AppState>) -> PaymentsSchema {
@@ -40,7 +40,7 @@ pub fn schema(state: Arc<AppState>) -> PaymentsSchema {
 
 /// The SDL as written to `schema/payments.graphql`.
 pub fn sdl() -> String {
-    common::graphql::federation_sdl(&builder().finish())
+    kit::graphql::federation_sdl(&builder().finish())
 }
 
 fn state<'a>(ctx: &'a Context<'_>) -> &'a Arc<AppState> {
@@ -183,8 +183,8 @@ impl Query {
         #[graphql(desc = "At most 100; default 20.")] first: Option<i32>,
         #[graphql(desc = "The `id` of the last event of the previous page.")] after: Option<ID>,
         include_replayed: Option<bool>,
-    ) -> async_graphql::Result<Vec<common::parking::ParkedEvent>> {
-        Ok(common::parking::list_for_admin(ctx, first, after, include_replayed).await?)
+    ) -> async_graphql::Result<Vec<kit::parking::ParkedEvent>> {
+        Ok(kit::parking::list_for_admin(ctx, first, after, include_replayed).await?)
     }
 }
 
@@ -262,7 +262,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-    ) -> async_graphql::Result<common::parking::ParkedEvent> {
-        Ok(common::parking::replay_for_admin(ctx, id).await?)
+    ) -> async_graphql::Result<kit::parking::ParkedEvent> {
+        Ok(kit::parking::replay_for_admin(ctx, id).await?)
     }
 }

@@ -29,7 +29,7 @@ pub mod webhook;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use common::{
+use kit::{
     auth::JwksVerifier,
     bus::{EventBus, Worker},
     config::Secret,
@@ -61,7 +61,7 @@ pub struct AppState {
     pub orders_timeout: Duration,
     pub metrics: Metrics,
     /// Events the consumers parked, for the admin's list and replay.
-    pub parking: common::parking::ParkingLot,
+    pub parking: kit::parking::ParkingLot,
 }
 
 /// Counters exported on `/metrics`.
@@ -104,7 +104,7 @@ pub struct RunningService {
     /// The provider in use (the sandbox unless Stripe keys are configured).
     pub provider: payment::PaymentProviderKind,
     /// SQL statements run since start (metrics, and tests of batching).
-    pub statements: common::db::StatementCounter,
+    pub statements: kit::db::StatementCounter,
     server: RunningServer,
     webhook_server: RunningServer,
     metrics_server: Option<RunningServer>,
@@ -128,7 +128,7 @@ impl RunningService {
 
 /// Connects to the database, migrates it, and serves until [`RunningService::stop`].
 pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
-    let (db, statements) = common::db::connect(&config.database)
+    let (db, statements) = kit::db::connect(&config.database)
         .await
         .context("connecting to the payments database")?;
     payments_migration::Migrator::up(&db, None)
@@ -180,7 +180,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let metrics = Metrics::default();
     let mut registry = Registry::default();
     metrics.register(&mut registry);
-    let parking = common::parking::ParkingLot::new(db.clone(), deps.bus.clone());
+    let parking = kit::parking::ParkingLot::new(db.clone(), deps.bus.clone());
     // `payments_events_parked_total{consumer}`.
     parking.register_metrics(registry.sub_registry_with_prefix("payments"));
     let state = Arc::new(AppState {
@@ -216,16 +216,16 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         Arc::new(DatabaseCheck(db.clone())),
         Arc::new(BusCheck(deps.bus.clone())),
     ];
-    let graphql = common::graphql::routes(graphql::schema(state.clone()), deps.verifier.clone());
+    let graphql = kit::graphql::routes(graphql::schema(state.clone()), deps.verifier.clone());
     let router =
-        common::internal::require_router_secret(graphql, config.internal.subgraph_secret.as_ref())
-            .merge(common::health::routes(checks));
+        kit::internal::require_router_secret(graphql, config.internal.subgraph_secret.as_ref())
+            .merge(kit::health::routes(checks));
     // The public listener: the webhook, and the sandbox pages when the sandbox is chosen.
     let mut public = webhook::routes(state.clone());
     if provider_kind == payment::PaymentProviderKind::Sandbox {
         public = public.merge(sandbox::routes(state.clone()));
     }
-    let metrics_server = common::health::serve_metrics(
+    let metrics_server = kit::health::serve_metrics(
         config.internal.metrics_addr,
         Arc::new(registry),
         shutdown.child_token(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use common::{auth::JwksVerifier, config::Env};
+use kit::{auth::JwksVerifier, config::Env};
 use payments::{Config, Deps};
 use sea_orm_migration::MigratorTrait as _;
 
@@ -35,9 +35,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let _telemetry = common::telemetry::init("payments")?;
+            let _telemetry = kit::telemetry::init("payments")?;
             let config = Config::from_env(&Env::process())?;
-            let (db, _) = common::db::connect(&config.database)
+            let (db, _) = kit::db::connect(&config.database)
                 .await
                 .context("connecting to the payments database")?;
             payments_migration::Migrator::up(&db, None)
@@ -51,17 +51,17 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    let _telemetry = common::telemetry::init("payments")?;
+    let _telemetry = kit::telemetry::init("payments")?;
     let config = Config::from_env(&Env::process())?;
     let verifier = Arc::new(JwksVerifier::remote(
         config.jwks_url.clone(),
         config.token_policy.clone(),
     ));
-    let bus = common::bus::connect(&config.bus)
+    let bus = kit::bus::connect(&config.bus)
         .await
         .context("connecting to the event bus")?;
     let service = payments::start(config, Deps { bus, verifier }).await?;
-    common::health::shutdown_signal().await;
+    kit::health::shutdown_signal().await;
     tracing::info!("shutting down");
     service.stop().await;
     Ok(())

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use common::{
+use kit::{
     ApiError, Currency, ErrorCode,
     bus::{BusError, EventBus, request_json},
     contracts::{PayableOrder, PayableOrderReply, PayableOrderRequest, Reply, subjects},
@@ -110,7 +110,7 @@ fn check(order_id: Uuid, order: PayableOrder) -> Result<Payable, OrdersError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::contracts::OrderLine;
+    use kit::contracts::OrderLine;
 
     fn order(lines: Vec<(i64, i32)>, total: i64) -> PayableOrder {
         PayableOrder {

@@ -8,7 +8,7 @@
 
 use async_graphql::{ComplexObject, Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
-use common::{ApiError, Currency, Money};
+use kit::{ApiError, Currency, Money};
 
 /// The sea-orm entity of the `payments` table.
 pub mod entity {

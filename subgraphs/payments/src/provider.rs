@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use common::{Currency, contracts::OrderLine};
+use kit::{Currency, contracts::OrderLine};
 use uuid::Uuid;
 
 use crate::payment::PaymentProviderKind;

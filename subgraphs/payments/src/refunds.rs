@@ -1,7 +1,7 @@
 //! Refunds: by an admin (`refundPayment`) and automatically when orders reports a payment
 //! it cannot take (`orders.payment_conflict`, e.g. the order was cancelled meanwhile).
 //! A conflict event that cannot be read, or whose refund keeps failing through the whole
-//! delivery budget, is parked ([`common::parking`]) for an admin to list and replay
+//! delivery budget, is parked ([`kit::parking`]) for an admin to list and replay
 //! (`parkedPaymentEvents`, `replayParkedPaymentEvent`); it is never dropped.
 //!
 //! The provider is called with an idempotency key per payment, so a refund repeated after a
@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use common::{
+use kit::{
     ApiError,
     bus::{BusError, ConsumerSpec, Delivery, EventHandler, HandlerError, Worker},
     contracts::{Envelope, OrderPaymentConflict, PaymentRefunded, subjects},

@@ -21,7 +21,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{Duration as ChronoDuration, Utc};
-use common::ApiError;
+use kit::ApiError;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -388,7 +388,7 @@ mod tests {
         let req = SessionRequest {
             payment_id: Uuid::now_v7(),
             order_id: Uuid::now_v7(),
-            currency: common::Currency::parse("EUR").unwrap(),
+            currency: kit::Currency::parse("EUR").unwrap(),
             total_minor: 100,
             lines: vec![],
             idempotency_key: "k1".into(),
@@ -416,7 +416,7 @@ mod tests {
         SessionRequest {
             payment_id: Uuid::now_v7(),
             order_id: Uuid::now_v7(),
-            currency: common::Currency::parse("EUR").unwrap(),
+            currency: kit::Currency::parse("EUR").unwrap(),
             total_minor: 100,
             lines: vec![],
             idempotency_key: key,

@@ -26,13 +26,13 @@ use axum::{
     routing::post,
 };
 use chrono::Utc;
-use common::{
+use hmac::{Hmac, Mac};
+use kit::{
     ApiError,
     config::Secret,
     contracts::{Envelope, PaymentFailed, PaymentSucceeded, subjects},
     outbox,
 };
-use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter, TransactionTrait, sea_query::OnConflict,
@@ -630,7 +630,7 @@ async fn record_receipt(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::ErrorCode;
+    use kit::ErrorCode;
 
     fn secrets(list: &[&str]) -> Vec<Secret> {
         list.iter().map(|s| Secret::new(*s)).collect()

@@ -3,7 +3,7 @@
 
 mod support;
 
-use common::testing::first_error_code;
+use kit::testing::first_error_code;
 use sea_orm::ConnectionTrait as _;
 use serde_json::json;
 use support::*;
@@ -406,7 +406,7 @@ async fn a_session_replaced_while_still_payable_is_expired_at_stripe_first() {
 
 #[tokio::test]
 async fn cancelling_the_order_expires_its_open_session_once() {
-    use common::contracts::{Envelope, OrderCancelled, subjects};
+    use kit::contracts::{Envelope, OrderCancelled, subjects};
     let app = spawn_app().await;
     let user = Uuid::now_v7();
     let order = app.orders.add_order(user);

@@ -5,7 +5,7 @@ mod support;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{
+use kit::{
     bus::{EventBus, NatsBus},
     testing::NatsServer,
 };

@@ -5,7 +5,7 @@ mod support;
 
 use std::sync::Arc;
 
-use common::{
+use kit::{
     bus::{EventBus, Worker, json_handler},
     config::Env,
     contracts::{PriceBasketReply, PriceBasketRequest, PricedProduct, subjects},
@@ -162,7 +162,7 @@ async fn a_valid_webhook_makes_the_order_paid_through_the_orders_service() {
     assert_eq!(w.payments.payment_status(payment_id).await, "SUCCEEDED");
     let again = w.payments.start_checkout(order_id, Some(&bearer)).await;
     assert_eq!(
-        common::testing::first_error_code(&again),
+        kit::testing::first_error_code(&again),
         Some("CONFLICT"),
         "a paid order cannot be checked out again"
     );

@@ -2,7 +2,7 @@
 
 mod support;
 
-use common::{
+use kit::{
     contracts::{Envelope, OrderPaymentConflict, subjects},
     testing::first_error_code,
 };

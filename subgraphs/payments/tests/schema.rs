@@ -4,7 +4,7 @@
 fn schema_file_matches_the_code() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/payments.graphql");
-    common::testing::check_schema_file(&path, &payments::graphql::sdl());
+    kit::testing::check_schema_file(&path, &payments::graphql::sdl());
 }
 
 #[test]

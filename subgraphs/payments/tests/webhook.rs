@@ -3,7 +3,7 @@
 
 mod support;
 
-use common::testing::first_error_code;
+use kit::testing::first_error_code;
 use serde_json::{Value, json};
 use support::*;
 use uuid::Uuid;

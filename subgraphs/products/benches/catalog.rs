@@ -11,8 +11,8 @@
 use std::hint::black_box;
 
 use async_graphql::{Request, Variables};
-use common::{Currency, Money, auth::Auth, testing::TestDatabase};
 use criterion::{Criterion, criterion_group, criterion_main};
+use kit::{Currency, Money, auth::Auth, testing::TestDatabase};
 use products::catalog::{Catalog, NewProduct};
 use serde_json::json;
 
@@ -29,8 +29,7 @@ fn catalog_reads(c: &mut Criterion) {
         .expect("a runtime");
     let (database, schema, statements, representations) = rt.block_on(async {
         let database = TestDatabase::postgres().await;
-        let env =
-            common::config::Env::from_pairs([("PRODUCTS_DATABASE_URL", database.url.as_str())]);
+        let env = kit::config::Env::from_pairs([("PRODUCTS_DATABASE_URL", database.url.as_str())]);
         let config = products::Config::from_env(&env).expect("valid configuration");
         let (db, statements) = products::connect_and_migrate(&config.database)
             .await

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use common::{
+use kit::{
     auth::TokenPolicy,
     config::{BusConfig, ConfigError, DatabaseConfig, Env},
     internal::InternalConfig,

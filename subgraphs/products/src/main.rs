@@ -3,7 +3,7 @@
 //! by environment variables (the README's Configuration section lists them).
 
 use clap::{Parser, Subcommand};
-use common::config::Env;
+use kit::config::Env;
 use products::{Config, Deps};
 
 /// The products subgraph.
@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let _telemetry = common::telemetry::init("products")?;
+            let _telemetry = kit::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let (db, _) = products::connect_and_migrate(&config.database).await?;
             db.close().await?;
@@ -40,11 +40,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => {
-            let _telemetry = common::telemetry::init("products")?;
+            let _telemetry = kit::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let deps = Deps::from_config(&config).await?;
             let service = products::start(config, deps).await?;
-            common::health::shutdown_signal().await;
+            kit::health::shutdown_signal().await;
             tracing::info!("shutting down");
             service.stop().await;
             Ok(())

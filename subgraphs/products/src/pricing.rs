@@ -7,7 +7,7 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use common::{
+use kit::{
     ErrorCode,
     bus::{BusError, EventBus, Worker, json_handler},
     contracts::{PriceBasketReply, PriceBasketRequest, PricedProduct, Reply, subjects},

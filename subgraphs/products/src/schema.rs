@@ -1,7 +1,7 @@
 //! The products subgraph's schema: the features' roots merged, hardened and federated.
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
-use common::graphql::{federation_sdl, harden};
+use kit::graphql::{federation_sdl, harden};
 
 use crate::catalog::{
     Catalog,

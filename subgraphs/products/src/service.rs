@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
-use common::{
+use kit::{
     auth::JwksVerifier,
     bus::{EventBus, Worker},
     config::DatabaseConfig,
@@ -34,7 +34,7 @@ pub struct Deps {
 impl Deps {
     /// The production dependencies: the configured bus and the users service's key set.
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let bus = common::bus::connect(&config.bus)
+        let bus = kit::bus::connect(&config.bus)
             .await
             .context("connecting to the event bus")?;
         let verifier = Arc::new(JwksVerifier::remote(
@@ -80,7 +80,7 @@ impl RunningService {
 pub async fn connect_and_migrate(
     config: &DatabaseConfig,
 ) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
-    let (db, statements) = common::db::connect(config)
+    let (db, statements) = kit::db::connect(config)
         .await
         .context("connecting to the database")?;
     Migrator::up(&db, None)
@@ -109,8 +109,8 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         Arc::new(DatabaseCheck(db.clone())),
         Arc::new(BusCheck(deps.bus.clone())),
     ];
-    let graphql = common::graphql::routes(schema.clone(), deps.verifier);
-    let server = common::internal::serve_subgraph(
+    let graphql = kit::graphql::routes(schema.clone(), deps.verifier);
+    let server = kit::internal::serve_subgraph(
         &config.internal,
         config.addr,
         graphql,

@@ -3,7 +3,7 @@
 
 mod support;
 
-use common::testing::{check_schema_file, first_error_code};
+use kit::testing::{check_schema_file, first_error_code};
 use serde_json::{Value, json};
 use support::{error_field, spawn_app};
 use uuid::Uuid;

@@ -4,7 +4,7 @@ mod support;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{
+use kit::{
     bus::{EventBus, InProcessBus, request_json},
     contracts::{PriceBasketReply, PriceBasketRequest, Reply, subjects},
     testing::first_error_code,

@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{
+use kit::{
     bus::request_json,
     contracts::{PriceBasketReply, PriceBasketRequest, PricedProduct, Reply, subjects},
 };

@@ -1,7 +1,7 @@
 //! With `SUBGRAPH_SHARED_SECRET` set, the products subgraph answers only requests that carry
 //! the router's secret: anything else is refused before the operation runs.
 
-use common::{
+use kit::{
     auth::Role,
     config::Env,
     testing::{TestBus, TestDatabase, TestKeys},

@@ -7,8 +7,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use common::auth::{Role, SigningKey, TokenPolicy, new_claims};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kit::auth::{Role, SigningKey, TokenPolicy, new_claims};
 use users::{
     accounts::{Accounts, LockoutPolicy},
     keys::KeyRing,

@@ -16,7 +16,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use common::{
+use kit::{
     auth::{SigningKey, TokenPolicy},
     config::{ConfigError, Env, Secret},
 };
@@ -92,7 +92,7 @@ pub struct Config {
     pub lockout: LockoutPolicy,
     pub bootstrap_admin: Option<BootstrapAdmin>,
     /// `COMMERCE_PROFILE`, `SUBGRAPH_SHARED_SECRET`, `USERS_METRICS_ADDR`.
-    pub internal: common::internal::InternalConfig,
+    pub internal: kit::internal::InternalConfig,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4004";
@@ -227,7 +227,7 @@ impl Config {
             hash_limits,
             lockout,
             bootstrap_admin,
-            internal: common::internal::InternalConfig::from_env(env, "users")?,
+            internal: kit::internal::InternalConfig::from_env(env, "users")?,
         })
     }
 }

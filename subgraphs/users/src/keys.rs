@@ -11,8 +11,8 @@
 
 use std::{path::Path, sync::Arc};
 
-use common::auth::{Claims, JwksVerifier, KeyError, SigningKey, TokenPolicy, jwks_of};
 use jsonwebtoken::jwk::JwkSet;
+use kit::auth::{Claims, JwksVerifier, KeyError, SigningKey, TokenPolicy, jwks_of};
 
 const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
 
@@ -34,9 +34,9 @@ pub enum KeysError {
     Key(#[from] KeyError),
 }
 
-impl From<KeysError> for common::ApiError {
+impl From<KeysError> for kit::ApiError {
     fn from(err: KeysError) -> Self {
-        common::ApiError::internal(err)
+        kit::ApiError::internal(err)
     }
 }
 
@@ -203,10 +203,10 @@ mod tests {
         let ring = KeyRing::new(vec![new.clone(), old.clone()], policy.clone()).expect("ring");
         assert_eq!(ring.current().kid(), new.kid());
         assert_eq!(ring.jwks().keys.len(), 2);
-        let claims = common::auth::new_claims(
+        let claims = kit::auth::new_claims(
             &policy,
             uuid::Uuid::now_v7(),
-            common::auth::Role::Customer,
+            kit::auth::Role::Customer,
             std::time::Duration::from_secs(60),
         );
         let by_old = old.sign(&claims).expect("sign");

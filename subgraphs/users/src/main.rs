@@ -14,7 +14,7 @@ use std::io::BufRead as _;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use common::config::{Env, Secret};
+use kit::config::{Env, Secret};
 use users::{
     Config, Deps,
     accounts::Accounts,
@@ -67,17 +67,17 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    let _telemetry = common::telemetry::init("users")?;
+    let _telemetry = kit::telemetry::init("users")?;
     let config = Config::from_env(&Env::process())?;
     let service = users::start(config, Deps::default()).await?;
-    common::health::shutdown_signal().await;
+    kit::health::shutdown_signal().await;
     tracing::info!("shutting down");
     service.stop().await;
     Ok(())
 }
 
 async fn create_admin(AdminArgs { email, name }: AdminArgs) -> anyhow::Result<()> {
-    let _telemetry = common::telemetry::init("users")?;
+    let _telemetry = kit::telemetry::init("users")?;
     let env = Env::process();
     let password = match env.secret("USERS_ADMIN_PASSWORD") {
         Some(p) => p,

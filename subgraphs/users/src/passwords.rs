@@ -23,7 +23,7 @@ use argon2::{
     Algorithm, Argon2, Params, Version, password_hash::PasswordHasher as _,
     password_hash::PasswordVerifier as _,
 };
-use common::ApiError;
+use kit::ApiError;
 use tokio::sync::Semaphore;
 
 pub const MIN_LENGTH: usize = 12;
@@ -453,7 +453,7 @@ mod tests {
         assert_eq!(hasher.peak_in_flight(), 1);
         assert_eq!(
             ApiError::from(PasswordError::Busy).code,
-            common::ErrorCode::ServiceUnavailable
+            kit::ErrorCode::ServiceUnavailable
         );
     }
 

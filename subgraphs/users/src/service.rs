@@ -8,8 +8,8 @@ use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
-use common::{health::ReadinessCheck, internal::SubgraphServer};
 use jsonwebtoken::jwk::JwkSet;
+use kit::{health::ReadinessCheck, internal::SubgraphServer};
 use prometheus_client::registry::Registry;
 
 use crate::{
@@ -153,7 +153,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let metrics = AuthMetrics::register(&mut registry);
     if let Some(mongo) = &opened.mongo {
         let commands = mongo.commands().clone();
-        registry.register_collector(Box::new(common::health::ReadCounter::new(
+        registry.register_collector(Box::new(kit::health::ReadCounter::new(
             "users_db_commands",
             "Commands sent to MongoDB",
             move || commands.total(),
@@ -165,8 +165,8 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     if let Some(mongo) = &opened.mongo {
         checks.push(Arc::new(MongoCheck(mongo.clone())));
     }
-    let graphql = common::graphql::routes(schema, keys.verifier());
-    let server = common::internal::serve_subgraph(
+    let graphql = kit::graphql::routes(schema, keys.verifier());
+    let server = kit::internal::serve_subgraph(
         &config.internal,
         config.addr,
         graphql,

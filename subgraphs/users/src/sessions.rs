@@ -13,7 +13,7 @@ use std::{sync::Arc, time::Duration};
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use common::{ApiError, ErrorCode, auth::new_claims};
+use kit::{ApiError, ErrorCode, auth::new_claims};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 

@@ -171,7 +171,7 @@ impl Shopper {
 
     /// Waits until the order is PAID and its payment SUCCEEDED.
     pub async fn until_paid(&self, order_id: &str) {
-        common::testing::eventually("the order to become PAID", || async {
+        kit::testing::eventually("the order to become PAID", || async {
             self.order_status(order_id).await == ("PAID".to_owned(), "SUCCEEDED".to_owned())
         })
         .await;

@@ -11,8 +11,8 @@ use std::{
 };
 
 use base64::Engine as _;
-use common::auth::{Role, SigningKey, TokenPolicy, jwks_of, new_claims};
 use http::{HeaderMap, StatusCode};
+use kit::auth::{Role, SigningKey, TokenPolicy, jwks_of, new_claims};
 use router::{RouterConfig, RunningRouter};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -58,7 +58,7 @@ impl Jwks {
                 async move { axum::Json(jwks) }
             }),
         );
-        let (addr, shutdown) = common::testing::serve_on_loopback(app).await;
+        let (addr, shutdown) = kit::testing::serve_on_loopback(app).await;
         Self {
             url: format!("http://{addr}/.well-known/jwks.json"),
             key,
@@ -89,7 +89,7 @@ impl Jwks {
     pub fn token_with(
         &self,
         key: &SigningKey,
-        edit: impl FnOnce(&mut common::auth::Claims),
+        edit: impl FnOnce(&mut kit::auth::Claims),
     ) -> String {
         let mut claims = new_claims(
             &Self::policy(),

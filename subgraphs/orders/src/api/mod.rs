@@ -16,7 +16,7 @@ use async_graphql::{
     dataloader::DataLoader,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
 };
-use common::{ApiError, outbox::OutboxRelay, parking::ParkingLot};
+use kit::{ApiError, outbox::OutboxRelay, parking::ParkingLot};
 use sea_orm::DatabaseConnection;
 
 pub use mutation::Mutation;
@@ -44,7 +44,7 @@ pub struct ApiState {
 
 /// The schema's types and limits, without the runtime data (enough to print the SDL).
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    common::graphql::harden(Schema::build(Query, Mutation, EmptySubscription)).enable_federation()
+    kit::graphql::harden(Schema::build(Query, Mutation, EmptySubscription)).enable_federation()
 }
 
 /// The executable schema.
@@ -89,7 +89,7 @@ impl Extension for PerRequestSales {
 
 /// The SDL written to `schema/orders.graphql`.
 pub fn sdl() -> String {
-    common::graphql::federation_sdl(&schema_builder().finish())
+    kit::graphql::federation_sdl(&schema_builder().finish())
 }
 
 fn state<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a ApiState, ApiError> {

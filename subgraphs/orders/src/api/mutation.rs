@@ -2,7 +2,7 @@
 //! returns a payload holding the order as it is afterwards.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use common::{ApiError, auth::auth_from_ctx, graphql::parse_id};
+use kit::{ApiError, auth::auth_from_ctx, graphql::parse_id};
 
 use super::objects::Order;
 use crate::{
@@ -136,7 +136,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-    ) -> async_graphql::Result<common::parking::ParkedEvent> {
-        Ok(common::parking::replay_for_admin(ctx, id).await?)
+    ) -> async_graphql::Result<kit::parking::ParkedEvent> {
+        Ok(kit::parking::replay_for_admin(ctx, id).await?)
     }
 }

@@ -4,7 +4,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{Context, ID, Object, SimpleObject, dataloader::DataLoader};
 use chrono::{DateTime, Utc};
-use common::{ApiError, Currency, Money, auth::auth_from_ctx, graphql::PageRequest};
+use kit::{ApiError, Currency, Money, auth::auth_from_ctx, graphql::PageRequest};
 use uuid::Uuid;
 
 use crate::{

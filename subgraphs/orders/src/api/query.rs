@@ -1,7 +1,7 @@
 //! Queries and the federation entity resolvers.
 
 use async_graphql::{Context, ID, Object, Value, dataloader::DataLoader};
-use common::{
+use kit::{
     ApiError,
     auth::auth_from_ctx,
     graphql::{PageRequest, parse_id},
@@ -156,7 +156,7 @@ impl Query {
         #[graphql(desc = "At most 100; default 20.")] first: Option<i32>,
         #[graphql(desc = "The `id` of the last event of the previous page.")] after: Option<ID>,
         include_replayed: Option<bool>,
-    ) -> async_graphql::Result<Vec<common::parking::ParkedEvent>> {
-        Ok(common::parking::list_for_admin(ctx, first, after, include_replayed).await?)
+    ) -> async_graphql::Result<Vec<kit::parking::ParkedEvent>> {
+        Ok(kit::parking::list_for_admin(ctx, first, after, include_replayed).await?)
     }
 }

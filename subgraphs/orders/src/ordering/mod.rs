@@ -11,7 +11,7 @@ pub mod pricing;
 
 use std::collections::HashMap;
 
-use common::{
+use kit::{
     ApiError, Currency, Money,
     contracts::{Envelope, OrderCreated, OrderLine, PricedProduct, subjects},
     money::MoneyError,
@@ -179,7 +179,7 @@ pub async fn place_order(
     order_item::Entity::insert_many(items)
         .exec_without_returning(&txn)
         .await?;
-    common::outbox::enqueue(&txn, &event).await?;
+    kit::outbox::enqueue(&txn, &event).await?;
     txn.commit().await?;
     relay.notify();
     Ok(order)

@@ -7,7 +7,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use common::{
+use kit::{
     ApiError, ErrorCode,
     bus::{BusError, EventBus, request_json},
     contracts::{PriceBasketReply, PriceBasketRequest, PricedProduct, Reply, subjects},

@@ -4,7 +4,7 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use async_graphql::Request;
-use common::{
+use kit::{
     auth::{Auth, Principal, Role},
     bus::EventBus,
     outbox::OutboxRelay,
@@ -219,7 +219,7 @@ async fn user_orders_resolve_with_a_bounded_number_of_statements() {
 
     // A schema of its own on a connection of its own, so the count holds only this query's
     // statements and not the background relay's.
-    let (db, statements) = common::db::connect_url(&app.db_url, 2)
+    let (db, statements) = kit::db::connect_url(&app.db_url, 2)
         .await
         .expect("connects");
     let bus: Arc<dyn EventBus> = app.bus.clone();
@@ -228,7 +228,7 @@ async fn user_orders_resolve_with_a_bounded_number_of_statements() {
         relay: OutboxRelay::new(db.clone(), bus.clone()),
         prices: PriceClient::new(bus.clone(), Duration::from_secs(1)),
         metrics: Metrics::default(),
-        parking: common::parking::ParkingLot::new(db.clone(), bus),
+        parking: kit::parking::ParkingLot::new(db.clone(), bus),
     });
     let query = r#"query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User {
         orders(first: 100) { edges { node { id status total { amount } items { product { id } productName quantity lineTotal { amount } } } } }
@@ -305,7 +305,7 @@ async fn user_orders_resolve_with_a_bounded_number_of_statements() {
 #[test]
 fn the_exported_schema_matches_the_code() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/orders.graphql");
-    common::testing::check_schema_file(&path, &api::sdl());
+    kit::testing::check_schema_file(&path, &api::sdl());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use common::{
+use kit::{
     auth::Role,
     bus::{ConsumerSpec, EventBus, EventHandler, InProcessBus},
     config::Env,
@@ -164,7 +164,7 @@ async fn in_embedded_mode_a_poison_event_is_parked_in_sqlite_and_the_next_one_ap
         ("DATA_DIR", data_dir.as_str()),
     ]))
     .expect("config");
-    let bus = InProcessBus::new().with_delivery_policy(common::testing::quick_delivery(2));
+    let bus = InProcessBus::new().with_delivery_policy(kit::testing::quick_delivery(2));
     let catalog = Catalog::default();
     let _prices = catalog.serve(&bus).await;
     let keys = TestKeys::new();

@@ -163,7 +163,7 @@ async fn concurrent_cancellations_let_exactly_one_win() {
         .count();
     let conflicts = results
         .iter()
-        .filter(|r| common::testing::first_error_code(r) == Some("CONFLICT"))
+        .filter(|r| kit::testing::first_error_code(r) == Some("CONFLICT"))
         .count();
     assert_eq!((wins, conflicts), (1, 7), "{results:?}");
     assert_eq!(

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use common::{
+use kit::{
     bus::{EventBus, NatsBus},
     testing::{NatsServer, TestBus, TestDatabase, TestKeys, unique_name},
 };

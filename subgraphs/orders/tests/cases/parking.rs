@@ -2,7 +2,7 @@
 //! never blocking the events behind them, listed and replayed by an admin only.
 
 use bytes::Bytes;
-use common::{
+use kit::{
     bus::EventBus as _,
     contracts::subjects,
     testing::{first_error_code, quick_delivery},
@@ -27,7 +27,7 @@ async fn parked(app: &TestApp, bearer: &str, replayed: bool) -> Value {
 
 /// Messages in this test's dead-letter stream.
 async fn dead_letters(app: &TestApp) -> u64 {
-    let client = async_nats::connect(common::testing::nats_url())
+    let client = async_nats::connect(kit::testing::nats_url())
         .await
         .expect("NATS reachable");
     let js = async_nats::jetstream::new(client);

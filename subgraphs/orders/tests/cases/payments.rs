@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use common::{
+use kit::{
     bus::request_json,
     contracts::{PayableOrderReply, PayableOrderRequest, Reply, subjects},
 };

@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use async_graphql::{Request, Variables};
-use common::{bus::EventBus, outbox::OutboxRelay};
+use kit::{bus::EventBus, outbox::OutboxRelay};
 use orders::{
     api::{self, ApiState},
     metrics::Metrics,
@@ -141,7 +141,7 @@ async fn one_statement_resolves_any_number_of_products() {
 
     // A schema of its own on a connection of its own, so the count holds only this query's
     // statements and not the background relay's or consumer's.
-    let (db, statements) = common::db::connect_url(&app.db_url, 2)
+    let (db, statements) = kit::db::connect_url(&app.db_url, 2)
         .await
         .expect("connects");
     let bus: Arc<dyn EventBus> = app.bus.clone();
@@ -150,7 +150,7 @@ async fn one_statement_resolves_any_number_of_products() {
         relay: OutboxRelay::new(db.clone(), bus.clone()),
         prices: PriceClient::new(bus.clone(), Duration::from_secs(1)),
         metrics: Metrics::default(),
-        parking: common::parking::ParkingLot::new(db.clone(), bus),
+        parking: kit::parking::ParkingLot::new(db.clone(), bus),
     });
     let run = |query: &'static str, ids: Vec<Uuid>| {
         let schema = schema.clone();

@@ -12,7 +12,7 @@ use std::{
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use common::{
+use kit::{
     ErrorCode,
     auth::Role,
     bus::{
@@ -194,7 +194,7 @@ pub async fn spawn_app_with_delivery(policy: DeliveryPolicy) -> TestApp {
 
 async fn spawn(with_catalog: bool, policy: DeliveryPolicy) -> TestApp {
     // Logs only: tests never export spans.
-    let _ = common::telemetry::init_with("orders-tests", None);
+    let _ = kit::telemetry::init_with("orders-tests", None);
     let test_db = TestDatabase::postgres().await;
     let test_bus = TestBus::nats_with(policy).await;
     let keys = Arc::new(TestKeys::new());
@@ -372,7 +372,7 @@ impl TestApp {
     /// Publishes `event` again under a fresh message id, so JetStream's duplicate window does
     /// not drop it: what a consumer sees when an event is redelivered after a lost ack.
     pub async fn republish(&self, event: &Envelope<PaymentSucceeded>) {
-        let client = async_nats::connect(common::testing::nats_url())
+        let client = async_nats::connect(kit::testing::nats_url())
             .await
             .expect("NATS reachable");
         let js = async_nats::jetstream::new(client);
@@ -389,7 +389,7 @@ impl TestApp {
 
     /// Waits until the payment consumer has acknowledged everything in the stream.
     pub async fn consumer_settled(&self) {
-        let client = async_nats::connect(common::testing::nats_url())
+        let client = async_nats::connect(kit::testing::nats_url())
             .await
             .expect("NATS reachable");
         let js = async_nats::jetstream::new(client);
@@ -465,7 +465,7 @@ impl TestApp {
     /// The events on `subject` in this test's stream.
     pub async fn events(&self, subject: &str) -> Vec<Value> {
         stream_events(
-            &common::testing::nats_url(),
+            &kit::testing::nats_url(),
             self.bus.stream_name(),
             &self.full_subject(subject),
         )
@@ -513,7 +513,7 @@ pub async fn scalar_string(db: &DatabaseConnection, sql: &str) -> String {
     row.try_get_by_index::<String>(0).expect("a string")
 }
 
-pub use common::testing::eventually;
+pub use kit::testing::eventually;
 
 /// Every message on `subject` (full, prefixed) in `stream`, decoded as JSON.
 pub async fn stream_events(url: &str, stream: &str, subject: &str) -> Vec<Value> {
@@ -580,13 +580,13 @@ impl EventBus for SplitBus {
     fn kind(&self) -> &'static str {
         "split"
     }
-    fn delivery_policy(&self) -> common::bus::DeliveryPolicy {
+    fn delivery_policy(&self) -> kit::bus::DeliveryPolicy {
         self.events.delivery_policy()
     }
     async fn dead_letter(
         &self,
         consumer: &str,
-        delivery: &common::bus::Delivery,
+        delivery: &kit::bus::Delivery,
         reason: &str,
     ) -> Result<(), BusError> {
         self.events.dead_letter(consumer, delivery, reason).await
@@ -595,5 +595,5 @@ impl EventBus for SplitBus {
 
 /// The error code of the first error, or a panic showing the whole response.
 pub fn error_code(resp: &Value) -> &str {
-    common::testing::first_error_code(resp).unwrap_or_else(|| panic!("expected an error: {resp}"))
+    kit::testing::first_error_code(resp).unwrap_or_else(|| panic!("expected an error: {resp}"))
 }

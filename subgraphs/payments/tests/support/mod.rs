@@ -12,7 +12,7 @@ use std::{
     },
 };
 
-use common::{
+use kit::{
     auth::Role,
     bus::{ConsumerSpec, EventBus, EventHandler, Worker, json_handler},
     config::Env,
@@ -54,7 +54,7 @@ impl OrdersDouble {
                         match found {
                             Some(order) => PayableOrderReply::ok(order),
                             None => Reply::error(
-                                common::ErrorCode::NotFound,
+                                kit::ErrorCode::NotFound,
                                 "order not found",
                                 vec![req.order_id],
                             ),
@@ -153,7 +153,7 @@ impl Observed {
 
 // Each test binary compiles this module; not all of them wait for anything.
 #[allow(unused_imports)]
-pub use common::testing::eventually;
+pub use kit::testing::eventually;
 
 // ---------------------------------------------------------------------------------------
 // The service under test
@@ -206,7 +206,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
     // Logs only: tests never export spans.
-    let _ = common::telemetry::init_with("payments-tests", None);
+    let _ = kit::telemetry::init_with("payments-tests", None);
     let database = TestDatabase::postgres().await;
     let (test_bus, bus): (Option<TestBus>, Arc<dyn EventBus>) = match options.bus {
         Some(bus) => (None, bus),
@@ -265,14 +265,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let addr = service.addr;
     let webhook_addr = service.webhook_addr;
     let metrics_addr = service.metrics_addr.expect("metrics listener configured");
-    let (db, _) = common::db::connect_url(&database.url, 2)
+    let (db, _) = kit::db::connect_url(&database.url, 2)
         .await
         .expect("test connection");
     let mut graphql = GraphqlClient::new(format!("http://{addr}/graphql"));
     if let Some(secret) = &options.subgraph_secret {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
-            common::internal::SUBGRAPH_SECRET_HEADER,
+            kit::internal::SUBGRAPH_SECRET_HEADER,
             secret.parse().expect("a header value"),
         );
         graphql.http = reqwest::Client::builder()

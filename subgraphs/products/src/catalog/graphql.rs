@@ -12,7 +12,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, dataloader::DataLoader};
 use chrono::{DateTime, Utc};
-use common::{
+use kit::{
     ApiError, Money,
     auth::auth_from_ctx,
     graphql::{PageRequest, parse_id},

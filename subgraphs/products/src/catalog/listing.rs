@@ -11,7 +11,7 @@
 //! asks for one of them, and at most once per page.
 
 use chrono::{DateTime, Utc};
-use common::{
+use kit::{
     Currency,
     graphql::{PageRequest, decode_cursor, encode_cursor},
     money::MoneyInput,
@@ -125,7 +125,7 @@ impl Filter {
                     format!("the search text must be at most {MAX_SEARCH_CHARS} characters"),
                 ));
             }
-            Some(text) => Some(name_key(common::text::single_line(
+            Some(text) => Some(name_key(kit::text::single_line(
                 "filter.nameContains",
                 text,
             )?)),

@@ -19,7 +19,7 @@ pub mod loader;
 mod store;
 
 use chrono::{DateTime, Utc};
-use common::{ApiError, Currency, Money};
+use kit::{ApiError, Currency, Money};
 use uuid::Uuid;
 
 pub use store::{Catalog, NewProduct, ProductChanges};
@@ -142,13 +142,13 @@ pub(crate) fn valid_name(raw: &str, field: &str) -> Result<String, CatalogError>
             format!("the name must be at most {MAX_NAME_CHARS} characters"),
         ));
     }
-    common::text::single_line(field, name)?;
+    kit::text::single_line(field, name)?;
     Ok(name.to_owned())
 }
 
 /// A trimmed description of bounded length; empty is allowed.
 pub(crate) fn valid_description(raw: &str, field: &str) -> Result<String, CatalogError> {
-    let description = common::text::multi_line(field, raw.trim())?;
+    let description = kit::text::multi_line(field, raw.trim())?;
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(CatalogError::invalid(
             field,
@@ -161,7 +161,7 @@ pub(crate) fn valid_description(raw: &str, field: &str) -> Result<String, Catalo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::ErrorCode;
+    use kit::ErrorCode;
 
     #[test]
     fn names_are_trimmed_and_bounded() {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use common::{
+use kit::{
     auth::Role,
     bus::EventBus,
     config::Env,

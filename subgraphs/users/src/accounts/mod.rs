@@ -16,7 +16,7 @@ pub mod lockout;
 use std::sync::Arc;
 
 use chrono::Utc;
-use common::{
+use kit::{
     ApiError, ErrorCode,
     auth::{Principal, Role},
 };

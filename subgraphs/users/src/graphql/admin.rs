@@ -1,7 +1,7 @@
 //! Account administration: changing a user's role (admins only).
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use common::{
+use kit::{
     ApiError,
     auth::{Role, auth_from_ctx},
     graphql::parse_id,

@@ -6,7 +6,7 @@ pub mod session;
 pub mod user;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
-use common::ApiError;
+use kit::ApiError;
 
 use crate::{accounts::Accounts, metrics::AuthMetrics, sessions::Sessions};
 
@@ -19,7 +19,7 @@ pub struct Mutation(session::SessionMutation, admin::AdminMutation);
 pub type UsersSchema = Schema<Query, Mutation, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    common::graphql::harden(Schema::build(
+    kit::graphql::harden(Schema::build(
         Query::default(),
         Mutation::default(),
         EmptySubscription,
@@ -40,7 +40,7 @@ pub fn schema(accounts: Accounts, sessions: Sessions, metrics: AuthMetrics) -> U
 
 /// The Federation SDL, printable without any store (`print-schema`, the drift test).
 pub fn sdl() -> String {
-    common::graphql::federation_sdl(&builder().finish())
+    kit::graphql::federation_sdl(&builder().finish())
 }
 
 fn accounts<'a>(ctx: &Context<'a>) -> Result<&'a Accounts, ApiError> {

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use common::{ApiError, auth::Role};
+use kit::{ApiError, auth::Role};
 
 use super::{accounts, metrics, sessions, user::User};
 use crate::{
@@ -79,9 +79,9 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> Result<AuthPayload, ApiError> {
-        common::text::single_line("input.email", &input.email)?;
-        common::text::single_line("input.name", &input.name)?;
-        common::text::single_line("input.password", &input.password)?;
+        kit::text::single_line("input.email", &input.email)?;
+        kit::text::single_line("input.name", &input.name)?;
+        kit::text::single_line("input.password", &input.password)?;
         let user = accounts(ctx)?
             .register(&input.email, &input.name, &input.password, Role::Customer)
             .await?;
@@ -97,9 +97,9 @@ impl SessionMutation {
     /// one client make that client wait longer and longer. `SERVICE_UNAVAILABLE` when too
     /// many logins are being checked at once (try again shortly).
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload, ApiError> {
-        common::text::single_line("input.email", &input.email)?;
-        common::text::single_line("input.password", &input.password)?;
-        let client = ctx.data_opt::<common::graphql::ClientIp>().map(|c| c.0);
+        kit::text::single_line("input.email", &input.email)?;
+        kit::text::single_line("input.password", &input.password)?;
+        let client = ctx.data_opt::<kit::graphql::ClientIp>().map(|c| c.0);
         let result = accounts(ctx)?
             .login(&input.email, &input.password, ClientAddress(client))
             .await;
@@ -118,7 +118,7 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: RefreshSessionInput,
     ) -> Result<AuthPayload, ApiError> {
-        common::text::single_line("input.refreshToken", &input.refresh_token)?;
+        kit::text::single_line("input.refreshToken", &input.refresh_token)?;
         let result = sessions(ctx)?.refresh(&input.refresh_token).await;
         if let Some(m) = metrics(ctx) {
             m.refresh(match &result {
@@ -139,7 +139,7 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: LogoutInput,
     ) -> Result<LogoutPayload, ApiError> {
-        common::text::single_line("input.refreshToken", &input.refresh_token)?;
+        kit::text::single_line("input.refreshToken", &input.refresh_token)?;
         sessions(ctx)?.logout(&input.refresh_token).await?;
         Ok(LogoutPayload { success: true })
     }

@@ -12,7 +12,7 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 use chrono::{DateTime, Utc};
-use common::{
+use kit::{
     ApiError,
     auth::{Role, auth_from_ctx},
     graphql::{PageRequest, decode_cursor, encode_cursor, parse_id},

@@ -11,7 +11,7 @@ pub mod mongo;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use common::{ApiError, auth::Role};
+use kit::{ApiError, auth::Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -19,8 +19,8 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use common::{auth::Role, health::ReadinessCheck};
 use futures::TryStreamExt as _;
+use kit::{auth::Role, health::ReadinessCheck};
 use mongodb::{
     Client, Collection, Database, IndexModel,
     bson::{self, Document, doc},

@@ -423,7 +423,7 @@ async fn an_overlong_login_password_is_refused_before_hashing() {
 #[tokio::test]
 async fn a_raised_hash_cost_applies_at_the_next_login() {
     let db = TestMongo::new().await;
-    let keys = vec![common::auth::SigningKey::generate()];
+    let keys = vec![kit::auth::SigningKey::generate()];
     let before = start_on(&db, keys.clone(), |_| {}).await;
     before.register_ok("ada@example.com").await;
     before.service.stop().await;

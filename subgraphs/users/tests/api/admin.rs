@@ -1,6 +1,6 @@
 //! Admin-only operations, who may read personal fields, and the first admin.
 
-use common::config::Secret;
+use kit::config::Secret;
 use serde_json::{Value, json};
 
 use crate::support::{PASSWORD, TestMongo, error_code, error_field, spawn_app, start_on};
@@ -234,7 +234,7 @@ fn bootstrap(email: &str, password: &str) -> impl FnOnce(&mut users::Config) {
 #[tokio::test]
 async fn the_bootstrap_admin_is_created_once_and_kept_on_restart() {
     let db = TestMongo::new().await;
-    let keys = vec![common::auth::SigningKey::generate()];
+    let keys = vec![kit::auth::SigningKey::generate()];
     let first = start_on(&db, keys.clone(), bootstrap("root@example.com", PASSWORD)).await;
     let login = first.login("root@example.com", PASSWORD).await;
     assert_eq!(login["data"]["login"]["user"]["role"], "ADMIN", "{login}");
@@ -259,7 +259,7 @@ async fn the_bootstrap_admin_is_created_once_and_kept_on_restart() {
 #[tokio::test]
 async fn an_existing_account_is_never_promoted_by_the_bootstrap() {
     let db = TestMongo::new().await;
-    let keys = vec![common::auth::SigningKey::generate()];
+    let keys = vec![kit::auth::SigningKey::generate()];
     // Someone registered the admin's email first (registration is open and unverified).
     let app = start_on(&db, keys.clone(), |_| {}).await;
     app.register_ok("root@example.com").await;
@@ -308,7 +308,7 @@ async fn a_weak_or_example_bootstrap_password_stops_the_start_and_creates_nothin
                 url: Secret::new(db.url.clone()),
                 database: db.name.clone(),
             },
-            vec![common::auth::SigningKey::generate()],
+            vec![kit::auth::SigningKey::generate()],
         );
         bootstrap("root@example.com", password)(&mut config);
         let refused = users::start(config, users::Deps::default())

@@ -96,7 +96,7 @@ fn the_schema_file_matches_the_code() {
     let sdl = users::graphql::sdl();
     assert!(sdl.contains("type User @key(fields: \"id\")"), "{sdl}");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/users.graphql");
-    common::testing::check_schema_file(&path, &sdl);
+    kit::testing::check_schema_file(&path, &sdl);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::auth::{Claims, Role, SigningKey, TokenPolicy, new_claims};
+use kit::auth::{Claims, Role, SigningKey, TokenPolicy, new_claims};
 use serde_json::Value;
 
 use crate::support::{PASSWORD, TestMongo, error_code, start_on};
@@ -175,7 +175,7 @@ async fn other_services_can_verify_tokens_from_the_published_jwks() {
     let db = TestMongo::new().await;
     let app = start_on(&db, vec![SigningKey::generate()], |_| {}).await;
     let registered = app.register_ok("ada@example.com").await;
-    let verifier = common::auth::JwksVerifier::remote(
+    let verifier = kit::auth::JwksVerifier::remote(
         format!("{}/.well-known/jwks.json", app.base),
         TokenPolicy::default(),
     );

@@ -6,7 +6,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use common::{
+use kit::{
     auth::{SigningKey, TokenPolicy},
     config::Secret,
     testing::{GraphqlClient, unique_name},
@@ -98,7 +98,7 @@ pub fn config(store: StoreConfig, keys: Vec<SigningKey>) -> Config {
         hash_limits: HashLimits::default(),
         lockout: LockoutPolicy::default(),
         bootstrap_admin: None,
-        internal: common::internal::InternalConfig {
+        internal: kit::internal::InternalConfig {
             metrics_addr: Some("127.0.0.1:0".parse().expect("addr")),
             ..Default::default()
         },
@@ -236,7 +236,7 @@ impl TestApp {
             .client
             .http
             .post(&self.client.url)
-            .header(common::graphql::CLIENT_IP_HEADER, ip)
+            .header(kit::graphql::CLIENT_IP_HEADER, ip)
             .json(&json!({ "query": LOGIN, "variables": { "input": { "email": email, "password": password } } }))
             .send()
             .await
@@ -294,7 +294,7 @@ impl TestApp {
 }
 
 pub fn error_code(resp: &Value) -> Option<&str> {
-    common::testing::first_error_code(resp)
+    kit::testing::first_error_code(resp)
 }
 
 pub fn error_field(resp: &Value) -> Option<&str> {

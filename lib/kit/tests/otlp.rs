@@ -1,5 +1,5 @@
 //! A subgraph's request span over real HTTP: a request carrying a W3C `traceparent` to an app
-//! built by `common::graphql::routes` produces a span in the caller's trace, exported to a fake
+//! built by `kit::graphql::routes` produces a span in the caller's trace, exported to a fake
 //! OTLP/HTTP collector.
 //!
 //! The tracer is process-global; nextest runs each test in its own process.
@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
-use common::{
+use kit::{
     telemetry::{OtlpSettings, TelemetryGuard},
     testing::{FakeCollector, TestKeys},
 };
@@ -27,7 +27,7 @@ impl Query {
 
 fn install_tracer(collector: &FakeCollector) -> TelemetryGuard {
     let settings = OtlpSettings::new(&collector.url, 1.0).unwrap();
-    let guard = common::telemetry::init_with("products", Some(&settings)).unwrap();
+    let guard = kit::telemetry::init_with("products", Some(&settings)).unwrap();
     assert!(
         guard.is_exporting(),
         "another subscriber was installed first; run with nextest"
@@ -52,8 +52,8 @@ async fn a_request_span_continues_the_callers_trace_and_is_exported() {
     let collector = FakeCollector::start().await;
     let telemetry = install_tracer(&collector);
     let schema = Schema::build(Query, EmptyMutation, EmptySubscription).finish();
-    let app = common::graphql::routes(schema, TestKeys::new().verifier.clone());
-    let server = common::health::serve(
+    let app = kit::graphql::routes(schema, TestKeys::new().verifier.clone());
+    let server = kit::health::serve(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         app,
         CancellationToken::new(),

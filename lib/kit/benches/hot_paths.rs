@@ -1,16 +1,16 @@
 //! Benchmarks of the shared code every request pays for: parsing money amounts from client
 //! input, and verifying an access token against a fixed key set.
 //!
-//! Run with `cargo bench -p common --bench hot_paths`. Token verification uses a static JWKS,
+//! Run with `cargo bench -p kit --bench hot_paths`. Token verification uses a static JWKS,
 //! so no HTTP is involved: the numbers are header decoding, key lookup, the Ed25519 signature
 //! check and claim validation.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::auth::{AuthError, JwksVerifier, Role, SigningKey, TokenPolicy, jwks_of, new_claims};
-use common::money::{Currency, Money, MoneyError};
 use criterion::{Criterion, criterion_group, criterion_main};
+use kit::auth::{AuthError, JwksVerifier, Role, SigningKey, TokenPolicy, jwks_of, new_claims};
+use kit::money::{Currency, Money, MoneyError};
 use uuid::Uuid;
 
 /// Amounts as clients send them, one per exponent (2, 0, 3 decimals) plus a large one.

@@ -9,7 +9,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use common::{
+use kit::{
     bus::{
         BusError, ConsumerSpec, EventBus, EventHandler, HandlerError, json_handler, request_json,
     },
@@ -204,7 +204,7 @@ async fn request_reply_answers_times_out_and_reports_no_responders() {
 #[tokio::test]
 async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
     let db_guard = TestDatabase::postgres().await;
-    let (db, _) = common::db::connect_url(&db_guard.url, 4).await.unwrap();
+    let (db, _) = kit::db::connect_url(&db_guard.url, 4).await.unwrap();
     outbox::create_tables(&SchemaManager::new(&db))
         .await
         .unwrap();
@@ -267,12 +267,9 @@ async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
 #[tokio::test]
 async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
     use async_nats::jetstream::consumer::pull;
-    let t = TestBus::nats_with(common::testing::quick_delivery(3)).await;
-    let js = async_nats::jetstream::new(
-        async_nats::connect(common::testing::nats_url())
-            .await
-            .unwrap(),
-    );
+    let t = TestBus::nats_with(kit::testing::quick_delivery(3)).await;
+    let js =
+        async_nats::jetstream::new(async_nats::connect(kit::testing::nats_url()).await.unwrap());
     let stream = js.get_stream(t.bus.stream_name()).await.unwrap();
     stream
         .create_consumer(pull::Config {
@@ -315,7 +312,7 @@ async fn a_failing_event_gets_a_finite_budget_even_on_an_old_consumer() {
     let info = stream.consumer_info("budget").await.unwrap();
     assert_eq!(info.config.max_deliver, 8, "the old consumer was updated");
     // The consumer is done with it: nothing pending, nothing waiting for an ack.
-    common::testing::eventually("the consumer to give up", || {
+    kit::testing::eventually("the consumer to give up", || {
         let js = js.clone();
         let name = t.bus.stream_name().to_owned();
         async move {
