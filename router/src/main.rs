@@ -6,7 +6,7 @@ use clap::Parser as _;
 use router::{
     cli::{Cli, Command, ComposeArgs, ServeArgs},
     compose,
-    config::{ProcessEnv, RouterConfig},
+    config::{Env, RouterConfig},
 };
 
 fn main() -> ExitCode {
@@ -89,7 +89,7 @@ async fn run_compose(supergraph_config: &Path, output: &Path, check: bool) -> Ex
 async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
     // The config comes first because it names the service in logs and traces; its errors go
     // to stderr, as no subscriber is installed yet.
-    let config = match RouterConfig::load(config_path.as_deref(), &ProcessEnv) {
+    let config = match RouterConfig::load(config_path.as_deref(), &Env::process()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
@@ -97,7 +97,7 @@ async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
         }
     };
     // Held until the end: dropping it flushes the spans still waiting for export.
-    let _telemetry = match kit::telemetry::init(&config.telemetry.service_name) {
+    let _telemetry = match platform::telemetry::init(&config.telemetry.service_name) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("{e}");
@@ -116,7 +116,7 @@ async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
     };
     let token = running.shutdown_token();
     tokio::spawn(async move {
-        kit::health::shutdown_signal().await;
+        platform::health::shutdown_signal().await;
         tracing::info!("shutdown requested; draining requests");
         token.cancel();
     });

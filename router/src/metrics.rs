@@ -81,7 +81,7 @@ fn latency_histogram() -> Histogram {
 }
 
 /// The router's metric handles; the registry they are registered in is served by
-/// `kit::health` at `/metrics`.
+/// `platform::health` at `/metrics`.
 pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     errors: Family<CodeLabels, Counter>,

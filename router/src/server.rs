@@ -13,7 +13,7 @@ use axum::{
     routing::get,
 };
 use http::{HeaderName, HeaderValue, StatusCode};
-use kit::health::{ReadinessCheck, RunningServer};
+use platform::health::{ReadinessCheck, RunningServer};
 use tokio_util::sync::CancellationToken;
 use tower_http::{
     compression::{
@@ -180,7 +180,7 @@ pub async fn spawn(config: RouterConfig) -> Result<RunningRouter, StartError> {
         ));
     }
 
-    let metrics_server = kit::health::serve_metrics(
+    let metrics_server = platform::health::serve_metrics(
         config.listen.metrics_addr,
         Arc::new(registry),
         shutdown.clone(),
@@ -192,7 +192,7 @@ pub async fn spawn(config: RouterConfig) -> Result<RunningRouter, StartError> {
     })?;
     let app = app(state.clone());
     let addr = config.listen.addr;
-    let server = kit::health::serve(addr, app, shutdown.clone())
+    let server = platform::health::serve(addr, app, shutdown.clone())
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     tracing::info!(addr = %server.addr, introspection = state.introspection, "router listening");
@@ -264,7 +264,7 @@ fn app(state: Arc<AppState>) -> Router {
     if let Some(compression) = compression_layer(&state.config) {
         public = public.layer(compression);
     }
-    public.merge(kit::health::routes(vec![Arc::new(SupergraphReady(
+    public.merge(platform::health::routes(vec![Arc::new(SupergraphReady(
         state.clone(),
     ))]))
 }

@@ -7,7 +7,7 @@
 #[path = "router/common/mod.rs"]
 mod support;
 
-use kit::{
+use platform::{
     telemetry::{OtlpSettings, TelemetryGuard},
     testing::FakeCollector,
 };
@@ -18,7 +18,7 @@ const CLIENT_SPAN_ID: &str = "00f067aa0ba902b7";
 
 fn install_tracer(collector: &FakeCollector) -> TelemetryGuard {
     let settings = OtlpSettings::new(&collector.url, 1.0).unwrap();
-    let guard = kit::telemetry::init_with("router", Some(&settings)).unwrap();
+    let guard = platform::telemetry::init_with("router", Some(&settings)).unwrap();
     assert!(
         guard.is_exporting(),
         "another subscriber was installed first; run with nextest"

@@ -15,11 +15,7 @@ use crate::{ApiError, auth::JwksVerifier};
 /// The largest request body a subgraph accepts.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// The header the router sets to the address its client connected from (after resolving
-/// `X-Forwarded-For` through its trusted proxies). The router always overwrites it, so a
-/// client cannot choose it; subgraphs take it as internal information, which holds as long
-/// as they are reachable only through the router.
-pub const CLIENT_IP_HEADER: &str = "x-commerce-client-ip";
+pub use platform::internal::CLIENT_IP_HEADER;
 
 /// The client address the router reported ([`CLIENT_IP_HEADER`]), in the request data
 /// when the header was present and valid.
@@ -85,7 +81,7 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    let auth = ep.verifier.authenticate(&headers).await;
+    let auth = crate::auth::Auth::from_headers(&ep.verifier, &headers).await;
     let mut request = req.into_inner().data(auth);
     if let Some(client) = ClientIp::from_headers(&headers) {
         request = request.data(client);

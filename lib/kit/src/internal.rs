@@ -6,7 +6,8 @@
 //! (`SUBGRAPH_SHARED_SECRET`, or `SUBGRAPH_SHARED_SECRET_FILE`) every subgraph's `/graphql`
 //! refuses a request that does not carry the router's `x-subgraph-secret` header, before
 //! the body is read or anything runs. The comparison takes the same time whatever the
-//! header holds. The production profile refuses to start without the secret.
+//! header holds. The production profile refuses to start without the secret. The secret's
+//! header and rules are the platform's ([`platform::internal`]), shared with the router.
 //!
 //! Metrics are internal too: `<SERVICE>_METRICS_ADDR` names a listener of their own (see
 //! [`crate::health::serve_metrics`]), never the service's public port.
@@ -19,13 +20,15 @@ use std::{net::SocketAddr, sync::Arc};
 use axum::{
     Json, Router,
     extract::{Request, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     middleware::Next,
     response::{IntoResponse, Response},
 };
+pub use platform::internal::{
+    MIN_SECRET_LEN, SUBGRAPH_SECRET_HEADER, SUBGRAPH_SECRET_VAR, carries_secret, check_secret,
+};
 use prometheus_client::registry::Registry;
 use serde_json::json;
-use subtle::ConstantTimeEq as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -34,13 +37,6 @@ use crate::{
     health::{ReadinessCheck, RunningServer, serve, serve_metrics},
 };
 
-/// The header the router sends the shared secret in.
-pub const SUBGRAPH_SECRET_HEADER: &str = "x-subgraph-secret";
-/// The variable holding the secret a subgraph expects.
-pub const SUBGRAPH_SECRET_VAR: &str = "SUBGRAPH_SHARED_SECRET";
-/// Shorter secrets are refused: the secret is the only thing standing between the internal
-/// network and the subgraphs.
-pub const MIN_SECRET_LEN: usize = 32;
 /// The error of a request refused for lacking the router's secret (`403`, `FORBIDDEN`).
 pub const NOT_FROM_ROUTER: ErrorCode = ErrorCode::Forbidden;
 
@@ -71,31 +67,6 @@ impl InternalConfig {
     }
 }
 
-/// The rule both ends apply: long enough when set, and set in production.
-pub fn check_secret(
-    name: &str,
-    secret: Option<&Secret>,
-    profile: Profile,
-) -> Result<(), ConfigError> {
-    match secret {
-        Some(s) if s.expose().len() < MIN_SECRET_LEN => Err(ConfigError::Invalid {
-            name: name.to_owned(),
-            reason: format!("must be at least {MIN_SECRET_LEN} characters"),
-        }),
-        Some(s) if !s.expose().bytes().all(|b| b.is_ascii_graphic()) => Err(ConfigError::Invalid {
-            name: name.to_owned(),
-            reason: "must be printable ASCII without spaces (it travels in an HTTP header)".into(),
-        }),
-        None if profile.is_production() => Err(ConfigError::Invalid {
-            name: name.to_owned(),
-            reason:
-                "required in the production profile, or subgraphs could be called around the router"
-                    .into(),
-        }),
-        _ => Ok(()),
-    }
-}
-
 /// Guards every route of `router` with the shared secret when one is configured.
 pub fn require_router_secret(router: Router, secret: Option<&Secret>) -> Router {
     match secret {
@@ -105,16 +76,6 @@ pub fn require_router_secret(router: Router, secret: Option<&Secret>) -> Router 
             router.layer(axum::middleware::from_fn_with_state(expected, guard))
         }
     }
-}
-
-/// Whether `headers` carry `expected`, compared in constant time.
-pub fn carries_secret(headers: &HeaderMap, expected: &[u8]) -> bool {
-    let presented = headers
-        .get(SUBGRAPH_SECRET_HEADER)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    // `ct_eq` answers false for different lengths without looking at the content.
-    bool::from(presented.ct_eq(expected))
 }
 
 async fn guard(State(expected): State<Arc<[u8]>>, request: Request, next: Next) -> Response {
@@ -206,17 +167,5 @@ mod tests {
 
         let dev = InternalConfig::from_env(&Env::from_pairs([("X", "1")]), "orders").unwrap();
         assert!(dev.subgraph_secret.is_none() && dev.metrics_addr.is_none());
-    }
-
-    #[test]
-    fn the_header_must_match_exactly() {
-        let mut headers = HeaderMap::new();
-        assert!(!carries_secret(&headers, GOOD.as_bytes()));
-        headers.insert(SUBGRAPH_SECRET_HEADER, GOOD[..31].parse().unwrap());
-        assert!(!carries_secret(&headers, GOOD.as_bytes()));
-        headers.insert(SUBGRAPH_SECRET_HEADER, format!("{GOOD}x").parse().unwrap());
-        assert!(!carries_secret(&headers, GOOD.as_bytes()));
-        headers.insert(SUBGRAPH_SECRET_HEADER, GOOD.parse().unwrap());
-        assert!(carries_secret(&headers, GOOD.as_bytes()));
     }
 }

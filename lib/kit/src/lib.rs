@@ -1,12 +1,17 @@
-//! Building blocks shared by every service of the commerce backend.
+//! The subgraph kit: building blocks shared by the services of the commerce backend.
 //!
-//! Each module is one concern a service needs, so that the four subgraphs and the router
-//! agree on the details that cross service boundaries: how errors look to clients
-//! ([`error`]), how money is represented ([`money`]), how tokens are verified ([`auth`]),
-//! how events and requests travel between services ([`bus`], [`contracts`], [`outbox`],
-//! [`parking`]), how a service is configured, observed and probed ([`config`],
-//! [`telemetry`], [`health`], [`db`]), what keeps its internal surfaces internal
-//! ([`internal`]), and which characters text inputs may hold ([`text`]).
+//! Each module is one concern a service needs, so that the four subgraphs agree on the
+//! details that cross service boundaries: how errors look to clients ([`error`]), how money
+//! is represented ([`money`]), how callers are seen by resolvers ([`auth`]), how events and
+//! requests travel between services ([`bus`], [`contracts`], [`outbox`], [`parking`]), how a
+//! service is configured, observed and probed ([`config`], [`telemetry`], [`health`],
+//! [`db`]), what keeps its internal surfaces internal ([`internal`]), and which characters
+//! text inputs may hold ([`text`]).
+//!
+//! What the router needs too (configuration basics, token verification, telemetry, the
+//! HTTP serving shell) lives in the `platform` crate; the modules that extend it here
+//! re-export it, so `kit::auth`, `kit::config`, `kit::health` and `kit::telemetry` offer
+//! the platform's items beside the kit's.
 
 pub mod auth;
 pub mod bus;
@@ -20,8 +25,9 @@ pub mod internal;
 pub mod money;
 pub mod outbox;
 pub mod parking;
-pub mod telemetry;
 pub mod text;
+
+pub use platform::telemetry;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -5,7 +5,7 @@
 //!
 //! 1. `subgraph` parses each SDL, recognises the federation directives under the names
 //!    the subgraph imported, drops federation plumbing and normalises root type names
-//!    (`federation1` gives federation 1 subgraphs their federation 2 meaning);
+//!    (`subgraph::federation1` gives federation 1 subgraphs their federation 2 meaning);
 //! 2. `validate` checks each subgraph on its own (field sets, `@external`, interfaces);
 //! 3. `merge` merges the subgraphs kind by kind into a supergraph model with `@join__*`
 //!    metadata;
@@ -37,7 +37,6 @@
 
 mod emit;
 mod error;
-mod federation1;
 mod fieldset;
 mod merge;
 #[cfg(feature = "reference")]

@@ -35,7 +35,7 @@ impl Default for ApqConfig {
 }
 
 impl ApqConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(enabled) = env_bool(env, "ROUTER_APQ_ENABLED")? {
             self.enabled = enabled;
         }

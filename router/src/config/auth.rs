@@ -36,17 +36,17 @@ impl Default for AuthConfig {
 }
 
 impl AuthConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(enabled) = env_bool(env, "ROUTER_AUTH_ENABLED")? {
             self.enabled = enabled;
         }
-        if let Some(url) = env.var("ROUTER_JWKS_URL") {
+        if let Some(url) = env.get("ROUTER_JWKS_URL") {
             self.jwks_url = url;
         }
-        if let Some(issuer) = env.var("ROUTER_JWT_ISSUER") {
+        if let Some(issuer) = env.get("ROUTER_JWT_ISSUER") {
             self.issuer = issuer;
         }
-        if let Some(audience) = env.var("ROUTER_JWT_AUDIENCE") {
+        if let Some(audience) = env.get("ROUTER_JWT_AUDIENCE") {
             self.audience = audience;
         }
         if let Some(secs) = env_parse(env, "ROUTER_JWT_LEEWAY_SECS")? {

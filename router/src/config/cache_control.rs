@@ -34,9 +34,9 @@ pub struct CacheControlConfig {
 }
 
 impl CacheControlConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         let var = "ROUTER_CACHE_CONTROL_ROOT_FIELDS";
-        let Some(raw) = env.var(var) else {
+        let Some(raw) = env.get(var) else {
             return Ok(());
         };
         let mut rules = BTreeMap::new();
@@ -97,12 +97,18 @@ mod tests {
     fn environment_rules_replace_the_file() {
         let mut config = CacheControlConfig::default();
         config
-            .apply_env(&[("ROUTER_CACHE_CONTROL_ROOT_FIELDS", "products=60, product=5")])
+            .apply_env(&crate::config::Env::from_pairs([(
+                "ROUTER_CACHE_CONTROL_ROOT_FIELDS",
+                "products=60, product=5",
+            )]))
             .unwrap();
         assert_eq!(config.root_fields.len(), 2);
         assert_eq!(config.root_fields["product"], 5);
         let err = config
-            .apply_env(&[("ROUTER_CACHE_CONTROL_ROOT_FIELDS", "products")])
+            .apply_env(&crate::config::Env::from_pairs([(
+                "ROUTER_CACHE_CONTROL_ROOT_FIELDS",
+                "products",
+            )]))
             .unwrap_err();
         assert!(
             err.to_string().contains("ROUTER_CACHE_CONTROL_ROOT_FIELDS"),

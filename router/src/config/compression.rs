@@ -28,7 +28,7 @@ impl Default for CompressionConfig {
 }
 
 impl CompressionConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(enabled) = env_bool(env, "ROUTER_COMPRESSION_ENABLED")? {
             self.enabled = enabled;
         }

@@ -31,8 +31,8 @@ impl Default for CorsConfig {
 }
 
 impl CorsConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
-        if let Some(origins) = env.var("ROUTER_CORS_ALLOW_ORIGINS") {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
+        if let Some(origins) = env.get("ROUTER_CORS_ALLOW_ORIGINS") {
             self.allow_origins = origins
                 .split(',')
                 .map(str::trim)

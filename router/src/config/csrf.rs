@@ -34,7 +34,7 @@ impl Default for CsrfConfig {
 }
 
 impl CsrfConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(enabled) = env_bool(env, "ROUTER_CSRF_ENABLED")? {
             self.enabled = enabled;
         }

@@ -22,7 +22,7 @@ impl Default for DedupConfig {
 }
 
 impl DedupConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(enabled) = env_bool(env, "ROUTER_DEDUP_ENABLED")? {
             self.enabled = enabled;
         }

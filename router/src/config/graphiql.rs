@@ -29,11 +29,11 @@ impl Default for GraphiqlConfig {
 }
 
 impl GraphiqlConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(enabled) = env_bool(env, "ROUTER_GRAPHIQL_ENABLED")? {
             self.enabled = Some(enabled);
         }
-        if let Some(dir) = env.var("ROUTER_GRAPHIQL_ASSETS_DIR") {
+        if let Some(dir) = env.get("ROUTER_GRAPHIQL_ASSETS_DIR") {
             self.assets_dir = PathBuf::from(dir);
         }
         Ok(())

@@ -74,8 +74,8 @@ pub fn parse_proxy(entry: &str) -> Option<ipnet::IpNet> {
 }
 
 impl HeadersConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
-        if let Some(list) = env.var("ROUTER_HEADERS_ALLOW") {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
+        if let Some(list) = env.get("ROUTER_HEADERS_ALLOW") {
             self.allow = list
                 .split(',')
                 .map(str::trim)
@@ -83,7 +83,7 @@ impl HeadersConfig {
                 .map(str::to_owned)
                 .collect();
         }
-        if let Some(list) = env.var("ROUTER_TRUSTED_PROXIES") {
+        if let Some(list) = env.get("ROUTER_TRUSTED_PROXIES") {
             self.trusted_proxies = list
                 .split(',')
                 .map(str::trim)
@@ -108,7 +108,7 @@ impl HeadersConfig {
         for (key, name) in names {
             let parsed = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| ConfigError::invalid(key, format!("`{name}` is not a header name")))?;
-            if parsed.as_str() == kit::graphql::CLIENT_IP_HEADER {
+            if parsed.as_str() == platform::internal::CLIENT_IP_HEADER {
                 return Err(ConfigError::invalid(
                     key,
                     format!("`{name}` is set by the router itself and cannot be propagated"),

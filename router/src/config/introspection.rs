@@ -48,7 +48,7 @@ impl Default for IntrospectionConfig {
 }
 
 impl IntrospectionConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(enabled) = env_bool(env, "ROUTER_INTROSPECTION")? {
             self.enabled = Some(enabled);
         }

@@ -49,7 +49,7 @@ impl Default for LimitsConfig {
 }
 
 impl LimitsConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(v) = env_parse(env, "ROUTER_MAX_BODY_BYTES")? {
             self.max_body_bytes = v;
         }

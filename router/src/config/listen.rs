@@ -34,7 +34,7 @@ impl Default for ListenConfig {
 }
 
 impl ListenConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(addr) = env_parse(env, "ROUTER_LISTEN_ADDR")? {
             self.addr = addr;
         }

@@ -7,7 +7,8 @@
 //! logged at start-up through `Debug`.
 //!
 //! Precedence, lowest first: built-in defaults (which depend on the [`Profile`]), the YAML
-//! file, environment variables (`ROUTER_*`, documented in each submodule).
+//! file, environment variables (`ROUTER_*`, documented in each submodule). [`Env`],
+//! [`Secret`] and [`Profile`] are the platform's, shared with the services.
 
 pub mod apq;
 pub mod auth;
@@ -29,6 +30,7 @@ pub mod variables;
 
 use std::{fmt, path::Path, str::FromStr};
 
+pub use platform::config::{Env, Profile, Secret};
 use serde::Deserialize;
 
 pub use self::{
@@ -72,83 +74,13 @@ impl ConfigError {
     }
 }
 
-/// Deployment profile; it only changes defaults, never explicit settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    /// Developer machine: introspection and GraphiQL on.
-    #[default]
-    Dev,
-    /// Internet-facing: introspection off unless explicitly enabled.
-    Production,
-}
-
-impl FromStr for Profile {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "dev" | "development" => Ok(Self::Dev),
-            "prod" | "production" => Ok(Self::Production),
-            other => Err(format!(
-                "unknown profile `{other}` (expected dev or production)"
-            )),
-        }
-    }
-}
-
-/// A value that must never reach a log line.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; call only where it is put on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"<redacted>\"")
-    }
-}
-
-/// Reads environment variables; tests pass a map instead of mutating the process env.
-pub trait Env {
-    fn var(&self, key: &str) -> Option<String>;
-}
-
-/// The process environment.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, key: &str) -> Option<String> {
-        std::env::var(key).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl<const N: usize> Env for [(&str, &str); N] {
-    fn var(&self, key: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| (*v).to_owned())
-    }
-}
-
 /// Parses an environment variable with `FromStr`, naming the variable on failure.
-pub(crate) fn env_parse<T>(env: &dyn Env, var: &str) -> Result<Option<T>, ConfigError>
+pub(crate) fn env_parse<T>(env: &Env, var: &str) -> Result<Option<T>, ConfigError>
 where
     T: FromStr,
     T::Err: fmt::Display,
 {
-    match env.var(var) {
+    match env.get(var) {
         None => Ok(None),
         Some(raw) => raw
             .trim()
@@ -162,8 +94,8 @@ where
 }
 
 /// Parses `true/false/1/0/on/off` from an environment variable.
-pub(crate) fn env_bool(env: &dyn Env, var: &str) -> Result<Option<bool>, ConfigError> {
-    match env.var(var) {
+pub(crate) fn env_bool(env: &Env, var: &str) -> Result<Option<bool>, ConfigError> {
+    match env.get(var) {
         None => Ok(None),
         Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "on" | "yes" => Ok(Some(true)),
@@ -202,7 +134,7 @@ pub struct RouterConfig {
 impl RouterConfig {
     /// Loads the file at `path` (or only defaults when `None`), applies the environment and
     /// validates the result.
-    pub fn load(path: Option<&Path>, env: &dyn Env) -> Result<Self, ConfigError> {
+    pub fn load(path: Option<&Path>, env: &Env) -> Result<Self, ConfigError> {
         let config = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -228,7 +160,7 @@ impl RouterConfig {
     }
 
     /// Applies environment overrides and validates; the last step of [`RouterConfig::load`].
-    pub fn finish(mut self, env: &dyn Env) -> Result<Self, ConfigError> {
+    pub fn finish(mut self, env: &Env) -> Result<Self, ConfigError> {
         if let Some(profile) = env_parse::<Profile>(env, "ROUTER_PROFILE")? {
             self.profile = profile;
         }
@@ -263,8 +195,7 @@ impl RouterConfig {
         self.auth.validate()?;
         self.headers.validate()?;
         self.subgraphs.validate()?;
-        self.subgraphs
-            .validate_secret(self.profile == Profile::Production)?;
+        self.subgraphs.validate_secret(self.profile)?;
         self.persisted_operations.validate()?;
         self.apq.validate()?;
         self.telemetry.validate()?;
@@ -290,7 +221,7 @@ mod tests {
     fn empty_file_gives_dev_defaults() {
         let config = RouterConfig::from_yaml("")
             .unwrap()
-            .finish(&[("UNRELATED", "1")])
+            .finish(&Env::from_pairs([("UNRELATED", "1")]))
             .unwrap();
         assert_eq!(config.profile, Profile::Dev);
         assert!(config.introspection_enabled());
@@ -304,14 +235,14 @@ mod tests {
     fn production_profile_turns_introspection_off_unless_explicit() {
         let config = RouterConfig::from_yaml("profile: production\n")
             .unwrap()
-            .finish(&[SECRET])
+            .finish(&Env::from_pairs([SECRET]))
             .unwrap();
         assert!(!config.introspection_enabled());
 
         let config =
             RouterConfig::from_yaml("profile: production\nintrospection:\n  enabled: true\n")
                 .unwrap()
-                .finish(&[SECRET])
+                .finish(&Env::from_pairs([SECRET]))
                 .unwrap();
         assert!(config.introspection_enabled());
     }
@@ -320,11 +251,11 @@ mod tests {
     fn environment_overrides_the_file() {
         let config = RouterConfig::from_yaml("limits:\n  max_depth: 7\n")
             .unwrap()
-            .finish(&[
+            .finish(&Env::from_pairs([
                 ("ROUTER_MAX_DEPTH", "9"),
                 ("ROUTER_PROFILE", "production"),
                 SECRET,
-            ])
+            ]))
             .unwrap();
         assert_eq!(config.limits.max_depth, 9);
         assert_eq!(config.profile, Profile::Production);
@@ -339,7 +270,7 @@ mod tests {
     #[test]
     fn bad_environment_value_names_the_variable() {
         let err = RouterConfig::default()
-            .finish(&[("ROUTER_MAX_DEPTH", "deep")])
+            .finish(&Env::from_pairs([("ROUTER_MAX_DEPTH", "deep")]))
             .unwrap_err();
         assert!(err.to_string().contains("ROUTER_MAX_DEPTH"), "{err}");
     }
@@ -347,11 +278,22 @@ mod tests {
     #[test]
     fn shipped_example_configs_are_valid() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-        let dev = RouterConfig::load(Some(&dir.join("dev.yaml")), &[("UNRELATED", "1")]).unwrap();
+        let dev = RouterConfig::load(
+            Some(&dir.join("dev.yaml")),
+            &Env::from_pairs([("UNRELATED", "1")]),
+        )
+        .unwrap();
         assert!(dev.introspection_enabled() && dev.graphiql_enabled());
-        let prod = RouterConfig::load(Some(&dir.join("production.yaml")), &[SECRET]).unwrap();
-        let refused = RouterConfig::load(Some(&dir.join("production.yaml")), &[("UNRELATED", "1")])
-            .unwrap_err();
+        let prod = RouterConfig::load(
+            Some(&dir.join("production.yaml")),
+            &Env::from_pairs([SECRET]),
+        )
+        .unwrap();
+        let refused = RouterConfig::load(
+            Some(&dir.join("production.yaml")),
+            &Env::from_pairs([("UNRELATED", "1")]),
+        )
+        .unwrap_err();
         assert!(
             refused.to_string().contains("ROUTER_SUBGRAPH_SECRET"),
             "{refused}"
@@ -378,7 +320,7 @@ mod tests {
         for (yaml, key) in cases {
             let err = RouterConfig::from_yaml(yaml)
                 .unwrap()
-                .finish(&[("UNRELATED", "1")])
+                .finish(&Env::from_pairs([("UNRELATED", "1")]))
                 .unwrap_err();
             assert!(err.to_string().contains(key), "{yaml}: {err}");
         }
@@ -388,7 +330,7 @@ mod tests {
     fn secrets_are_redacted_in_debug_output() {
         let config = RouterConfig::from_yaml("headers:\n  insert:\n    x-api-key: hunter2\n")
             .unwrap()
-            .finish(&[("UNRELATED", "1")])
+            .finish(&Env::from_pairs([("UNRELATED", "1")]))
             .unwrap();
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");

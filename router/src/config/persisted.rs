@@ -51,11 +51,11 @@ pub struct PersistedConfig {
 }
 
 impl PersistedConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(mode) = env_parse(env, "ROUTER_PERSISTED_MODE")? {
             self.mode = mode;
         }
-        if let Some(path) = env.var("ROUTER_PERSISTED_MANIFEST") {
+        if let Some(path) = env.get("ROUTER_PERSISTED_MANIFEST") {
             self.manifest = Some(PathBuf::from(path));
         }
         Ok(())

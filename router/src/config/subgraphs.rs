@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, Secret, env_parse};
+use super::{ConfigError, Env, Profile, Secret, env_parse};
 
 /// The variable holding the secret sent to subgraphs.
 pub const SUBGRAPH_SECRET_ENV: &str = "ROUTER_SUBGRAPH_SECRET";
@@ -43,25 +43,20 @@ impl Default for SubgraphsConfig {
 }
 
 impl SubgraphsConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         if let Some(ms) = env_parse(env, "ROUTER_SUBGRAPH_TIMEOUT_MS")? {
             self.timeout_ms = ms;
         }
-        let file_var = format!("{SUBGRAPH_SECRET_ENV}_FILE");
-        let secret = kit::config::resolve_secret(
-            SUBGRAPH_SECRET_ENV,
-            env.var(SUBGRAPH_SECRET_ENV),
-            &file_var,
-            env.var(&file_var),
-        )
-        .map_err(|e| ConfigError::Env {
-            var: SUBGRAPH_SECRET_ENV.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let secret = env
+            .secret_var(SUBGRAPH_SECRET_ENV)
+            .map_err(|e| ConfigError::Env {
+                var: SUBGRAPH_SECRET_ENV.to_owned(),
+                reason: e.to_string(),
+            })?;
         if let Some(secret) = secret {
-            self.shared_secret = Some(Secret::new(secret.expose()));
+            self.shared_secret = Some(secret);
         }
-        if let Some(list) = env.var("ROUTER_SUBGRAPH_URLS") {
+        if let Some(list) = env.get("ROUTER_SUBGRAPH_URLS") {
             for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                 let (name, url) = pair.split_once('=').ok_or_else(|| ConfigError::Env {
                     var: "ROUTER_SUBGRAPH_URLS".to_owned(),
@@ -75,22 +70,12 @@ impl SubgraphsConfig {
     }
 
     /// The production profile needs the secret; any secret must be long enough.
-    pub(crate) fn validate_secret(&self, production: bool) -> Result<(), ConfigError> {
-        let secret = self
-            .shared_secret
-            .as_ref()
-            .map(|s| kit::config::Secret::new(s.expose()));
-        let profile = if production {
-            kit::config::Profile::Production
-        } else {
-            kit::config::Profile::Dev
-        };
-        kit::internal::check_secret(SUBGRAPH_SECRET_ENV, secret.as_ref(), profile).map_err(|e| {
-            ConfigError::Env {
+    pub(crate) fn validate_secret(&self, profile: Profile) -> Result<(), ConfigError> {
+        platform::internal::check_secret(SUBGRAPH_SECRET_ENV, self.shared_secret.as_ref(), profile)
+            .map_err(|e| ConfigError::Env {
                 var: SUBGRAPH_SECRET_ENV.to_owned(),
                 reason: e.to_string(),
-            }
-        })
+            })
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {

@@ -35,11 +35,11 @@ impl Default for SupergraphConfig {
 }
 
 impl SupergraphConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
-        if let Some(path) = env.var("ROUTER_SUPERGRAPH_PATH") {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
+        if let Some(path) = env.get("ROUTER_SUPERGRAPH_PATH") {
             self.path = PathBuf::from(path);
         }
-        if let Some(path) = env.var("ROUTER_SUPERGRAPH_COMPOSE_FROM") {
+        if let Some(path) = env.get("ROUTER_SUPERGRAPH_COMPOSE_FROM") {
             self.compose_from = Some(PathBuf::from(path));
         }
         if let Some(secs) = env_parse(env, "ROUTER_SUPERGRAPH_POLL_SECS")? {

@@ -1,10 +1,10 @@
 //! `telemetry`: how the router identifies itself in logs and traces.
 //!
-//! Log output is set up by `kit::telemetry`, shared with the subgraphs: `RUST_LOG`
+//! Log output is set up by `platform::telemetry`, shared with the subgraphs: `RUST_LOG`
 //! filters and `LOG_FORMAT=json` switches to JSON lines.
 //!
 //! Traces: span export is configured the same way for the router and every subgraph, by the
-//! standard OpenTelemetry variables that `kit::telemetry` reads at start-up (there are no
+//! standard OpenTelemetry variables that `platform::telemetry` reads at start-up (there are no
 //! YAML keys for it, so one set of variables drives the whole deployment):
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (the collector's base URL, `/v1/traces` appended) or
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the full URL) turns OTLP/HTTP export on;
@@ -39,8 +39,8 @@ impl Default for TelemetryConfig {
 }
 
 impl TelemetryConfig {
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
-        if let Some(name) = env.var("ROUTER_SERVICE_NAME") {
+    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
+        if let Some(name) = env.get("ROUTER_SERVICE_NAME") {
             self.service_name = name;
         }
         Ok(())

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use http::HeaderMap;
-use kit::auth::{AuthError, JwksVerifier, Principal, TokenPolicy, bearer_token};
+use platform::auth::{AuthError, JwksVerifier, Principal, TokenPolicy, bearer_token};
 
 use super::rejection::Rejection;
 use crate::config::AuthConfig;

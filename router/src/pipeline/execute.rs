@@ -31,11 +31,11 @@ impl SubgraphObserver for EdgeObserver {
     fn before_subgraph_request(&self, _subgraph: &str, headers: &mut http::HeaderMap) {
         // With an OpenTelemetry tracer the subgraph's spans become children of the fetch span;
         // without one this leaves the request-wide `traceparent` from the headers stage.
-        kit::telemetry::inject(&tracing::Span::current(), headers);
+        platform::telemetry::inject(&tracing::Span::current(), headers);
         // Set here, after the deduplication key is made, so the secret never becomes part
         // of a key; a client's own header of that name is overwritten.
         if let Some(secret) = &self.subgraph_secret {
-            headers.insert(kit::internal::SUBGRAPH_SECRET_HEADER, secret.clone());
+            headers.insert(platform::internal::SUBGRAPH_SECRET_HEADER, secret.clone());
         }
     }
 }

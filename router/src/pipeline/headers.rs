@@ -33,7 +33,7 @@ use tower_http::request_id::{
 use crate::config::HeadersConfig;
 
 /// The client's address as the router determined it (see the module doc).
-pub const CLIENT_IP: HeaderName = HeaderName::from_static(kit::graphql::CLIENT_IP_HEADER);
+pub const CLIENT_IP: HeaderName = HeaderName::from_static(platform::internal::CLIENT_IP_HEADER);
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -243,12 +243,12 @@ impl TraceContext {
     /// [`TraceContext::from_headers`].
     pub fn follow_span(&mut self, span: &tracing::Span) {
         let mut injected = HeaderMap::new();
-        if !kit::telemetry::inject(span, &mut injected) {
+        if !platform::telemetry::inject(span, &mut injected) {
             return;
         }
         let (Some(traceparent), Some(trace_id)) = (
             injected.get(&TRACEPARENT).cloned(),
-            kit::telemetry::trace_id(span),
+            platform::telemetry::trace_id(span),
         ) else {
             return;
         };

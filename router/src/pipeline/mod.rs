@@ -73,7 +73,7 @@ pub async fn graphql(
     );
     // With an OpenTelemetry tracer the span continues the client's trace, and its ids replace
     // the hand-made ones; without one this changes nothing.
-    kit::telemetry::set_remote_parent(&span, &headers);
+    platform::telemetry::set_remote_parent(&span, &headers);
     trace.follow_span(&span);
     span.record("trace_id", trace.trace_id.as_str());
     let finished = match request::negotiate(&headers) {

@@ -160,11 +160,8 @@ fn ephemeral(addr: SocketAddr, on: bool) -> SocketAddr {
 /// needs the earlier ones' addresses).
 pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
     // Read first: its profile decides whether the payment sandbox may run.
-    let mut router_config = router::RouterConfig::load(None, &router::config::ProcessEnv)?;
-    let host_profile = match router_config.profile {
-        router::config::Profile::Production => kit::config::Profile::Production,
-        router::config::Profile::Dev => kit::config::Profile::Dev,
-    };
+    let mut router_config = router::RouterConfig::load(None, &Env::process())?;
+    let host_profile = router_config.profile;
     // Payments' settings are checked before anything starts: a refused provider (the sandbox
     // under a production router, Stripe without its keys) leaves nothing running.
     // Stripe keys in the environment mean Stripe; otherwise the launcher's default is the sandbox.
@@ -233,8 +230,7 @@ pub async fn start(env: &Env, options: &Options) -> anyhow::Result<Stack> {
     router_config.listen.addr = ephemeral(router_config.listen.addr, options.ephemeral_ports);
     // The subgraphs read SUBGRAPH_SHARED_SECRET; in one process the router sends that one.
     if router_config.subgraphs.shared_secret.is_none() {
-        router_config.subgraphs.shared_secret =
-            subgraph_secret.map(|s| router::config::Secret::new(s.expose()));
+        router_config.subgraphs.shared_secret = subgraph_secret;
     }
     router_config.supergraph.compose_from = Some(options.project_dir.join("supergraph.yaml"));
     router_config.supergraph.path = options.project_dir.join("schema/supergraph.graphql");

@@ -146,15 +146,6 @@ fn healthcheck_url(compose: &Value, name: &str) -> String {
         .to_owned()
 }
 
-/// Lets the router's configuration read from a recording [`Env`].
-struct RouterEnv<'a>(&'a Env);
-
-impl router::config::Env for RouterEnv<'_> {
-    fn var(&self, key: &str) -> Option<String> {
-        self.0.get(key)
-    }
-}
-
 fn assert_all_read_are_set(name: &str, env: &Env, set: &BTreeMap<String, String>) {
     // `<VAR>_FILE` is looked up for every secret as the alternative to `<VAR>`.
     let missing: Vec<String> = env
@@ -217,9 +208,8 @@ fn every_variable_a_service_reads_is_set_and_valid() {
                 let file = vars["ROUTER_CONFIG"]
                     .strip_prefix("/app/")
                     .expect("ROUTER_CONFIG in /app");
-                let config =
-                    router::RouterConfig::load(Some(&project_dir().join(file)), &RouterEnv(&env))
-                        .expect("the router accepts its compose environment and config file");
+                let config = router::RouterConfig::load(Some(&project_dir().join(file)), &env)
+                    .expect("the router accepts its compose environment and config file");
                 assert_eq!(config.profile, router::config::Profile::Production);
                 assert!(
                     config.subgraphs.shared_secret.is_some(),

@@ -49,7 +49,7 @@ impl Subgraph {
         let app = Router::new()
             .route("/graphql", post(handle))
             .with_state(state.clone());
-        let (addr, shutdown) = kit::testing::serve_on_loopback(app).await;
+        let (addr, shutdown) = platform::testing::serve_on_loopback(app).await;
         Ok(Self {
             name: name.to_owned(),
             url: format!("http://{addr}/graphql"),

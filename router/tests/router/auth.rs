@@ -2,7 +2,7 @@
 //! tokens, request ids and trace context are forwarded.
 
 use http::StatusCode;
-use kit::auth::SigningKey;
+use platform::auth::SigningKey;
 use serde_json::json;
 
 use crate::common::{Harness, rejection, unsigned_token};

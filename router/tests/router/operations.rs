@@ -595,24 +595,30 @@ async fn every_subgraph_request_carries_the_shared_secret_and_a_client_cannot_se
 
 #[test]
 fn production_refuses_to_start_without_a_subgraph_secret() {
-    let missing =
-        router::RouterConfig::load(None, &[("ROUTER_PROFILE", "production")]).unwrap_err();
+    let missing = router::RouterConfig::load(
+        None,
+        &router::config::Env::from_pairs([("ROUTER_PROFILE", "production")]),
+    )
+    .unwrap_err();
     assert!(
         missing.to_string().contains("ROUTER_SUBGRAPH_SECRET"),
         "{missing}"
     );
-    let short =
-        router::RouterConfig::load(None, &[("ROUTER_SUBGRAPH_SECRET", "short")]).unwrap_err();
+    let short = router::RouterConfig::load(
+        None,
+        &router::config::Env::from_pairs([("ROUTER_SUBGRAPH_SECRET", "short")]),
+    )
+    .unwrap_err();
     assert!(
         short.to_string().contains("ROUTER_SUBGRAPH_SECRET"),
         "{short}"
     );
     let ok = router::RouterConfig::load(
         None,
-        &[
+        &router::config::Env::from_pairs([
             ("ROUTER_PROFILE", "production"),
             ("ROUTER_SUBGRAPH_SECRET", "0123456789abcdef0123456789abcdef"),
-        ],
+        ]),
     )
     .unwrap();
     assert_eq!(

@@ -12,7 +12,7 @@ use std::{
 
 use base64::Engine as _;
 use http::{HeaderMap, StatusCode};
-use kit::auth::{Role, SigningKey, TokenPolicy, jwks_of, new_claims};
+use platform::auth::{Role, SigningKey, TokenPolicy, jwks_of, new_claims};
 use router::{RouterConfig, RunningRouter};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -58,7 +58,7 @@ impl Jwks {
                 async move { axum::Json(jwks) }
             }),
         );
-        let (addr, shutdown) = kit::testing::serve_on_loopback(app).await;
+        let (addr, shutdown) = platform::testing::serve_on_loopback(app).await;
         Self {
             url: format!("http://{addr}/.well-known/jwks.json"),
             key,
@@ -89,7 +89,7 @@ impl Jwks {
     pub fn token_with(
         &self,
         key: &SigningKey,
-        edit: impl FnOnce(&mut kit::auth::Claims),
+        edit: impl FnOnce(&mut platform::auth::Claims),
     ) -> String {
         let mut claims = new_claims(
             &Self::policy(),

@@ -326,7 +326,7 @@ pub async fn serve<E: async_graphql::Executor + Clone>(schema: E) -> TestSubgrap
             seen_headers: seen_headers.clone(),
             held: held_receiver,
         });
-    let (addr, shutdown) = kit::testing::serve_on_loopback(app).await;
+    let (addr, shutdown) = platform::testing::serve_on_loopback(app).await;
     TestSubgraph {
         url: format!("http://{addr}/graphql"),
         hits,

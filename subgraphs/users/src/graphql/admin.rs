@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use kit::{
     ApiError,
-    auth::{Role, auth_from_ctx},
+    auth::{GraphqlRole, auth_from_ctx},
     graphql::parse_id,
 };
 
@@ -12,7 +12,7 @@ use super::{accounts, user::User};
 #[derive(InputObject)]
 pub struct SetUserRoleInput {
     pub user_id: ID,
-    pub role: Role,
+    pub role: GraphqlRole,
 }
 
 #[derive(SimpleObject)]
@@ -34,7 +34,9 @@ impl AdminMutation {
     ) -> Result<SetUserRolePayload, ApiError> {
         let caller = auth_from_ctx(ctx).require_admin()?;
         let user_id = parse_id(&input.user_id, "input.userId")?;
-        let user = accounts(ctx)?.set_role(caller, user_id, input.role).await?;
+        let user = accounts(ctx)?
+            .set_role(caller, user_id, input.role.into())
+            .await?;
         Ok(SetUserRolePayload {
             user: User::new(user),
         })

@@ -14,7 +14,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use kit::{
     ApiError,
-    auth::{Role, auth_from_ctx},
+    auth::{GraphqlRole, auth_from_ctx},
     graphql::{PageRequest, decode_cursor, encode_cursor, parse_id},
 };
 use uuid::Uuid;
@@ -78,8 +78,8 @@ impl User {
         Ok(&self.record.name)
     }
 
-    async fn role(&self) -> Role {
-        self.record.role
+    async fn role(&self) -> GraphqlRole {
+        self.record.role.into()
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

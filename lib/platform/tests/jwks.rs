@@ -11,7 +11,7 @@ use std::{
 
 use axum::{Json, Router, extract::State, routing::get};
 use jsonwebtoken::jwk::JwkSet;
-use kit::auth::{AuthError, JwksVerifier, Role, SigningKey, TokenPolicy, jwks_of, new_claims};
+use platform::auth::{AuthError, JwksVerifier, Role, SigningKey, TokenPolicy, jwks_of, new_claims};
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -111,7 +111,7 @@ async fn serve_down() -> (String, Arc<AtomicUsize>) {
             }
         }),
     );
-    let (addr, _shutdown) = kit::testing::serve_on_loopback(app).await;
+    let (addr, _shutdown) = platform::testing::serve_on_loopback(app).await;
     std::mem::forget(_shutdown);
     (format!("http://{addr}/jwks.json"), hits)
 }
@@ -175,7 +175,7 @@ async fn serve_slow(jwks: JwkSet) -> SlowJwks {
             }
         }),
     );
-    let (addr, shutdown) = kit::testing::serve_on_loopback(app).await;
+    let (addr, shutdown) = platform::testing::serve_on_loopback(app).await;
     std::mem::forget(shutdown);
     SlowJwks {
         url: format!("http://{addr}/jwks.json"),
@@ -198,15 +198,15 @@ async fn waiters_share_one_slow_fetch_and_anonymous_requests_do_not_wait() {
             tokio::spawn(async move { verifier.verify(&t).await })
         })
         .collect();
-    kit::testing::eventually("the JWKS request to arrive", || {
+    platform::testing::eventually("the JWKS request to arrive", || {
         let hits = slow.hits.clone();
         async move { hits.load(Ordering::SeqCst) >= 1 }
     })
     .await;
     // The fetch is held: a request without a token is answered all the same.
     assert_eq!(
-        verifier.authenticate(&axum::http::HeaderMap::new()).await,
-        kit::auth::Auth::Anonymous
+        verifier.caller(&axum::http::HeaderMap::new()).await,
+        Ok(None)
     );
     assert!(
         tasks.iter().all(|t| !t.is_finished()),
@@ -239,7 +239,7 @@ async fn a_cancelled_waiter_does_not_cancel_the_shared_fetch() {
         let (verifier, t) = (verifier.clone(), token(&key));
         tokio::spawn(async move { verifier.verify(&t).await })
     };
-    kit::testing::eventually("the JWKS request to arrive", || {
+    platform::testing::eventually("the JWKS request to arrive", || {
         let hits = slow.hits.clone();
         async move { hits.load(Ordering::SeqCst) >= 1 }
     })
