@@ -23,12 +23,13 @@ pub mod system;
 
 use std::{path::PathBuf, time::Duration};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
+use clap::{Parser, builder::RangedU64ValueParser, value_parser};
 
 use scenarios::{Load, Target};
 use system::{Layout, System};
 
-/// Command-line options.
+/// What the benchmark runs.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub layout: Layout,
@@ -42,71 +43,71 @@ pub struct Options {
     pub orders: usize,
 }
 
-pub const USAGE: &str =
-    "usage: bench --bin-dir DIR --supergraph FILE [--duration SECS] [--warmup SECS]
-             [--concurrency N] [--soak SECS] [--burst N] [--products N] [--orders N]
+fn count(min: u64) -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(min..)
+}
 
-Defaults: --duration 10 --warmup 2 --concurrency 32 --soak 60 --burst 50 --products 60 --orders 25.
-Needs PostgreSQL (TEST_POSTGRES_URL), NATS JetStream (TEST_NATS_URL), a MongoDB server
-(TEST_MONGODB_URL) and wrk on PATH; bench/run.sh provides all of them.";
+/// The command line of `bench`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "bench",
+    version,
+    after_help = "Needs PostgreSQL (TEST_POSTGRES_URL), NATS JetStream (TEST_NATS_URL), a MongoDB server
+(TEST_MONGODB_URL) and wrk on PATH; bench/run.sh provides all of them."
+)]
+pub struct Cli {
+    /// The folder holding the release binaries of the router and the subgraphs.
+    #[arg(long, value_name = "DIR")]
+    bin_dir: PathBuf,
+    /// The supergraph the router serves.
+    #[arg(long, value_name = "FILE")]
+    supergraph: PathBuf,
+    /// Seconds of each measured load.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = value_parser!(u64).range(1..))]
+    duration: u64,
+    /// Seconds of load before each measurement.
+    #[arg(long, value_name = "SECS", default_value_t = 2)]
+    warmup: u64,
+    /// Concurrent connections of each load.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = count(1))]
+    concurrency: usize,
+    /// Seconds of the memory soak; 0 skips it.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    soak: u64,
+    /// Requests in each deduplication burst.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = count(1))]
+    burst: usize,
+    /// Products in the demo catalog.
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = count(10))]
+    products: usize,
+    /// Orders placed before the loads.
+    #[arg(long, value_name = "N", default_value_t = 25, value_parser = count(10))]
+    orders: usize,
+}
+
+impl From<Cli> for Options {
+    fn from(cli: Cli) -> Self {
+        Self {
+            layout: Layout {
+                bin_dir: cli.bin_dir,
+                supergraph: cli.supergraph,
+            },
+            duration: Duration::from_secs(cli.duration),
+            warmup: Duration::from_secs(cli.warmup),
+            concurrency: cli.concurrency,
+            soak: Duration::from_secs(cli.soak),
+            burst: cli.burst,
+            products: cli.products,
+            orders: cli.orders,
+        }
+    }
+}
 
 impl Options {
-    pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Self> {
-        let mut bin_dir = None;
-        let mut supergraph = None;
-        let mut options = Self {
-            layout: Layout {
-                bin_dir: PathBuf::new(),
-                supergraph: PathBuf::new(),
-            },
-            duration: Duration::from_secs(10),
-            warmup: Duration::from_secs(2),
-            concurrency: 32,
-            soak: Duration::from_secs(60),
-            burst: 50,
-            products: 60,
-            orders: 25,
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
-            let secs = |v: String| {
-                v.parse::<u64>()
-                    .map(Duration::from_secs)
-                    .with_context(|| format!("{v} is not a number of seconds"))
-            };
-            let count = |v: String| {
-                v.parse::<usize>()
-                    .with_context(|| format!("{v} is not a count"))
-            };
-            match arg.as_str() {
-                "--bin-dir" => bin_dir = Some(PathBuf::from(value()?)),
-                "--supergraph" => supergraph = Some(PathBuf::from(value()?)),
-                "--duration" => options.duration = secs(value()?)?,
-                "--warmup" => options.warmup = secs(value()?)?,
-                "--soak" => options.soak = secs(value()?)?,
-                "--concurrency" => options.concurrency = count(value()?)?,
-                "--burst" => options.burst = count(value()?)?,
-                "--products" => options.products = count(value()?)?,
-                "--orders" => options.orders = count(value()?)?,
-                other => bail!("unknown argument `{other}`\n\n{USAGE}"),
-            }
-        }
-        options.layout.bin_dir =
-            bin_dir.with_context(|| format!("--bin-dir is required\n\n{USAGE}"))?;
-        options.layout.supergraph =
-            supergraph.with_context(|| format!("--supergraph is required\n\n{USAGE}"))?;
-        if options.duration.is_zero()
-            || options.concurrency == 0
-            || options.burst == 0
-            || options.products < 10
-            || options.orders < 10
-        {
-            bail!(
-                "--duration, --concurrency and --burst must be positive, --products and --orders at least 10"
-            );
-        }
-        Ok(options)
+    /// Parses the arguments after the program name.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, clap::Error> {
+        let argv = std::iter::once("bench".to_owned()).chain(args);
+        Ok(Cli::try_parse_from(argv)?.into())
     }
 }
 
@@ -210,7 +211,14 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+
     use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()

@@ -3,15 +3,12 @@
 
 use std::process::ExitCode;
 
+use clap::Parser as _;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match bench::Options::parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(e) => {
-            eprintln!("{e:#}");
-            return ExitCode::from(2);
-        }
-    };
+    // Prints help, the version or a usage error itself, and exits.
+    let options = bench::Options::from(bench::Cli::parse());
     match bench::run(&options).await {
         Ok(report) => {
             println!("{report}");

@@ -8,130 +8,126 @@
 //! `serve` is the default. Its config file may also be named by `ROUTER_CONFIG`.
 //! `compose` reads `supergraph.yaml` and writes the supergraph and, beside it,
 //! `api.graphql` (the schema clients see); with `--check` it writes nothing and fails when
-//! either file on disk differs from what composition yields.
+//! either file on disk differs from what composition yields. `--help` lists every option
+//! with its environment variable and default.
 
 use std::path::PathBuf;
 
-/// Why the command line was not understood.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CliError {
-    #[error("unknown command `{0}` (expected serve or compose)")]
-    UnknownCommand(String),
-    #[error("unknown option `{0}`")]
-    UnknownOption(String),
-    #[error("option `{0}` needs a value")]
-    MissingValue(String),
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::CONFIG_PATH_ENV;
+
+/// The federated GraphQL router.
+#[derive(Debug, Parser)]
+#[command(name = "router", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// `router --config FILE` is `router serve --config FILE`.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
-pub const USAGE: &str = "usage:\n  router [serve] [--config FILE]\n  router compose [--supergraph-config FILE] [--output FILE] [--check]";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Serve {
-        config: Option<PathBuf>,
-    },
-    Compose {
-        supergraph_config: PathBuf,
-        output: PathBuf,
-        check: bool,
-    },
-    Help,
-}
-
-/// Parses the arguments after the program name.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, CliError> {
-    let mut args = args.into_iter().peekable();
-    let command = match args.peek().map(String::as_str) {
-        Some("serve") | Some("compose") | Some("help") => args.next(),
-        Some(other) if !other.starts_with('-') => {
-            return Err(CliError::UnknownCommand(other.to_owned()));
-        }
-        _ => None,
-    };
-    let value = |flag: &str, args: &mut std::iter::Peekable<_>| -> Result<String, CliError> {
-        Iterator::next(args).ok_or_else(|| CliError::MissingValue(flag.to_owned()))
-    };
-    match command.as_deref() {
-        None | Some("serve") => {
-            let mut config = None;
-            while let Some(arg) = args.next() {
-                match arg.as_str() {
-                    "--config" | "-c" => config = Some(PathBuf::from(value(&arg, &mut args)?)),
-                    "--help" | "-h" => return Ok(Command::Help),
-                    _ => return Err(CliError::UnknownOption(arg)),
-                }
-            }
-            Ok(Command::Serve { config })
-        }
-        Some("compose") => {
-            let mut supergraph_config = PathBuf::from("supergraph.yaml");
-            let mut output = PathBuf::from("schema/supergraph.graphql");
-            let mut check = false;
-            while let Some(arg) = args.next() {
-                match arg.as_str() {
-                    "--supergraph-config" => {
-                        supergraph_config = PathBuf::from(value(&arg, &mut args)?)
-                    }
-                    "--output" | "-o" => output = PathBuf::from(value(&arg, &mut args)?),
-                    "--check" => check = true,
-                    "--help" | "-h" => return Ok(Command::Help),
-                    _ => return Err(CliError::UnknownOption(arg)),
-                }
-            }
-            Ok(Command::Compose {
-                supergraph_config,
-                output,
-                check,
-            })
-        }
-        _ => Ok(Command::Help),
+impl Cli {
+    /// The command to run; `serve` when none is named.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve the supergraph (the default).
+    Serve(ServeArgs),
+    /// Compose the supergraph and the API schema from the subgraphs' SDL.
+    Compose(ComposeArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ServeArgs {
+    /// The YAML configuration file; `ROUTER_*` variables override what it sets.
+    #[arg(short, long, value_name = "FILE", env = CONFIG_PATH_ENV)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ComposeArgs {
+    /// The supergraph configuration naming each subgraph's SDL.
+    #[arg(long, value_name = "FILE", default_value = "supergraph.yaml")]
+    pub supergraph_config: PathBuf,
+    /// Where to write the supergraph; `api.graphql` is written beside it.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "schema/supergraph.graphql"
+    )]
+    pub output: PathBuf,
+    /// Write nothing; fail when either file on disk differs from the composition.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::error::ErrorKind;
+
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn parse(list: &[&str]) -> Result<Command, ErrorKind> {
+        Cli::try_parse_from(std::iter::once("router").chain(list.iter().copied()))
+            .map(Cli::into_command)
+            .map_err(|e| e.kind())
+    }
+
+    fn serve(config: Option<&str>) -> Result<Command, ErrorKind> {
+        Ok(Command::Serve(ServeArgs {
+            config: config.map(PathBuf::from),
+        }))
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
     }
 
     #[test]
     fn serve_is_the_default() {
-        assert_eq!(parse(args(&[])), Ok(Command::Serve { config: None }));
-        assert_eq!(
-            parse(args(&["--config", "r.yaml"])),
-            Ok(Command::Serve {
-                config: Some("r.yaml".into())
-            })
-        );
+        // Only when ROUTER_CONFIG is unset, as in the tests' environment.
+        if std::env::var_os(CONFIG_PATH_ENV).is_some() {
+            return;
+        }
+        assert_eq!(parse(&[]), serve(None));
+        assert_eq!(parse(&["--config", "r.yaml"]), serve(Some("r.yaml")));
+        assert_eq!(parse(&["--config=r.yaml"]), serve(Some("r.yaml")));
+        assert_eq!(parse(&["serve", "-c", "r.yaml"]), serve(Some("r.yaml")));
     }
 
     #[test]
     fn compose_options() {
         assert_eq!(
-            parse(args(&["compose", "--check", "-o", "out.graphql"])),
-            Ok(Command::Compose {
+            parse(&["compose", "--check", "-o", "out.graphql"]),
+            Ok(Command::Compose(ComposeArgs {
                 supergraph_config: "supergraph.yaml".into(),
                 output: "out.graphql".into(),
                 check: true
-            })
+            }))
+        );
+        assert_eq!(
+            parse(&["compose"]),
+            Ok(Command::Compose(ComposeArgs {
+                supergraph_config: "supergraph.yaml".into(),
+                output: "schema/supergraph.graphql".into(),
+                check: false
+            }))
         );
     }
 
     #[test]
     fn errors_are_specific() {
-        assert_eq!(
-            parse(args(&["deploy"])),
-            Err(CliError::UnknownCommand("deploy".into()))
-        );
-        assert_eq!(
-            parse(args(&["serve", "--port"])),
-            Err(CliError::UnknownOption("--port".into()))
-        );
-        assert_eq!(
-            parse(args(&["serve", "--config"])),
-            Err(CliError::MissingValue("--config".into()))
-        );
+        assert_eq!(parse(&["deploy"]), Err(ErrorKind::InvalidSubcommand));
+        assert_eq!(parse(&["serve", "--port"]), Err(ErrorKind::UnknownArgument));
+        assert_eq!(parse(&["serve", "--config"]), Err(ErrorKind::InvalidValue));
+        assert!(parse(&["--config", "a.yaml", "compose"]).is_err());
     }
 }

@@ -2,20 +2,16 @@
 
 use std::{path::Path, process::ExitCode};
 
+use clap::Parser as _;
 use router::{
-    cli::{self, Command},
+    cli::{Cli, Command, ComposeArgs, ServeArgs},
     compose,
-    config::{CONFIG_PATH_ENV, Env, RouterConfig},
+    config::{Env, RouterConfig},
 };
 
 fn main() -> ExitCode {
-    let command = match cli::parse(std::env::args().skip(1)) {
-        Ok(command) => command,
-        Err(e) => {
-            eprintln!("{e}\n{}", cli::USAGE);
-            return ExitCode::from(2);
-        }
-    };
+    // Prints help, the version or a usage error itself, and exits.
+    let command = Cli::parse().into_command();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -27,16 +23,12 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Help => {
-            println!("{}", cli::USAGE);
-            ExitCode::SUCCESS
-        }
-        Command::Compose {
+        Command::Compose(ComposeArgs {
             supergraph_config,
             output,
             check,
-        } => runtime.block_on(run_compose(&supergraph_config, &output, check)),
-        Command::Serve { config } => runtime.block_on(serve(config)),
+        }) => runtime.block_on(run_compose(&supergraph_config, &output, check)),
+        Command::Serve(ServeArgs { config }) => runtime.block_on(serve(config)),
     }
 }
 
@@ -95,7 +87,6 @@ async fn run_compose(supergraph_config: &Path, output: &Path, check: bool) -> Ex
 }
 
 async fn serve(config_path: Option<std::path::PathBuf>) -> ExitCode {
-    let config_path = config_path.or_else(|| std::env::var_os(CONFIG_PATH_ENV).map(Into::into));
     // The config comes first because it names the service in logs and traces; its errors go
     // to stderr, as no subscriber is installed yet.
     let config = match RouterConfig::load(config_path.as_deref(), &Env::process()) {

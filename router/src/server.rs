@@ -31,7 +31,7 @@ use crate::{
     metrics::Metrics,
     pipeline::{
         self,
-        headers::{HeaderRuleError, HeaderRules},
+        headers::{self, HeaderRuleError, HeaderRules},
         persisted::{ManifestError, PersistedOperations},
     },
     reload::{self, LoadError},
@@ -240,10 +240,12 @@ impl ReadinessCheck for SupergraphReady {
 }
 
 fn app(state: Arc<AppState>) -> Router {
-    let graphql = Router::new()
-        .route("/graphql", get(get_graphql).post(pipeline::graphql))
-        .route(API_SCHEMA_ROUTE, get(api_schema))
-        .with_state(state.clone());
+    let graphql = headers::with_request_ids(
+        Router::new()
+            .route("/graphql", get(get_graphql).post(pipeline::graphql))
+            .route(API_SCHEMA_ROUTE, get(api_schema))
+            .with_state(state.clone()),
+    );
     let mut public = match cors_layer(&state.config) {
         Some(cors) => graphql.layer(cors),
         None => graphql,

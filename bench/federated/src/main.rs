@@ -9,14 +9,44 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
+use clap::{Parser, Subcommand, builder::RangedU64ValueParser, value_parser};
 use federated_bench::measure::{self, Process};
 use federated_bench::{expected, queries, subgraphs};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
 
-const USAGE: &str =
-    "usage: federated-bench --router PATH [--duration SECS] [--warmup SECS] [--connections N]
-Defaults: --duration 10 --warmup 2 --connections 50. Needs wrk on PATH.";
+/// Measures the router alone: four in-memory subgraphs behind it, wrk driving it.
+#[derive(Parser)]
+#[command(
+    name = "federated-bench",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Needs wrk on PATH."
+)]
+struct Cli {
+    #[command(subcommand)]
+    child: Option<Child>,
+    /// The router binary to measure (cargo build --release -p router).
+    #[arg(long, value_name = "PATH", required = true)]
+    router: Option<PathBuf>,
+    /// Seconds of each measured load.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = value_parser!(u64).range(1..))]
+    duration: u64,
+    /// Seconds of load before each measurement.
+    #[arg(long, value_name = "SECS", default_value_t = 2)]
+    warmup: u64,
+    /// Concurrent connections of each load.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    connections: usize,
+}
+
+#[derive(Subcommand)]
+enum Child {
+    /// Serve the subgraphs and print their addresses (the benchmark's own child process).
+    #[command(hide = true)]
+    ServeSubgraphs,
+}
 
 struct Options {
     router: PathBuf,
@@ -25,43 +55,21 @@ struct Options {
     connections: usize,
 }
 
-fn parse(args: Vec<String>) -> anyhow::Result<Options> {
-    let mut options = Options {
-        router: PathBuf::new(),
-        duration: Duration::from_secs(10),
-        warmup: Duration::from_secs(2),
-        connections: 50,
-    };
-    let mut router = None;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .with_context(|| format!("{value} is not a number"))
-        };
-        match arg.as_str() {
-            "--router" => router = Some(PathBuf::from(&value)),
-            "--duration" => options.duration = Duration::from_secs(number()?),
-            "--warmup" => options.warmup = Duration::from_secs(number()?),
-            "--connections" => options.connections = number()? as usize,
-            other => bail!("unknown argument `{other}`\n{USAGE}"),
-        }
+impl Options {
+    fn from_cli(cli: Cli) -> anyhow::Result<Self> {
+        let router = cli.router.context("--router is required")?;
+        ensure!(
+            router.is_file(),
+            "{} is not a file (cargo build --release -p router)",
+            router.display()
+        );
+        Ok(Self {
+            router,
+            duration: Duration::from_secs(cli.duration),
+            warmup: Duration::from_secs(cli.warmup),
+            connections: cli.connections,
+        })
     }
-    options.router = router.with_context(|| format!("--router is required\n{USAGE}"))?;
-    ensure!(
-        options.router.is_file(),
-        "{} is not a file (cargo build --release -p router)",
-        options.router.display()
-    );
-    ensure!(
-        !options.duration.is_zero() && options.connections > 0,
-        "--duration and --connections must be positive"
-    );
-    Ok(options)
 }
 
 /// Child mode: serve the subgraphs, print `name=addr` pairs on one line, run until killed.
@@ -268,8 +276,9 @@ async fn run(options: Options) -> anyhow::Result<String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("serve-subgraphs") {
+    // Prints help, the version or a usage error itself, and exits.
+    let cli = Cli::parse();
+    if let Some(Child::ServeSubgraphs) = cli.child {
         return match serve_subgraphs().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -278,7 +287,7 @@ async fn main() -> ExitCode {
             }
         };
     }
-    let options = match parse(args) {
+    let options = match Options::from_cli(cli) {
         Ok(options) => options,
         Err(e) => {
             eprintln!("{e:#}");
@@ -294,5 +303,15 @@ async fn main() -> ExitCode {
             eprintln!("benchmark failed: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

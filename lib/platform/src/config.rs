@@ -1,8 +1,10 @@
-//! Typed configuration read from environment variables, validated at start-up.
+//! Typed configuration read from a file and environment variables, validated at start-up.
 //!
-//! Services describe their settings as plain structs built with [`Env`]; a missing or
-//! malformed variable is a [`ConfigError`] naming the variable, so a service refuses to
-//! start instead of running half-configured. Secrets are wrapped in [`Secret`], whose
+//! Services describe their settings as plain structs: serde structs filled by a [`Loader`]
+//! (defaults, then a YAML file, then named environment variables, unknown keys refused), or
+//! built with [`Env`] directly. A missing or malformed variable is a [`ConfigError`] naming
+//! the variable, and a bad file entry one naming the file and the key, so a service refuses
+//! to start instead of running half-configured. Secrets are wrapped in [`Secret`], whose
 //! `Debug` and `Display` never print the value, so a logged config cannot leak them.
 //!
 //! Every secret may also come from a file: `<VAR>_FILE` names a file whose content (one
@@ -15,9 +17,19 @@
 //! The router reads its YAML configuration with the same types: [`Secret`] and [`Profile`]
 //! deserialize from the file, and its environment overrides go through [`Env`].
 
-use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
-use serde::Deserialize;
+use figment::{
+    Figment, Metadata, Profile as FigmentProfile, Provider,
+    providers::Serialized,
+    value::{Dict, Map},
+};
+use serde::{Deserialize, de::DeserializeOwned};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -25,6 +37,14 @@ pub enum ConfigError {
     Missing(String),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: String, reason: String },
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("invalid configuration at `{key}` in {origin}: {reason}")]
+    Key {
+        key: String,
+        origin: String,
+        reason: String,
+    },
 }
 
 /// A value that must never be printed: passwords, signing keys, webhook secrets.
@@ -270,6 +290,154 @@ impl FromStr for Profile {
     }
 }
 
+/// Loads a serde settings struct `T` from, lowest precedence first: its own defaults (so `T`
+/// carries `#[serde(default)]`), a YAML file, and environment variables each mapped to a key.
+/// `T` should also carry `#[serde(deny_unknown_fields)]`, so a misspelt file key stops the
+/// service. Values from variables are text; numbers and booleans (`true`/`false`, `1`/`0`,
+/// `yes`/`no`, `on`/`off`) are read from it, and anything else through `T`'s own
+/// `Deserialize`. Errors name the variable ([`ConfigError::Invalid`]) or the file and key
+/// ([`ConfigError::Key`]). Variables are read through [`Env`], so empty ones count as unset
+/// and [`Env::names_read`] lists them.
+#[derive(Debug)]
+pub struct Loader<'a> {
+    env: &'a Env,
+    figment: Figment,
+    /// Which variable set which dotted key, to name it in errors.
+    vars: Vec<(String, String)>,
+}
+
+/// One source of settings, named so errors can say where a value came from.
+struct Source {
+    name: String,
+    data: Serialized<serde_json::Value>,
+}
+
+impl Provider for Source {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(self.name.clone())
+    }
+
+    fn data(&self) -> Result<Map<FigmentProfile, Dict>, figment::Error> {
+        self.data.data()
+    }
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(env: &'a Env) -> Self {
+        Self {
+            env,
+            figment: Figment::new(),
+            vars: Vec::new(),
+        }
+    }
+
+    /// Merges the YAML file at `path`; an empty file sets nothing.
+    pub fn file(self, path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            reason: format!("cannot be read: {e}"),
+        })?;
+        self.yaml(&text, &path.display().to_string())
+    }
+
+    /// Merges YAML text; `origin` names it in errors.
+    pub fn yaml(mut self, text: &str, origin: &str) -> Result<Self, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(self);
+        }
+        let value: serde_json::Value =
+            serde_yaml_ng::from_str(text).map_err(|e| ConfigError::File {
+                path: origin.to_owned(),
+                reason: format!("not valid YAML: {e}"),
+            })?;
+        if !value.is_object() {
+            return Err(ConfigError::File {
+                path: origin.to_owned(),
+                reason: "expected a mapping of settings".into(),
+            });
+        }
+        self.figment = self.figment.merge(Source {
+            name: format!("config file {origin}"),
+            data: Serialized::defaults(value),
+        });
+        Ok(self)
+    }
+
+    /// Sets the dotted `key` from the variable `name` when it is set.
+    pub fn var(self, name: &str, key: &str) -> Self {
+        let value = self.env.get(name).map(|raw| raw.trim().to_owned());
+        self.value(name, key, value.map(serde_json::Value::String))
+    }
+
+    /// Sets the list at `key` from the comma-separated variable `name` (blank items dropped).
+    pub fn list_var(self, name: &str, key: &str) -> Self {
+        let value = self.env.get(name).map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| serde_json::Value::String(item.to_owned()))
+                .collect()
+        });
+        self.value(name, key, value)
+    }
+
+    /// Sets `key` from the secret `name` or the file named by `<name>_FILE`
+    /// ([`Env::secret_var`]).
+    pub fn secret_var(self, name: &str, key: &str) -> Result<Self, ConfigError> {
+        let value = self.env.secret_var(name)?;
+        Ok(self.value(
+            name,
+            key,
+            value.map(|secret| serde_json::Value::String(secret.0)),
+        ))
+    }
+
+    fn value(mut self, name: &str, key: &str, value: Option<serde_json::Value>) -> Self {
+        if let Some(value) = value {
+            self.figment = self.figment.merge(Source {
+                name: format!("environment variable {name}"),
+                data: Serialized::default(key, value),
+            });
+            self.vars.push((key.to_owned(), name.to_owned()));
+        }
+        self
+    }
+
+    /// The settings, or the first problem found.
+    pub fn extract<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        self.figment.extract_lossy().map_err(|e| self.error(e))
+    }
+
+    fn error(&self, error: figment::Error) -> ConfigError {
+        let key = error.path.join(".");
+        let reason = error.kind.to_string();
+        // The last variable merged for this key (or for a table holding it) set the value.
+        let var = self
+            .vars
+            .iter()
+            .rev()
+            .find(|(k, _)| key == *k || key.starts_with(&format!("{k}.")));
+        match var {
+            Some((_, name)) if !key.is_empty() => ConfigError::Invalid {
+                name: name.clone(),
+                reason,
+            },
+            _ => ConfigError::Key {
+                key: if key.is_empty() {
+                    "(top level)".into()
+                } else {
+                    key
+                },
+                origin: error
+                    .metadata
+                    .map(|m| m.name.into_owned())
+                    .unwrap_or_else(|| "the defaults".into()),
+                reason,
+            },
+        }
+    }
+}
+
 fn parse_value<T>(name: &str, raw: &str) -> Result<T, ConfigError>
 where
     T: FromStr,
@@ -302,6 +470,121 @@ fn parse_duration(raw: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod loader {
+        use std::net::SocketAddr;
+
+        use serde::Deserialize;
+
+        use super::*;
+
+        #[derive(Debug, Deserialize, PartialEq)]
+        #[serde(default, deny_unknown_fields)]
+        struct Settings {
+            addr: SocketAddr,
+            workers: u32,
+            verbose: bool,
+            origins: Vec<String>,
+            limits: Limits,
+        }
+
+        #[derive(Debug, Deserialize, PartialEq)]
+        #[serde(default, deny_unknown_fields)]
+        struct Limits {
+            depth: usize,
+        }
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Self {
+                    addr: "127.0.0.1:4001".parse().unwrap(),
+                    workers: 4,
+                    verbose: false,
+                    origins: vec!["https://a.example".into()],
+                    limits: Limits::default(),
+                }
+            }
+        }
+
+        impl Default for Limits {
+            fn default() -> Self {
+                Self { depth: 12 }
+            }
+        }
+
+        fn load(env: &[(&str, &str)], yaml: &str) -> Result<Settings, ConfigError> {
+            let env = Env::from_pairs(env.iter().copied());
+            Loader::new(&env)
+                .yaml(yaml, "test.yaml")?
+                .var("APP_ADDR", "addr")
+                .var("APP_WORKERS", "workers")
+                .var("APP_VERBOSE", "verbose")
+                .list_var("APP_ORIGINS", "origins")
+                .var("APP_MAX_DEPTH", "limits.depth")
+                .extract()
+        }
+
+        #[test]
+        fn defaults_then_file_then_variables() {
+            assert_eq!(load(&[], "").unwrap(), Settings::default());
+            let from_file = load(&[], "workers: 8\nlimits:\n  depth: 5\n").unwrap();
+            assert_eq!((from_file.workers, from_file.limits.depth), (8, 5));
+            assert_eq!(
+                from_file.addr,
+                Settings::default().addr,
+                "untouched keys keep defaults"
+            );
+            let both = load(
+                &[
+                    ("APP_WORKERS", "16"),
+                    ("APP_VERBOSE", "on"),
+                    ("APP_ORIGINS", "https://b.example, ,https://c.example"),
+                    ("APP_MAX_DEPTH", ""),
+                ],
+                "workers: 8\nlimits:\n  depth: 5\n",
+            )
+            .unwrap();
+            assert_eq!(both.workers, 16, "a variable beats the file");
+            assert!(both.verbose);
+            assert_eq!(both.origins, ["https://b.example", "https://c.example"]);
+            assert_eq!(both.limits.depth, 5, "an empty variable counts as unset");
+        }
+
+        #[test]
+        fn a_bad_variable_is_named() {
+            for (name, value) in [
+                ("APP_ADDR", "localhost"),
+                ("APP_WORKERS", "many"),
+                ("APP_VERBOSE", "perhaps"),
+                ("APP_MAX_DEPTH", "-1"),
+            ] {
+                match load(&[(name, value)], "workers: 8\n") {
+                    Err(ConfigError::Invalid { name: named, .. }) => assert_eq!(named, name),
+                    other => panic!("{name}={value}: {other:?}"),
+                }
+            }
+        }
+
+        #[test]
+        fn a_bad_file_entry_names_the_file_and_the_key() {
+            let unknown = load(&[], "limits:\n  dept: 3\n").unwrap_err();
+            let text = unknown.to_string();
+            assert!(
+                text.contains("dept") && text.contains("limits") && text.contains("test.yaml"),
+                "{text}"
+            );
+            let wrong_type = load(&[], "workers: lots\n").unwrap_err();
+            assert!(
+                matches!(&wrong_type, ConfigError::Key { key, .. } if key == "workers"),
+                "{wrong_type:?}"
+            );
+            assert!(matches!(
+                load(&[], "workers: [1"),
+                Err(ConfigError::File { .. })
+            ));
+            assert!(matches!(load(&[], "- 1\n"), Err(ConfigError::File { .. })));
+        }
+    }
 
     #[test]
     fn secrets_never_print() {

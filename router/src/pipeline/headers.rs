@@ -1,9 +1,10 @@
 //! Header-propagation stage: the headers each subgraph request carries.
 //!
 //! Always forwarded: `Authorization` (already verified by the auth stage), `x-request-id`
-//! (the client's when it is sane, otherwise a fresh UUID) and W3C `traceparent` (the
-//! client's trace id with a new parent id for the router's hop, or a new trace), plus
-//! `tracestate` when the client's trace context is kept. Configured rules then add
+//! (the client's when it is sane, otherwise a fresh UUID; tower-http's request-id layers,
+//! see [`with_request_ids`]) and W3C `traceparent` (the client's trace id with a new parent
+//! id for the router's hop, or a new trace; read and written by OpenTelemetry's
+//! propagator), plus `tracestate` when the client's trace context is kept. Configured rules then add
 //! allowed, renamed and inserted headers. Last, `x-commerce-client-ip` is set to the
 //! client's address ([`HeaderRules::client_ip`]) or removed when it is unknown, so whatever
 //! a client sends under that name never reaches a subgraph.
@@ -15,6 +16,19 @@
 use std::net::IpAddr;
 
 use http::{HeaderMap, HeaderName, HeaderValue, header};
+use opentelemetry::{
+    Context,
+    propagation::TextMapPropagator as _,
+    trace::{SpanContext, TraceContextExt as _, TraceFlags, TraceState},
+};
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use opentelemetry_sdk::{
+    propagation::TraceContextPropagator,
+    trace::{IdGenerator as _, RandomIdGenerator},
+};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 
 use crate::config::HeadersConfig;
 
@@ -176,94 +190,117 @@ pub struct TraceContext {
 }
 
 impl TraceContext {
-    /// Takes the client's ids when they are well formed, generating what is missing.
+    /// Continues the client's W3C trace context when OpenTelemetry's propagator finds it
+    /// valid (same trace id and flags, a new parent id for the router's hop, its
+    /// `tracestate`), or starts a new sampled trace. The request id is the one
+    /// [`with_request_ids`] put on the request; only a request that did not pass through it
+    /// gets a fresh one here.
     pub fn from_headers(incoming: &HeaderMap) -> Self {
         let request_id = incoming
             .get(&REQUEST_ID)
-            .filter(|v| is_sane_request_id(v))
             .cloned()
-            .unwrap_or_else(|| {
-                HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
-                    .unwrap_or_else(|_| HeaderValue::from_static("unknown"))
-            });
-        let parent = incoming
-            .get(&TRACEPARENT)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_traceparent);
-        let span_id = loop {
-            // An all-zero id is invalid in W3C trace context.
-            let id: u64 = rand::random();
-            if id != 0 {
-                break id;
-            }
+            .or_else(new_request_id)
+            .unwrap_or_else(|| HeaderValue::from_static("unknown"));
+        let propagator = TraceContextPropagator::new();
+        let client = propagator.extract(&HeaderExtractor(incoming));
+        let client = client.span().span_context().clone();
+        let ids = RandomIdGenerator::default();
+        let ours = if client.is_valid() {
+            SpanContext::new(
+                client.trace_id(),
+                ids.new_span_id(),
+                client.trace_flags(),
+                false,
+                client.trace_state().clone(),
+            )
+        } else {
+            SpanContext::new(
+                ids.new_trace_id(),
+                ids.new_span_id(),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            )
         };
-        let (trace_id, flags, keep_state) = match parent {
-            Some((trace_id, flags)) => (trace_id.to_owned(), flags.to_owned(), true),
-            None => {
-                let id = loop {
-                    let id: u128 = rand::random();
-                    if id != 0 {
-                        break id;
-                    }
-                };
-                (format!("{id:032x}"), "01".to_owned(), false)
-            }
-        };
-        let traceparent = HeaderValue::from_str(&format!("00-{trace_id}-{span_id:016x}-{flags}"))
-            .unwrap_or_else(|_| {
-                HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-01")
-            });
-        let tracestate = keep_state
-            .then(|| incoming.get(&TRACESTATE).cloned())
-            .flatten();
+        let mut headers = HeaderMap::new();
+        propagator.inject_context(
+            &Context::new().with_remote_span_context(ours.clone()),
+            &mut HeaderInjector(&mut headers),
+        );
         Self {
             request_id,
-            traceparent,
-            tracestate,
-            trace_id,
+            // Missing only if the generator made an all-zero id, which is invalid.
+            traceparent: headers.get(&TRACEPARENT).cloned().unwrap_or_else(|| {
+                HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-01")
+            }),
+            tracestate: non_empty(headers.get(&TRACESTATE)),
+            trace_id: ours.trace_id().to_string(),
         }
     }
 
     /// Takes the trace ids of `span` when an OpenTelemetry tracer records it, so logs, the
-    /// forwarded headers and the exported trace agree; otherwise keeps the hand-made ones.
+    /// forwarded headers and the exported trace agree; otherwise keeps those of
+    /// [`TraceContext::from_headers`].
     pub fn follow_span(&mut self, span: &tracing::Span) {
         let mut injected = HeaderMap::new();
         if !platform::telemetry::inject(span, &mut injected) {
             return;
         }
-        let Some(traceparent) = injected.get(&TRACEPARENT).cloned() else {
+        let (Some(traceparent), Some(trace_id)) = (
+            injected.get(&TRACEPARENT).cloned(),
+            platform::telemetry::trace_id(span),
+        ) else {
             return;
         };
-        let Some((trace_id, _)) = traceparent.to_str().ok().and_then(parse_traceparent) else {
-            return;
-        };
-        self.trace_id = trace_id.to_owned();
-        self.tracestate = injected.get(&TRACESTATE).cloned();
+        self.trace_id = trace_id;
+        self.tracestate = non_empty(injected.get(&TRACESTATE));
         self.traceparent = traceparent;
     }
 }
 
-fn is_sane_request_id(value: &HeaderValue) -> bool {
-    let bytes = value.as_bytes();
-    !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(|b| b.is_ascii_graphic())
+/// The propagator writes an empty `tracestate` when there is none; nothing is forwarded then.
+fn non_empty(value: Option<&HeaderValue>) -> Option<HeaderValue> {
+    value.filter(|v| !v.is_empty()).cloned()
 }
 
-/// Returns the trace id and flags of a version-00 `traceparent`.
-fn parse_traceparent(value: &str) -> Option<(&str, &str)> {
-    let mut parts = value.trim().split('-');
-    let (version, trace_id, parent_id, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let hex = |s: &str, len: usize| {
-        s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+/// A fresh request id: a UUIDv7, so ids sort by arrival.
+fn new_request_id() -> Option<HeaderValue> {
+    HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok()
+}
+
+/// Makes the request ids of tower-http's [`SetRequestIdLayer`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MakeRequestUuidV7;
+
+impl MakeRequestId for MakeRequestUuidV7 {
+    fn make_request_id<B>(&mut self, _request: &http::Request<B>) -> Option<RequestId> {
+        new_request_id().map(RequestId::new)
+    }
+}
+
+/// Gives every request through `router` an `x-request-id`, echoed on the response: the
+/// client's when it is sane (1 to 128 visible ASCII characters), otherwise a fresh UUIDv7.
+pub fn with_request_ids(router: axum::Router) -> axum::Router {
+    router.layer(
+        tower::ServiceBuilder::new()
+            .map_request(drop_unsound_request_id::<axum::body::Body>)
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuidV7))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+    )
+}
+
+/// Removes a client's `x-request-id` that would be unsafe to log and forward, so
+/// [`SetRequestIdLayer`] replaces it.
+fn drop_unsound_request_id<B>(mut request: http::Request<B>) -> http::Request<B> {
+    let sane = |value: &HeaderValue| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(|b| b.is_ascii_graphic())
     };
-    let valid = version == "00"
-        && parts.next().is_none()
-        && hex(trace_id, 32)
-        && hex(parent_id, 16)
-        && hex(flags, 2)
-        && trace_id.bytes().any(|b| b != b'0')
-        && parent_id.bytes().any(|b| b != b'0');
-    valid.then_some((trace_id, flags))
+    let headers = request.headers_mut();
+    if headers.get(&REQUEST_ID).is_some_and(|v| !sane(v)) {
+        headers.remove(&REQUEST_ID);
+    }
+    request
 }
 
 #[cfg(test)]
@@ -408,8 +445,20 @@ mod tests {
         incoming.insert(TRACESTATE, "vendor=1".parse().unwrap());
         let trace = TraceContext::from_headers(&incoming);
         let tp = trace.traceparent.to_str().unwrap().to_owned();
-        assert!(parse_traceparent(&tp).is_some(), "{tp}");
-        assert!(!tp.contains("00000000000000000000000000000000"));
+        let parts: Vec<&str> = tp.split('-').collect();
+        let hex = |s: &str, len: usize| {
+            s.len() == len
+                && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && s.bytes().any(|b| b != b'0')
+        };
+        assert!(
+            parts.len() == 4
+                && parts[0] == "00"
+                && hex(parts[1], 32)
+                && hex(parts[2], 16)
+                && parts[3] == "01",
+            "{tp}"
+        );
         assert!(trace.tracestate.is_none());
         assert_eq!(
             uuid::Uuid::parse_str(trace.request_id.to_str().unwrap())
@@ -417,6 +466,73 @@ mod tests {
                 .get_version_num(),
             7
         );
+    }
+
+    #[test]
+    fn the_trace_flags_and_state_of_the_client_are_kept() {
+        let mut incoming = HeaderMap::new();
+        incoming.insert(
+            TRACEPARENT,
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+                .parse()
+                .unwrap(),
+        );
+        let trace = TraceContext::from_headers(&incoming);
+        let tp = trace.traceparent.to_str().unwrap();
+        assert!(
+            tp.ends_with("-00"),
+            "an unsampled trace stays unsampled: {tp}"
+        );
+        assert!(trace.tracestate.is_none(), "no tracestate is made up");
+        // Malformed: upper-case hex, a short id, an unknown layout.
+        for bad in [
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+        ] {
+            incoming.insert(TRACEPARENT, bad.parse().unwrap());
+            let trace = TraceContext::from_headers(&incoming);
+            assert_ne!(trace.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736", "{bad}");
+        }
+    }
+
+    async fn request_id_round_trip(sent: Option<&str>) -> (String, String) {
+        use tower::ServiceExt as _;
+        let app = with_request_ids(axum::Router::new().route(
+            "/",
+            axum::routing::get(|headers: HeaderMap| async move {
+                headers[&REQUEST_ID].to_str().unwrap().to_owned()
+            }),
+        ));
+        let mut request = http::Request::get("/");
+        if let Some(id) = sent {
+            request = request.header(&REQUEST_ID, id);
+        }
+        let response = app
+            .oneshot(request.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let echoed = response.headers()[&REQUEST_ID].to_str().unwrap().to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        (String::from_utf8(body.to_vec()).unwrap(), echoed)
+    }
+
+    #[tokio::test]
+    async fn sane_request_ids_are_kept_and_others_replaced_by_a_uuid_v7() {
+        assert_eq!(
+            request_id_round_trip(Some("req-1")).await,
+            ("req-1".to_owned(), "req-1".to_owned())
+        );
+        let too_long = "x".repeat(129);
+        for sent in [None, Some(""), Some("two words"), Some(too_long.as_str())] {
+            let (seen, echoed) = request_id_round_trip(sent).await;
+            assert_eq!(seen, echoed, "{sent:?}");
+            let id = uuid::Uuid::parse_str(&seen).unwrap_or_else(|e| panic!("{seen}: {e}"));
+            assert_eq!(id.get_version_num(), 7, "{sent:?}");
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ use serde_json::Map;
 use tracing::Instrument;
 
 use self::{
-    headers::{REQUEST_ID, TraceContext},
+    headers::TraceContext,
     rejection::{MediaType, Rejection},
 };
 use crate::{config::limits::PARSER_NESTING_LIMIT, metrics::Outcome, state::AppState};
@@ -85,7 +85,7 @@ pub async fn graphql(
         Err(rejection) => reject(&state, "unknown", MediaType::Json, rejection),
     };
     state.metrics.request(finished.kind, finished.outcome);
-    with_request_id(finished.response, &trace)
+    finished.response
 }
 
 async fn run(
@@ -327,13 +327,6 @@ fn json_response(status: StatusCode, media: MediaType, body: Vec<u8>) -> Respons
         body,
     )
         .into_response()
-}
-
-fn with_request_id(mut response: Response, trace: &TraceContext) -> Response {
-    response
-        .headers_mut()
-        .insert(REQUEST_ID, trace.request_id.clone());
-    response
 }
 
 #[cfg(test)]

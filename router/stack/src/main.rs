@@ -2,43 +2,46 @@
 //! process; `--demo` loads demo accounts and a catalog. The banner lists what is really
 //! served (GraphiQL and `/schema.graphql` only where the router's profile turns them on).
 
-use std::path::PathBuf;
-
-use anyhow::Context as _;
+use clap::Parser as _;
 use kit::config::Env;
 
-const USAGE: &str = "usage: commerce [--demo] [--data-dir DIR]
-
-Runs the router on :4000 (GraphiQL at http://127.0.0.1:4000/ in the default dev profile;
+/// Runs the router and the four subgraphs in one process.
+#[derive(clap::Parser)]
+#[command(
+    name = "commerce",
+    version,
+    after_help = "Runs the router on :4000 (GraphiQL at http://127.0.0.1:4000/ in the default dev profile;
 ROUTER_PROFILE=production turns it and introspection off) and the products (:4001),
 orders (:4002), payments (:4003, webhook and sandbox pages on :4013) and users (:4004)
 subgraphs in one process. Without DATABASE_URL, MONGODB_URL or NATS_URL it runs embedded:
-SQLite files and the user store in the data folder (DATA_DIR, default ./data), an in-process
-event bus, and the sandbox payment page unless PAYMENTS_PROVIDER=stripe.";
+SQLite files and the user store in the data folder, an in-process event bus, and the
+sandbox payment page unless PAYMENTS_PROVIDER=stripe."
+)]
+struct Cli {
+    /// Load demo accounts and a catalog.
+    #[arg(long)]
+    demo: bool,
+    /// The folder of the embedded stores [default: ./data]
+    #[arg(long, value_name = "DIR", env = "DATA_DIR")]
+    data_dir: Option<String>,
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
     let _telemetry = kit::telemetry::init("commerce")?;
-    let mut options = stack::Options::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--demo" => options.demo = true,
-            "--data-dir" => {
-                let dir = args.next().context("--data-dir needs a folder")?;
-                #[allow(unsafe_code)]
-                // SAFETY: services read DATA_DIR themselves; it is set before any of them
-                // starts, while nothing else reads or writes the environment.
-                unsafe {
-                    std::env::set_var("DATA_DIR", PathBuf::from(dir))
-                };
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            other => anyhow::bail!("unknown argument `{other}`\n\n{USAGE}"),
-        }
+    let options = stack::Options {
+        demo: cli.demo,
+        ..stack::Options::default()
+    };
+    // An empty DATA_DIR counts as unset, as everywhere else.
+    if let Some(dir) = cli.data_dir.filter(|dir| !dir.is_empty()) {
+        #[allow(unsafe_code)]
+        // SAFETY: services read DATA_DIR themselves; it is set before any of them starts,
+        // while nothing else reads or writes the environment.
+        unsafe {
+            std::env::set_var("DATA_DIR", dir)
+        };
     }
     let env = Env::process();
     let stack = stack::start(&env, &options).await?;
@@ -80,4 +83,14 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!("shutting down");
     stack.stop().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

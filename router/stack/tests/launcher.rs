@@ -1,6 +1,6 @@
-//! The `commerce` launcher refuses the payment sandbox when its router runs the production
-//! profile, before any service starts: the sandbox's Pay page marks orders paid without
-//! money, so it must never be reachable by a misconfiguration.
+//! The `commerce` launcher's command line; and its refusal of the payment sandbox when its
+//! router runs the production profile, before any service starts: the sandbox's Pay page
+//! marks orders paid without money, so it must never be reachable by a misconfiguration.
 
 use std::process::Command;
 
@@ -61,4 +61,37 @@ fn a_production_router_refuses_the_sandbox_before_anything_starts() {
             "no service ran before the refusal, yet the data folder holds {left:?}"
         );
     }
+}
+
+#[test]
+fn the_command_line_has_help_a_version_and_refuses_unknown_flags() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_commerce"))
+            .args(args)
+            .env_clear()
+            .output()
+            .expect("runs")
+    };
+    let out = run(&["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success()
+            && help.contains("--demo")
+            && help.contains("--data-dir")
+            && help.contains("[env: DATA_DIR"),
+        "{help}"
+    );
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        concat!("commerce ", env!("CARGO_PKG_VERSION"))
+    );
+    let out = run(&["--bogus"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unexpected argument '--bogus'") && stderr.contains("Usage:"),
+        "{stderr}"
+    );
 }

@@ -4,8 +4,18 @@ use std::{net::SocketAddr, time::Duration};
 
 use kit::{
     auth::TokenPolicy,
-    config::{BusConfig, ConfigError, DatabaseConfig, Env},
+    config::{BusConfig, ConfigError, DatabaseConfig, Env, Loader},
 };
+use serde::Deserialize;
+
+/// The settings only this service has, read through the shared [`Loader`]; unset ones take
+/// the defaults of [`Config`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Settings {
+    addr: Option<SocketAddr>,
+    jwks_url: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,13 +38,19 @@ impl Config {
     pub const DEFAULT_JWKS_URL: &'static str = "http://127.0.0.1:4004/.well-known/jwks.json";
 
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let addr = env.parse_or(
-            "ORDERS_ADDR",
-            Self::DEFAULT_ADDR
+        let settings: Settings = Loader::new(env)
+            .var("ORDERS_ADDR", "addr")
+            .var("JWKS_URL", "jwks_url")
+            .extract()?;
+        let addr = match settings.addr {
+            Some(addr) => addr,
+            None => Self::DEFAULT_ADDR
                 .parse::<SocketAddr>()
                 .map_err(invalid_default)?,
-        )?;
-        let jwks_url = env.string_or("JWKS_URL", Self::DEFAULT_JWKS_URL);
+        };
+        let jwks_url = settings
+            .jwks_url
+            .unwrap_or_else(|| Self::DEFAULT_JWKS_URL.to_owned());
         if !(jwks_url.starts_with("http://") || jwks_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 name: "JWKS_URL".into(),

@@ -1,29 +1,46 @@
-//! The orders service binary: `serve` (default), `migrate`, or `print-schema`.
+//! The orders service binary: `serve` (default), `migrate`, or `print-schema`. The service is
+//! configured by environment variables (the README's Configuration section lists them).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use clap::{Parser, Subcommand};
 use kit::{auth::JwksVerifier, config::Env};
 use orders::{Config, Deps};
 
+/// The orders subgraph.
+#[derive(Parser)]
+#[command(name = "orders", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the subgraph's federation SDL.
+    PrintSchema,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
-    match command.as_str() {
-        "print-schema" => {
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::PrintSchema => {
             print!("{}", orders::api::sdl());
             Ok(())
         }
-        "migrate" => {
+        Command::Migrate => {
             let _telemetry = kit::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
             orders::connect_and_migrate(&config).await?;
             tracing::info!("orders database is up to date");
             Ok(())
         }
-        "serve" => {
+        Command::Serve => {
             let _telemetry = kit::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
             let bus = kit::bus::connect(&config.bus)
@@ -39,8 +56,15 @@ async fn main() -> anyhow::Result<()> {
             service.stop().await;
             Ok(())
         }
-        other => {
-            anyhow::bail!("unknown command `{other}`; expected serve, migrate or print-schema")
-        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

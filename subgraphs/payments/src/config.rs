@@ -36,9 +36,19 @@ use std::{net::SocketAddr, time::Duration};
 
 use kit::{
     auth::TokenPolicy,
-    config::{BusConfig, ConfigError, DatabaseConfig, Env, Profile, Secret},
+    config::{BusConfig, ConfigError, DatabaseConfig, Env, Loader, Profile, Secret},
     internal::InternalConfig,
 };
+use serde::Deserialize;
+
+/// The listener addresses, read through the shared [`Loader`]; unset ones take the
+/// defaults of [`Config`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Listeners {
+    addr: Option<SocketAddr>,
+    webhook_addr: Option<SocketAddr>,
+}
 
 /// The variable choosing the provider.
 pub const PROVIDER_VAR: &str = "PAYMENTS_PROVIDER";
@@ -110,16 +120,20 @@ impl Config {
         default: DefaultProvider,
         host_profile: Profile,
     ) -> Result<Self, ConfigError> {
-        let addr: SocketAddr = env.parse_or(
-            "PAYMENTS_ADDR",
-            Self::DEFAULT_ADDR.parse().expect("a valid default address"),
-        )?;
-        let webhook_addr: SocketAddr = env.parse_or(
-            "PAYMENTS_WEBHOOK_ADDR",
-            Self::DEFAULT_WEBHOOK_ADDR
+        let listeners: Listeners = Loader::new(env)
+            .var("PAYMENTS_ADDR", "addr")
+            .var("PAYMENTS_WEBHOOK_ADDR", "webhook_addr")
+            .extract()?;
+        let addr: SocketAddr = match listeners.addr {
+            Some(addr) => addr,
+            None => Self::DEFAULT_ADDR.parse().expect("a valid default address"),
+        };
+        let webhook_addr: SocketAddr = match listeners.webhook_addr {
+            Some(addr) => addr,
+            None => Self::DEFAULT_WEBHOOK_ADDR
                 .parse()
                 .expect("a valid default address"),
-        )?;
+        };
         let internal = InternalConfig::from_env(env, "payments")?;
         let bus = BusConfig::from_env(env)?;
         let webhook_secrets: Vec<Secret> = env

@@ -1,23 +1,40 @@
-//! The payments service binary: `serve` (default), `migrate`, or `print-schema`.
+//! The payments service binary: `serve` (default), `migrate`, or `print-schema`. The service
+//! is configured by environment variables (the README's Configuration section lists them).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use clap::{Parser, Subcommand};
 use kit::{auth::JwksVerifier, config::Env};
 use payments::{Config, Deps};
 use sea_orm_migration::MigratorTrait as _;
 
+/// The payments subgraph.
+#[derive(Parser)]
+#[command(name = "payments", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the subgraph's federation SDL.
+    PrintSchema,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
-    match command.as_str() {
-        "print-schema" => {
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::PrintSchema => {
             print!("{}", payments::graphql::sdl());
             Ok(())
         }
-        "migrate" => {
+        Command::Migrate => {
             let _telemetry = kit::telemetry::init("payments")?;
             let config = Config::from_env(&Env::process())?;
             let (db, _) = kit::db::connect(&config.database)
@@ -29,10 +46,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("payments database migrated");
             Ok(())
         }
-        "serve" => serve().await,
-        other => {
-            anyhow::bail!("unknown command `{other}`; expected serve, migrate or print-schema")
-        }
+        Command::Serve => serve().await,
     }
 }
 
@@ -51,4 +65,14 @@ async fn serve() -> anyhow::Result<()> {
     tracing::info!("shutting down");
     service.stop().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

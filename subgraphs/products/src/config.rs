@@ -1,12 +1,16 @@
 //! The service's settings, read from the environment and validated before anything starts.
+//!
+//! Its own settings ([`Settings`]) go through the shared [`Loader`]; the parts every service
+//! has (tokens, database, bus, internal listener) are read by their own `from_env`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use kit::{
     auth::TokenPolicy,
-    config::{BusConfig, ConfigError, DatabaseConfig, Env},
+    config::{BusConfig, ConfigError, DatabaseConfig, Env, Loader},
     internal::InternalConfig,
 };
+use serde::Deserialize;
 
 /// The port the service listens on (on the loopback interface) when `PRODUCTS_ADDR` is unset.
 pub const DEFAULT_PORT: u16 = 4001;
@@ -29,13 +33,29 @@ pub struct Config {
     pub internal: InternalConfig,
 }
 
+/// The settings only this service has, with their defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub jwks_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            jwks_url: DEFAULT_JWKS_URL.to_owned(),
+        }
+    }
+}
+
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let addr = env.parse_or(
-            "PRODUCTS_ADDR",
-            SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
-        )?;
-        let jwks_url = env.string_or("JWKS_URL", DEFAULT_JWKS_URL);
+        let Settings { addr, jwks_url } = Loader::new(env)
+            .var("PRODUCTS_ADDR", "addr")
+            .var("JWKS_URL", "jwks_url")
+            .extract()?;
         if !(jwks_url.starts_with("http://") || jwks_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 name: "JWKS_URL".into(),

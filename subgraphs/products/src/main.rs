@@ -1,21 +1,37 @@
 //! `products [serve|migrate|print-schema]`: runs the products subgraph (the default), applies
-//! its database migrations and exits, or prints its federation SDL.
+//! its database migrations and exits, or prints its federation SDL. The service is configured
+//! by environment variables (the README's Configuration section lists them).
 
-use anyhow::bail;
+use clap::{Parser, Subcommand};
 use kit::config::Env;
 use products::{Config, Deps};
 
+/// The products subgraph.
+#[derive(Parser)]
+#[command(name = "products", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the subgraph's federation SDL.
+    PrintSchema,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
-    match command.as_str() {
-        "print-schema" => {
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::PrintSchema => {
             print!("{}", products::sdl());
             Ok(())
         }
-        "migrate" => {
+        Command::Migrate => {
             let _telemetry = kit::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let (db, _) = products::connect_and_migrate(&config.database).await?;
@@ -23,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("products migrations applied");
             Ok(())
         }
-        "serve" => {
+        Command::Serve => {
             let _telemetry = kit::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
             let deps = Deps::from_config(&config).await?;
@@ -33,6 +49,15 @@ async fn main() -> anyhow::Result<()> {
             service.stop().await;
             Ok(())
         }
-        other => bail!("unknown command `{other}`; expected serve, migrate or print-schema"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

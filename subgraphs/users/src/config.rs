@@ -18,8 +18,9 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use kit::{
     auth::{SigningKey, TokenPolicy},
-    config::{ConfigError, Env, Secret},
+    config::{ConfigError, Env, Loader, Secret},
 };
+use serde::Deserialize;
 
 use crate::{
     accounts::LockoutPolicy,
@@ -27,6 +28,13 @@ use crate::{
     passwords::{self, HashCost, HashLimits},
     sessions::TokenLifetimes,
 };
+
+/// The listener address, read through the shared [`Loader`]; unset, it is [`DEFAULT_ADDR`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Listeners {
+    addr: Option<SocketAddr>,
+}
 
 /// Where accounts are kept.
 #[derive(Debug, Clone)]
@@ -106,12 +114,13 @@ fn invalid(name: &str, reason: impl Into<String>) -> ConfigError {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let addr = env.parse_or(
-            "USERS_ADDR",
-            DEFAULT_ADDR
+        let listeners: Listeners = Loader::new(env).var("USERS_ADDR", "addr").extract()?;
+        let addr = match listeners.addr {
+            Some(addr) => addr,
+            None => DEFAULT_ADDR
                 .parse()
                 .map_err(|_| invalid("USERS_ADDR", "bad default"))?,
-        )?;
+        };
         let data_dir = env.data_dir();
         let store = match env.secret_var("MONGODB_URL")? {
             Some(url) => {

@@ -12,7 +12,8 @@
 
 use std::io::BufRead as _;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
 use kit::config::{Env, Secret};
 use users::{
     Config, Deps,
@@ -22,24 +23,46 @@ use users::{
     service::{ensure_admin, open_store},
 };
 
-const USAGE: &str =
-    "usage: users [serve | print-schema | create-admin --email EMAIL [--name NAME]]";
+/// The users subgraph. The service is configured by environment variables (the README's
+/// Configuration section lists them).
+#[derive(Parser)]
+#[command(name = "users", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Print the subgraph's federation SDL.
+    PrintSchema,
+    /// Create an admin, or promote an existing user. The password is read from
+    /// USERS_ADMIN_PASSWORD, or else from the first line of standard input.
+    CreateAdmin(AdminArgs),
+}
+
+/// The options of `create-admin`.
+#[derive(Debug, Args)]
+struct AdminArgs {
+    /// The admin's email address.
+    #[arg(long)]
+    email: String,
+    /// The admin's display name.
+    #[arg(long, default_value = "Administrator")]
+    name: String,
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("serve") => serve().await,
-        Some("print-schema") => {
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::PrintSchema => {
             print!("{}", users::graphql::sdl());
             Ok(())
         }
-        Some("create-admin") => create_admin(&args[1..]).await,
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => bail!("unknown command `{other}`\n{USAGE}"),
+        Command::CreateAdmin(args) => create_admin(args).await,
     }
 }
 
@@ -53,43 +76,8 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The options of `create-admin`.
-struct AdminArgs {
-    email: String,
-    name: String,
-}
-
-fn parse_admin_args(args: &[String]) -> anyhow::Result<AdminArgs> {
-    let (mut email, mut name) = (None, None);
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (option, inline) = match arg.split_once('=') {
-            Some((option, value)) => (option, Some(value.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        let slot = match option {
-            "--email" => &mut email,
-            "--name" => &mut name,
-            _ => bail!("unknown argument `{arg}`\n{USAGE}"),
-        };
-        let value = match inline {
-            Some(value) => value,
-            None => iter
-                .next()
-                .with_context(|| format!("{option} needs a value"))?
-                .clone(),
-        };
-        *slot = Some(value);
-    }
-    Ok(AdminArgs {
-        email: email.with_context(|| format!("--email is required\n{USAGE}"))?,
-        name: name.unwrap_or_else(|| "Administrator".to_owned()),
-    })
-}
-
-async fn create_admin(args: &[String]) -> anyhow::Result<()> {
+async fn create_admin(AdminArgs { email, name }: AdminArgs) -> anyhow::Result<()> {
     let _telemetry = kit::telemetry::init("users")?;
-    let AdminArgs { email, name } = parse_admin_args(args)?;
     let env = Env::process();
     let password = match env.secret("USERS_ADMIN_PASSWORD") {
         Some(p) => p,
@@ -124,35 +112,43 @@ async fn create_admin(args: &[String]) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use clap::{CommandFactory as _, Parser as _};
+
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn admin_args(list: &[&str]) -> Result<AdminArgs, clap::Error> {
+        let argv = ["users", "create-admin"]
+            .into_iter()
+            .chain(list.iter().copied());
+        match Cli::try_parse_from(argv)?.command {
+            Some(Command::CreateAdmin(args)) => Ok(args),
+            _ => panic!("not create-admin"),
+        }
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 
     #[test]
     fn parses_admin_options_in_both_spellings() {
-        let parsed = parse_admin_args(&args(&["--email", "a@b.co", "--name=Root"])).expect("valid");
+        let parsed = admin_args(&["--email", "a@b.co", "--name=Root"]).expect("valid");
         assert_eq!(
             (parsed.email.as_str(), parsed.name.as_str()),
             ("a@b.co", "Root")
         );
         assert_eq!(
-            parse_admin_args(&args(&["--email=a@b.co"]))
-                .expect("valid")
-                .name,
+            admin_args(&["--email=a@b.co"]).expect("valid").name,
             "Administrator"
         );
         assert!(
-            parse_admin_args(&args(&["--name", "Root"])).is_err(),
+            admin_args(&["--name", "Root"]).is_err(),
             "email is required"
         );
+        assert!(admin_args(&["--email"]).is_err(), "a value is required");
         assert!(
-            parse_admin_args(&args(&["--email"])).is_err(),
-            "a value is required"
-        );
-        assert!(
-            parse_admin_args(&args(&["--email", "a@b.co", "--password", "x"])).is_err(),
+            admin_args(&["--email", "a@b.co", "--password", "x"]).is_err(),
             "no password option"
         );
     }
