@@ -96,7 +96,7 @@ struct EntityJob<'p> {
     /// Distinct representations, serialised.
     representations: Vec<Vec<u8>>,
     /// For each representation, every location of the result tree it resolves.
-    targets: Vec<Vec<Vec<PathSegment>>>,
+    targets: Vec<Vec<Vec<tree::Step<'p>>>>,
     output_rewrites: Option<&'p [FetchRewrite]>,
 }
 
@@ -320,19 +320,23 @@ impl<'a> ExecutionContext<'a> {
     }
 
     /// Collects the distinct representations of the objects at `paths`.
+    ///
+    /// Each representation is written into one reused buffer and looked up by its bytes; only
+    /// a new distinct one is copied (most objects of a deep query repeat a few entities).
     fn collect_job<'p>(
         &self,
         response_key: &'p str,
         variable: &'p str,
-        paths: &[FlattenNodePath],
+        paths: &'p [FlattenNodePath],
         requires: &SelectionSet,
         input_rewrites: Option<&[FetchRewrite]>,
         output_rewrites: Option<&'p [FetchRewrite]>,
     ) -> EntityJob<'p> {
         let schema = self.schema();
         let mut representations: Vec<Vec<u8>> = Vec::new();
-        let mut targets: Vec<Vec<Vec<PathSegment>>> = Vec::new();
+        let mut targets: Vec<Vec<Vec<tree::Step<'p>>>> = Vec::new();
         let mut index_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut bytes = Vec::new();
         let data = lock(&self.data);
         let kept = lock(&self.kept_keys);
         let mut current = Vec::new();
@@ -350,12 +354,18 @@ impl<'a> ExecutionContext<'a> {
                     if let Some(rewrites) = input_rewrites {
                         tree::apply_rewrites(schema, &mut representation, rewrites, None);
                     }
-                    let bytes = serde_json::to_vec(&representation).unwrap_or_default();
-                    let index = *index_of.entry(bytes).or_insert_with_key(|bytes| {
-                        representations.push(bytes.clone());
-                        targets.push(Vec::new());
-                        representations.len() - 1
-                    });
+                    bytes.clear();
+                    write_json(&mut bytes, &representation);
+                    let index = match index_of.get(bytes.as_slice()) {
+                        Some(&index) => index,
+                        None => {
+                            let index = representations.len();
+                            index_of.insert(bytes.clone(), index);
+                            representations.push(bytes.clone());
+                            targets.push(Vec::new());
+                            index
+                        }
+                    };
                     targets[index].push(location.to_vec());
                 },
             );
@@ -425,7 +435,7 @@ impl<'a> ExecutionContext<'a> {
                     // field of it gets its own error when the response is shaped.
                     explained.extend(failed.into_iter().filter_map(|(index, location)| {
                         (blanket || errored.contains(&(job.response_key, index)))
-                            .then_some(location)
+                            .then(|| tree::owned_path(&location))
                     }));
                 }
                 drop(kept);
@@ -440,7 +450,7 @@ impl<'a> ExecutionContext<'a> {
                 let mut failed = lock(&self.failed_paths);
                 for job in jobs.iter_mut() {
                     for targets in std::mem::take(&mut job.targets) {
-                        failed.extend(targets);
+                        failed.extend(targets.iter().map(|location| tree::owned_path(location)));
                     }
                 }
             }
@@ -705,14 +715,15 @@ fn entity_error_path(path: &[Value], jobs: &[EntityJob<'_>]) -> Option<Vec<PathS
     let key = path.first()?.as_str()?;
     let index = path.get(1)?.as_u64()? as usize;
     let job = jobs.iter().find(|job| job.response_key == key)?;
-    let mut mapped = job.targets.get(index)?.first()?.clone();
+    let mut mapped = tree::owned_path(job.targets.get(index)?.first()?);
     mapped.extend(json_path(&path[2..]));
     Some(mapped)
 }
 
 fn first_target(jobs: &[EntityJob<'_>]) -> Option<Vec<PathSegment>> {
     jobs.iter()
-        .find_map(|job| job.targets.first().and_then(|t| t.first()).cloned())
+        .find_map(|job| job.targets.first().and_then(|t| t.first()))
+        .map(|location| tree::owned_path(location))
 }
 
 /// Extensions a subgraph error may pass on to clients; anything else (stack traces, internal
