@@ -8,6 +8,13 @@ use router::{
     config::{CONFIG_PATH_ENV, ProcessEnv, RouterConfig},
 };
 
+/// mimalloc instead of the system allocator: a request's work is mostly short-lived small
+/// allocations (parsed subgraph answers, merged trees, response text), which mimalloc serves
+/// with far fewer instructions. On the federated benchmark's replayed deep query it cut the
+/// executor's instructions by 17 % (README, Performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args().skip(1)) {
         Ok(command) => command,
