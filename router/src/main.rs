@@ -9,6 +9,13 @@ use router::{
     config::{Env, RouterConfig},
 };
 
+/// mimalloc instead of the system allocator: a request's work is mostly short-lived small
+/// allocations (parsed subgraph answers, merged trees, response text), which mimalloc serves
+/// with far fewer instructions. On the federated benchmark's replayed deep query it cut the
+/// executor's instructions by 17 % (README, Performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Prints help, the version or a usage error itself, and exits.
     let command = Cli::parse().into_command();

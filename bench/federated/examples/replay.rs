@@ -16,6 +16,10 @@ use std::sync::Arc;
 use federated_bench::recorded::Replay;
 use federated_bench::{executor_with, expected, queries, record};
 
+// The router's allocator (`router/src/main.rs`), so the counts are the router's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[inline(never)]
 fn measured(
     runtime: &tokio::runtime::Runtime,

@@ -55,3 +55,46 @@ async fn an_unrecorded_request_fails_instead_of_answering() {
     let text = String::from_utf8(body).expect("utf-8");
     assert!(text.contains("SUBGRAPH_REQUEST_FAILED"), "{text}");
 }
+
+/// Counts the requests the executor sends and keeps their bodies.
+struct Counting(Replay, std::sync::Mutex<Vec<bytes::Bytes>>);
+
+impl executor::SubgraphTransport for Counting {
+    fn post(
+        &self,
+        subgraph: &str,
+        body: bytes::Bytes,
+    ) -> futures::future::BoxFuture<'static, Result<bytes::Bytes, String>> {
+        self.1
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(body.clone());
+        self.0.post(subgraph, body)
+    }
+}
+
+#[tokio::test]
+async fn the_deep_query_sends_seven_requests_without_repeated_representations() {
+    let (sdl, answers) = record().await.expect("recording");
+    let transport = Arc::new(Counting(Replay(answers), Default::default()));
+    let executor = executor_with(&sdl, transport.clone()).expect("executor");
+    let deep = answer(&executor, queries::DEEP).await.expect("deep");
+    assert_eq!(String::from_utf8(deep).expect("utf-8"), expected::deep());
+    let bodies = transport.1.lock().expect("not poisoned").clone();
+    assert_eq!(bodies.len(), 7, "one request per planned fetch");
+    for body in bodies {
+        let request: serde_json::Value = serde_json::from_slice(&body).expect("JSON body");
+        let variables = request["variables"].as_object().expect("variables");
+        for (name, list) in variables {
+            let Some(list) = list.as_array() else {
+                continue;
+            };
+            for (i, representation) in list.iter().enumerate() {
+                assert!(
+                    !list[..i].contains(representation),
+                    "{representation} sent twice in ${name}"
+                );
+            }
+        }
+    }
+}

@@ -440,6 +440,16 @@ impl Executor {
         entities: Vec<Value>,
         targets: Vec<Vec<Vec<PathSegment>>>,
     ) -> Vec<Vec<PathSegment>> {
+        use execution::tree::Step;
+        let targets = targets
+            .iter()
+            .map(|locations| {
+                locations
+                    .iter()
+                    .map(|location| location.iter().map(Step::of).collect())
+                    .collect()
+            })
+            .collect();
         let mut failed = Vec::new();
         execution::tree::merge_entities(
             &self.inner.schema,
@@ -450,7 +460,10 @@ impl Executor {
             &mut failed,
             &mut Vec::new(),
         );
-        failed.into_iter().map(|(_, location)| location).collect()
+        failed
+            .into_iter()
+            .map(|(_, location)| execution::tree::owned_path(&location))
+            .collect()
     }
 
     /// Executes a prepared operation.

@@ -5,6 +5,7 @@
 //! ancestor are cut off and replaced by `null`).
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use graphql_tools::static_graphql::query::{
     Directive, Document, Field, FragmentDefinition, Selection, SelectionSet, Value as AstValue,
@@ -13,7 +14,7 @@ use graphql_tools::static_graphql::schema::Type;
 use serde_json::{Map, Value};
 
 use crate::error::{GraphQLError, PathSegment, codes};
-use crate::schema::{SchemaIndex, TypeKind};
+use crate::schema::{SchemaIndex, TypeEntry, TypeKind};
 
 /// A non-null position received null: the enclosing nullable position must become null.
 struct NullBubble;
@@ -158,6 +159,71 @@ fn collect_into<'d>(
     }
 }
 
+/// One step of the response path being written. Borrowed from the operation (or a list index),
+/// so walking the response allocates nothing; it becomes a [`PathSegment`] only when an error
+/// needs the path.
+#[derive(Debug, Clone, Copy)]
+enum Step<'d> {
+    Key(&'d str),
+    Index(usize),
+}
+
+impl Step<'_> {
+    fn owned(self) -> PathSegment {
+        match self {
+            Step::Key(key) => PathSegment::Key(key.to_owned()),
+            Step::Index(index) => PathSegment::Index(index),
+        }
+    }
+
+    fn is(self, segment: &PathSegment) -> bool {
+        match (self, segment) {
+            (Step::Key(a), PathSegment::Key(b)) => a == b,
+            (Step::Index(a), PathSegment::Index(b)) => a == *b,
+            _ => false,
+        }
+    }
+}
+
+/// How one response key of an object is written (see [`Shape`]).
+enum ShapedValue<'a, 'd> {
+    /// `__typename`: the object's runtime type.
+    Typename,
+    /// A field the schema does not know (a stale schema): `null`.
+    Unknown,
+    /// A schema field: its type, the named type at the bottom of it (looked up once), and
+    /// the merged selection sets of every field under this response key.
+    Field {
+        ty: &'a Type,
+        named: Option<&'a TypeEntry>,
+        sub_selections: Vec<&'d SelectionSet>,
+    },
+}
+
+struct ShapedField<'a, 'd> {
+    key: &'d str,
+    /// The key as JSON text followed by `:`, written as it is.
+    key_json: Vec<u8>,
+    /// The field's name (for error messages).
+    name: &'d str,
+    value: ShapedValue<'a, 'd>,
+}
+
+/// The fields of one selection for one runtime type, in response order, with the schema
+/// lookups done.
+///
+/// What it buys: CollectFields, the schema lookups, and escaping the keys used to run for every
+/// object of the response (the deep benchmark query writes thousands of objects from a few
+/// dozen distinct selections); now they run once per (runtime type, selection) and response.
+/// Instructions per deep query: see the README's Performance section.
+type Shape<'a, 'd> = Rc<[ShapedField<'a, 'd>]>;
+
+/// Identifies a [`Shape`]: the runtime type's name and the selection-set list, both by
+/// address. Every list a shape is looked up with lives as long as the projection (the root's
+/// list in [`Projector::project`], the others inside cached shapes), so an address is never
+/// reused for a different list while the cache exists.
+type ShapeKey = (usize, usize, usize, usize);
+
 /// Writes the response `data` for the operation's root selection.
 pub(crate) struct Projector<'a, 'd> {
     schema: &'a SchemaIndex,
@@ -166,8 +232,9 @@ pub(crate) struct Projector<'a, 'd> {
     /// Paths already explained by an error (subgraph errors, failed fetches).
     explained: &'a [Vec<PathSegment>],
     out: Vec<u8>,
-    path: Vec<PathSegment>,
+    path: Vec<Step<'d>>,
     errors: Vec<GraphQLError>,
+    shapes: HashMap<ShapeKey, Shape<'a, 'd>>,
 }
 
 impl<'a, 'd> Projector<'a, 'd> {
@@ -185,6 +252,7 @@ impl<'a, 'd> Projector<'a, 'd> {
             out: Vec::with_capacity(1024),
             path: Vec::with_capacity(16),
             errors: Vec::new(),
+            shapes: HashMap::new(),
         }
     }
 
@@ -193,7 +261,7 @@ impl<'a, 'd> Projector<'a, 'd> {
     pub(crate) fn project(
         mut self,
         data: &Value,
-        root_type: &str,
+        root_type: &'a str,
         selection_set: &'d SelectionSet,
     ) -> (String, Vec<GraphQLError>) {
         let empty = Map::new();
@@ -201,7 +269,8 @@ impl<'a, 'd> Projector<'a, 'd> {
             Value::Object(object) => object,
             _ => &empty,
         };
-        if self.object(root, root_type, &[selection_set]).is_err() {
+        let root_selections = [selection_set];
+        if self.object(root, root_type, &root_selections).is_err() {
             self.out.clear();
             self.out.extend_from_slice(b"null");
         }
@@ -210,52 +279,85 @@ impl<'a, 'd> Projector<'a, 'd> {
         (text, self.errors)
     }
 
-    fn object(
-        &mut self,
-        object: &Map<String, Value>,
-        type_name: &str,
-        selection_sets: &[&'d SelectionSet],
-    ) -> Result<(), NullBubble> {
-        let fields = collect_fields(
+    /// The shape of `selection_sets` on `type_name`, built on first use.
+    fn shape(&mut self, type_name: &'a str, selection_sets: &[&'d SelectionSet]) -> Shape<'a, 'd> {
+        let key = (
+            type_name.as_ptr() as usize,
+            type_name.len(),
+            selection_sets.as_ptr() as usize,
+            selection_sets.len(),
+        );
+        if let Some(shape) = self.shapes.get(&key) {
+            return shape.clone();
+        }
+        let grouped = collect_fields(
             self.schema,
             &self.fragments,
             self.variables,
             type_name,
             selection_sets,
         );
+        let shape: Shape<'a, 'd> = grouped
+            .into_iter()
+            .map(|(key, fields)| {
+                let field = fields[0];
+                let mut key_json = Vec::with_capacity(key.len() + 3);
+                write_string(&mut key_json, key);
+                key_json.push(b':');
+                let value = if field.name == "__typename" {
+                    ShapedValue::Typename
+                } else {
+                    match self.schema.field(type_name, &field.name) {
+                        // Validation guarantees the field exists; a stale schema must not panic.
+                        None => ShapedValue::Unknown,
+                        Some(definition) => ShapedValue::Field {
+                            ty: &definition.field_type,
+                            named: self.schema.entry(named_type(&definition.field_type)),
+                            sub_selections: fields.iter().map(|f| &f.selection_set).collect(),
+                        },
+                    }
+                };
+                ShapedField {
+                    key,
+                    key_json,
+                    name: &field.name,
+                    value,
+                }
+            })
+            .collect();
+        self.shapes.insert(key, shape.clone());
+        shape
+    }
+
+    fn object(
+        &mut self,
+        object: &Map<String, Value>,
+        type_name: &'a str,
+        selection_sets: &[&'d SelectionSet],
+    ) -> Result<(), NullBubble> {
+        let shape = self.shape(type_name, selection_sets);
         self.out.push(b'{');
-        for (index, (key, fields)) in fields.iter().enumerate() {
+        for (index, field) in shape.iter().enumerate() {
             if index > 0 {
                 self.out.push(b',');
             }
-            write_string(&mut self.out, key);
-            self.out.push(b':');
-            let field = fields[0];
-            if field.name == "__typename" {
-                write_string(&mut self.out, type_name);
-                continue;
+            self.out.extend_from_slice(&field.key_json);
+            match &field.value {
+                ShapedValue::Typename => write_string(&mut self.out, type_name),
+                ShapedValue::Unknown => self.out.extend_from_slice(b"null"),
+                ShapedValue::Field {
+                    ty,
+                    named,
+                    sub_selections,
+                } => {
+                    let value = object.get(field.key).unwrap_or(&Value::Null);
+                    self.path.push(Step::Key(field.key));
+                    let result =
+                        self.complete(value, ty, *named, sub_selections, type_name, field.name);
+                    self.path.pop();
+                    result?;
+                }
             }
-            let Some(definition) = self.schema.field(type_name, &field.name) else {
-                // Validation guarantees the field exists; a stale schema must not panic.
-                self.out.extend_from_slice(b"null");
-                continue;
-            };
-            let value = object.get(*key).unwrap_or(&Value::Null);
-            let sub_selections: Vec<&'d SelectionSet> = if fields.len() == 1 {
-                vec![&field.selection_set]
-            } else {
-                fields.iter().map(|f| &f.selection_set).collect()
-            };
-            self.path.push(PathSegment::Key((*key).to_owned()));
-            let result = self.complete(
-                value,
-                &definition.field_type,
-                &sub_selections,
-                type_name,
-                &field.name,
-            );
-            self.path.pop();
-            result?;
         }
         self.out.push(b'}');
         Ok(())
@@ -265,7 +367,8 @@ impl<'a, 'd> Projector<'a, 'd> {
     fn complete(
         &mut self,
         value: &Value,
-        ty: &Type,
+        ty: &'a Type,
+        named: Option<&'a TypeEntry>,
         selection_sets: &[&'d SelectionSet],
         parent_type: &str,
         field_name: &str,
@@ -274,7 +377,7 @@ impl<'a, 'd> Projector<'a, 'd> {
             Type::NonNullType(inner) => {
                 let start = self.out.len();
                 let wrote_null = self
-                    .complete(value, inner, selection_sets, parent_type, field_name)
+                    .complete(value, inner, named, selection_sets, parent_type, field_name)
                     .unwrap_or(true);
                 if wrote_null {
                     self.out.truncate(start);
@@ -300,9 +403,9 @@ impl<'a, 'd> Projector<'a, 'd> {
                     if index > 0 {
                         self.out.push(b',');
                     }
-                    self.path.push(PathSegment::Index(index));
+                    self.path.push(Step::Index(index));
                     let result =
-                        self.complete(item, inner, selection_sets, parent_type, field_name);
+                        self.complete(item, inner, named, selection_sets, parent_type, field_name);
                     self.path.pop();
                     if result.is_err() {
                         self.out.truncate(start);
@@ -313,7 +416,7 @@ impl<'a, 'd> Projector<'a, 'd> {
                 self.out.push(b']');
                 Ok(false)
             }
-            Type::NamedType(name) => match self.schema.entry(name) {
+            Type::NamedType(name) => match named {
                 Some(entry) if entry.kind.is_composite() => {
                     let Value::Object(object) = value else {
                         self.out.extend_from_slice(b"null");
@@ -322,14 +425,17 @@ impl<'a, 'd> Projector<'a, 'd> {
                     let runtime_type = if entry.kind == TypeKind::Object {
                         name.as_str()
                     } else {
-                        match object.get("__typename").and_then(Value::as_str) {
-                            Some(t) if entry.possible_types.contains(t) => t,
+                        let typename = object.get("__typename").and_then(Value::as_str);
+                        match typename.map(|t| (t, entry.possible_types.get(t))) {
+                            Some((_, Some(t))) => t.as_str(),
                             // Without a concrete type (no `__typename` fetched, or an
                             // `@interfaceObject` subgraph's interface name), the value is
                             // completed as the abstract type itself: its own fields and
                             // fragments on it still apply.
                             None => name.as_str(),
-                            Some(t) if t == name || self.schema.is_abstract(t) => name.as_str(),
+                            Some((t, None)) if t == name || self.schema.is_abstract(t) => {
+                                name.as_str()
+                            }
                             Some(_) => {
                                 self.out.extend_from_slice(b"null");
                                 return Ok(true);
@@ -363,14 +469,20 @@ impl<'a, 'd> Projector<'a, 'd> {
                 format!("The subgraph returned a value that is not a valid {type_name}."),
                 codes::INVALID_LEAF_VALUE,
             )
-            .at(self.path.clone()),
+            .at(self.owned_path()),
         );
+    }
+
+    fn owned_path(&self) -> Vec<PathSegment> {
+        self.path.iter().map(|step| step.owned()).collect()
     }
 
     fn report_null(&mut self, parent_type: &str, field_name: &str) {
         let explained = self.explained.iter().any(|known| {
-            let n = known.len().min(self.path.len());
-            known[..n] == self.path[..n]
+            known
+                .iter()
+                .zip(&self.path)
+                .all(|(segment, step)| step.is(segment))
         });
         if explained {
             return;
@@ -380,8 +492,16 @@ impl<'a, 'd> Projector<'a, 'd> {
                 format!("Cannot return null for non-nullable field {parent_type}.{field_name}."),
                 codes::NULL_VALUE_IN_NON_NULL_FIELD,
             )
-            .at(self.path.clone()),
+            .at(self.owned_path()),
         );
+    }
+}
+
+/// The named type at the bottom of list and non-null wrappers.
+fn named_type(ty: &Type) -> &str {
+    match ty {
+        Type::NamedType(name) => name,
+        Type::ListType(inner) | Type::NonNullType(inner) => named_type(inner),
     }
 }
 

@@ -96,7 +96,7 @@ struct EntityJob<'p> {
     /// Distinct representations, serialised.
     representations: Vec<Vec<u8>>,
     /// For each representation, every location of the result tree it resolves.
-    targets: Vec<Vec<Vec<PathSegment>>>,
+    targets: Vec<Vec<Vec<tree::Step<'p>>>>,
     output_rewrites: Option<&'p [FetchRewrite]>,
 }
 
@@ -320,19 +320,23 @@ impl<'a> ExecutionContext<'a> {
     }
 
     /// Collects the distinct representations of the objects at `paths`.
+    ///
+    /// Each representation is written into one reused buffer and looked up by its bytes; only
+    /// a new distinct one is copied (most objects of a deep query repeat a few entities).
     fn collect_job<'p>(
         &self,
         response_key: &'p str,
         variable: &'p str,
-        paths: &[FlattenNodePath],
+        paths: &'p [FlattenNodePath],
         requires: &SelectionSet,
         input_rewrites: Option<&[FetchRewrite]>,
         output_rewrites: Option<&'p [FetchRewrite]>,
     ) -> EntityJob<'p> {
         let schema = self.schema();
         let mut representations: Vec<Vec<u8>> = Vec::new();
-        let mut targets: Vec<Vec<Vec<PathSegment>>> = Vec::new();
+        let mut targets: Vec<Vec<Vec<tree::Step<'p>>>> = Vec::new();
         let mut index_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut bytes = Vec::new();
         let data = lock(&self.data);
         let kept = lock(&self.kept_keys);
         let mut current = Vec::new();
@@ -343,19 +347,39 @@ impl<'a> ExecutionContext<'a> {
                 path.as_slice(),
                 &mut current,
                 &mut |location, object| {
-                    let Some(mut representation) = representation(schema, object, requires, &kept)
-                    else {
-                        return;
+                    bytes.clear();
+                    let written = match input_rewrites {
+                        None => direct::write_representation(
+                            schema, object, requires, &kept, &mut bytes,
+                        ),
+                        Some(_) => None,
                     };
-                    if let Some(rewrites) = input_rewrites {
-                        tree::apply_rewrites(schema, &mut representation, rewrites, None);
+                    match written {
+                        Some(true) => {}
+                        Some(false) => return,
+                        None => {
+                            let Some(mut representation) =
+                                representation(schema, object, requires, &kept)
+                            else {
+                                return;
+                            };
+                            if let Some(rewrites) = input_rewrites {
+                                tree::apply_rewrites(schema, &mut representation, rewrites, None);
+                            }
+                            bytes.clear();
+                            write_json(&mut bytes, &representation);
+                        }
                     }
-                    let bytes = serde_json::to_vec(&representation).unwrap_or_default();
-                    let index = *index_of.entry(bytes).or_insert_with_key(|bytes| {
-                        representations.push(bytes.clone());
-                        targets.push(Vec::new());
-                        representations.len() - 1
-                    });
+                    let index = match index_of.get(bytes.as_slice()) {
+                        Some(&index) => index,
+                        None => {
+                            let index = representations.len();
+                            index_of.insert(bytes.clone(), index);
+                            representations.push(bytes.clone());
+                            targets.push(Vec::new());
+                            index
+                        }
+                    };
                     targets[index].push(location.to_vec());
                 },
             );
@@ -425,7 +449,7 @@ impl<'a> ExecutionContext<'a> {
                     // field of it gets its own error when the response is shaped.
                     explained.extend(failed.into_iter().filter_map(|(index, location)| {
                         (blanket || errored.contains(&(job.response_key, index)))
-                            .then_some(location)
+                            .then(|| tree::owned_path(&location))
                     }));
                 }
                 drop(kept);
@@ -440,7 +464,7 @@ impl<'a> ExecutionContext<'a> {
                 let mut failed = lock(&self.failed_paths);
                 for job in jobs.iter_mut() {
                     for targets in std::mem::take(&mut job.targets) {
-                        failed.extend(targets);
+                        failed.extend(targets.iter().map(|location| tree::owned_path(location)));
                     }
                 }
             }
@@ -690,6 +714,197 @@ fn project_value(
     }
 }
 
+/// Representations written straight from the result tree as JSON text.
+///
+/// What it buys: an entity fetch builds a representation for every object at its path (about
+/// 3,700 per deep benchmark query, most of them repeats of a few entities), and building each as
+/// a map and then serialising it was a third of the executor's instructions. Writing the same
+/// text directly skips the map, its hashing and allocations. It yields exactly the text
+/// [`representation`] and serialisation produce; where it cannot be sure to (a response key
+/// selected twice in one object, whose values the tree path merges), it returns `None` and
+/// the caller takes the tree path. Input rewrites always take the tree path.
+mod direct {
+    use super::*;
+
+    /// `Some(true)` when the representation of `object` was appended to `out`, `Some(false)`
+    /// when `object` has none (see [`representation`]), `None` when the tree path must decide.
+    pub(super) fn write_representation(
+        schema: &SchemaIndex,
+        object: &Map<String, Value>,
+        requires: &SelectionSet,
+        kept: &[tree::KeptKey],
+        out: &mut Vec<u8>,
+    ) -> Option<bool> {
+        let Some(typename) = object.get("__typename").and_then(Value::as_str) else {
+            return Some(false);
+        };
+        let mut written: Vec<&str> = Vec::new();
+        let mut matched = false;
+        out.push(b'{');
+        for item in &requires.items {
+            let (selections, keys) = match item {
+                SelectionItem::InlineFragment(fragment) => {
+                    if !schema.type_applies(&fragment.type_condition, typename) {
+                        continue;
+                    }
+                    (
+                        Fields::Set(&fragment.selections),
+                        schema.key_fields(&fragment.type_condition),
+                    )
+                }
+                SelectionItem::Field(_) => (Fields::One(item), schema.key_fields(typename)),
+                SelectionItem::FragmentSpread(_) => continue,
+            };
+            matched = true;
+            match selections {
+                Fields::Set(selections) => {
+                    if !fields(schema, object, selections, keys, kept, &mut written, out)? {
+                        return Some(false);
+                    }
+                }
+                Fields::One(item) => {
+                    if !field_items(
+                        schema,
+                        object,
+                        std::slice::from_ref(item),
+                        keys,
+                        kept,
+                        &mut written,
+                        out,
+                    )? {
+                        return Some(false);
+                    }
+                }
+            }
+        }
+        out.push(b'}');
+        Some(matched)
+    }
+
+    enum Fields<'s> {
+        Set(&'s SelectionSet),
+        One(&'s SelectionItem),
+    }
+
+    fn fields<'s>(
+        schema: &SchemaIndex,
+        object: &Map<String, Value>,
+        selections: &'s SelectionSet,
+        keys: Option<&HashSet<String>>,
+        kept: &[tree::KeptKey],
+        written: &mut Vec<&'s str>,
+        out: &mut Vec<u8>,
+    ) -> Option<bool> {
+        field_items(schema, object, &selections.items, keys, kept, written, out)
+    }
+
+    /// [`project_into`] writing text: `Some(false)` where it returns `false`.
+    fn field_items<'s>(
+        schema: &SchemaIndex,
+        object: &Map<String, Value>,
+        items: &'s [SelectionItem],
+        keys: Option<&HashSet<String>>,
+        kept: &[tree::KeptKey],
+        written: &mut Vec<&'s str>,
+        out: &mut Vec<u8>,
+    ) -> Option<bool> {
+        for item in items {
+            match item {
+                SelectionItem::Field(field) => {
+                    let source = kept
+                        .iter()
+                        .find(|(target, source)| {
+                            *target == field.name && object.contains_key(source)
+                        })
+                        .map_or(field.name.as_str(), |(_, source)| source.as_str());
+                    let Some(value) = object
+                        .get(source)
+                        .or_else(|| object.get(field.selection_identifier()))
+                    else {
+                        return Some(false);
+                    };
+                    let key = field.selection_identifier();
+                    if written.contains(&key) {
+                        // Two values under one key are merged by the tree path.
+                        return None;
+                    }
+                    if !written.is_empty() {
+                        out.push(b',');
+                    }
+                    written.push(key);
+                    write_json(out, key);
+                    out.push(b':');
+                    if value.is_null() {
+                        if keys.is_some_and(|keys| keys.contains(&field.name)) {
+                            return Some(false);
+                        }
+                        out.extend_from_slice(b"null");
+                    } else if field.selections.is_empty() {
+                        write_json(out, value);
+                    } else if !nested(schema, value, &field.selections, kept, out)? {
+                        return Some(false);
+                    }
+                }
+                SelectionItem::InlineFragment(fragment) => {
+                    let applies = object
+                        .get("__typename")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| schema.type_applies(&fragment.type_condition, t));
+                    if applies
+                        && !fields(
+                            schema,
+                            object,
+                            &fragment.selections,
+                            keys,
+                            kept,
+                            written,
+                            out,
+                        )?
+                    {
+                        return Some(false);
+                    }
+                }
+                SelectionItem::FragmentSpread(_) => {}
+            }
+        }
+        Some(true)
+    }
+
+    /// [`project_value`] writing text.
+    fn nested(
+        schema: &SchemaIndex,
+        value: &Value,
+        selections: &SelectionSet,
+        kept: &[tree::KeptKey],
+        out: &mut Vec<u8>,
+    ) -> Option<bool> {
+        match value {
+            Value::Object(object) => {
+                out.push(b'{');
+                let mut written = Vec::new();
+                if !fields(schema, object, selections, None, kept, &mut written, out)? {
+                    return Some(false);
+                }
+                out.push(b'}');
+            }
+            Value::Array(items) => {
+                out.push(b'[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    if !nested(schema, item, selections, kept, out)? {
+                        return Some(false);
+                    }
+                }
+                out.push(b']');
+            }
+            other => write_json(out, other),
+        }
+        Some(true)
+    }
+}
+
 fn json_path(path: &[Value]) -> Vec<PathSegment> {
     path.iter()
         .filter_map(|segment| match segment {
@@ -705,14 +920,15 @@ fn entity_error_path(path: &[Value], jobs: &[EntityJob<'_>]) -> Option<Vec<PathS
     let key = path.first()?.as_str()?;
     let index = path.get(1)?.as_u64()? as usize;
     let job = jobs.iter().find(|job| job.response_key == key)?;
-    let mut mapped = job.targets.get(index)?.first()?.clone();
+    let mut mapped = tree::owned_path(job.targets.get(index)?.first()?);
     mapped.extend(json_path(&path[2..]));
     Some(mapped)
 }
 
 fn first_target(jobs: &[EntityJob<'_>]) -> Option<Vec<PathSegment>> {
     jobs.iter()
-        .find_map(|job| job.targets.first().and_then(|t| t.first()).cloned())
+        .find_map(|job| job.targets.first().and_then(|t| t.first()))
+        .map(|location| tree::owned_path(location))
 }
 
 /// Extensions a subgraph error may pass on to clients; anything else (stack traces, internal
