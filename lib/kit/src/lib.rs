@@ -16,12 +16,14 @@
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod connection;
 pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod health;
 pub mod internal;
+pub mod keyset;
 pub mod money;
 pub mod outbox;
 pub mod parking;

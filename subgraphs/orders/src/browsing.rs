@@ -6,15 +6,16 @@
 //! customer's orders is `FORBIDDEN`: the customer id is not secret to the caller who names it.
 //!
 //! Pages are keyset pages over the order id, newest first (ids are UUID v7, so they sort by
-//! creation). Cursors are the opaque encoding of an order id.
+//! creation), through [`kit::keyset`].
 
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use kit::{ApiError, auth::Principal, graphql::PageRequest};
+use kit::{
+    ApiError, auth::Principal, connection::Connection, graphql::PageRequest, keyset::Keyset,
+};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -29,8 +30,6 @@ pub enum BrowseError {
     NotFound,
     #[error("customers can only list their own orders")]
     Forbidden,
-    #[error("the `{0}` cursor is not valid")]
-    InvalidCursor(&'static str),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -40,9 +39,6 @@ impl From<BrowseError> for ApiError {
         match err {
             BrowseError::NotFound => ApiError::not_found("order"),
             BrowseError::Forbidden => ApiError::forbidden(),
-            BrowseError::InvalidCursor(field) => {
-                ApiError::bad_input(field, "the cursor is not valid")
-            }
             BrowseError::Db(e) => ApiError::internal(e),
         }
     }
@@ -88,63 +84,6 @@ impl OrderFilter {
     }
 }
 
-/// One page of orders, newest first.
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub orders: Vec<order::Model>,
-    /// Known from the page query itself: more orders lie in the paging direction.
-    pub more_ahead: bool,
-    pub backward: bool,
-    /// The cursor the page started from, whose other side the page query did not look at.
-    pub cursor: Option<Uuid>,
-}
-
-impl Page {
-    /// Whether orders newer than this page exist (Relay `hasPreviousPage`).
-    pub async fn has_previous_page(
-        &self,
-        db: &DatabaseConnection,
-        filter: &OrderFilter,
-    ) -> Result<bool, BrowseError> {
-        match (self.backward, self.cursor) {
-            (true, _) => Ok(self.more_ahead),
-            (false, None) => Ok(false),
-            (false, Some(after)) => exists(db, filter, order::Column::Id.gte(after)).await,
-        }
-    }
-
-    /// Whether orders older than this page exist (Relay `hasNextPage`).
-    pub async fn has_next_page(
-        &self,
-        db: &DatabaseConnection,
-        filter: &OrderFilter,
-    ) -> Result<bool, BrowseError> {
-        match (self.backward, self.cursor) {
-            (false, _) => Ok(self.more_ahead),
-            (true, None) => Ok(false),
-            (true, Some(before)) => exists(db, filter, order::Column::Id.lte(before)).await,
-        }
-    }
-}
-
-/// Whether any order matches `filter` and `extra` (one statement, run only when a client
-/// asks for the side of a page it did not page through).
-async fn exists(
-    db: &DatabaseConnection,
-    filter: &OrderFilter,
-    extra: sea_orm::sea_query::SimpleExpr,
-) -> Result<bool, BrowseError> {
-    let found = order::Entity::find()
-        .select_only()
-        .column(order::Column::Id)
-        .filter(filter.condition())
-        .filter(extra)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?;
-    Ok(found.is_some())
-}
-
 /// The order with `id`, if `viewer` may see it.
 pub async fn find_visible(
     db: &DatabaseConnection,
@@ -162,63 +101,23 @@ pub async fn find_visible(
     }
 }
 
-/// The cursor of an order in a list.
-pub fn cursor_of(order: &order::Model) -> String {
-    kit::graphql::encode_cursor(&order.id)
+/// The list of orders, newest first: ids are UUID v7, so they sort by creation.
+fn keyset() -> Keyset<order::Entity> {
+    Keyset::new("orders", [order::Column::Id], Order::Desc)
 }
 
-fn decode(cursor: &str, field: &'static str) -> Result<Uuid, BrowseError> {
-    kit::graphql::decode_cursor(cursor, field).map_err(|_| BrowseError::InvalidCursor(field))
-}
-
-/// One page of the orders matching `filter`, in one statement.
+/// One page of the orders matching `filter`, in one statement; `counts_total` when the
+/// client asked for `totalCount`.
 pub async fn page(
     db: &DatabaseConnection,
     filter: &OrderFilter,
     request: &PageRequest,
-) -> Result<Page, BrowseError> {
-    let limit = request.limit();
-    let mut query = order::Entity::find().filter(filter.condition());
-    let (backward, cursor) = match request {
-        PageRequest::Forward { after, .. } => {
-            let after: Option<Uuid> = after.as_deref().map(|c| decode(c, "after")).transpose()?;
-            if let Some(id) = after {
-                query = query.filter(order::Column::Id.lt(id));
-            }
-            query = query.order_by_desc(order::Column::Id);
-            (false, after)
-        }
-        PageRequest::Backward { before, .. } => {
-            let before: Option<Uuid> =
-                before.as_deref().map(|c| decode(c, "before")).transpose()?;
-            if let Some(id) = before {
-                query = query.filter(order::Column::Id.gt(id));
-            }
-            query = query.order_by_asc(order::Column::Id);
-            (true, before)
-        }
-    };
-    // One extra row tells whether another page follows, without a second statement.
-    let mut orders = query.limit(limit + 1).all(db).await?;
-    let more = orders.len() as u64 > limit;
-    orders.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    if backward {
-        orders.reverse();
-    }
-    Ok(Page {
-        orders,
-        more_ahead: more,
-        backward,
-        cursor,
-    })
-}
-
-/// How many orders match `filter` (only run when a client asks for `totalCount`).
-pub async fn count(db: &DatabaseConnection, filter: &OrderFilter) -> Result<u64, BrowseError> {
-    Ok(order::Entity::find()
-        .filter(filter.condition())
-        .count(db)
-        .await?)
+    counts_total: bool,
+) -> Result<Connection<order::Model>, ApiError> {
+    let select = order::Entity::find().filter(filter.condition());
+    keyset()
+        .page(db, select, request, |o| (o.id,), counts_total)
+        .await
 }
 
 /// Loads the lines of many orders in one statement.

@@ -8,19 +8,17 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     Context, EmptySubscription, ID, InputObject, Object, Schema, SchemaBuilder, SimpleObject,
-    connection::{Connection, Edge},
     dataloader::{DataLoader, Loader},
 };
 use chrono::{DateTime, Utc};
 use kit::{
     ApiError,
     auth::{Principal, auth_from_ctx},
-    graphql::{PageRequest, decode_cursor, encode_cursor, parse_id},
+    connection::{Connection, ListSchema, Listed, TypeText, asks_for_total},
+    graphql::{PageRequest, parse_id},
+    keyset::Keyset,
 };
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{AppState, checkout, payment, payment::Payment, refunds};
@@ -122,49 +120,25 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Payment, PaymentConnectionFields>> {
+    ) -> async_graphql::Result<Connection<Payment>> {
         auth_from_ctx(ctx).require_admin()?;
         let page = PageRequest::new(first, after, last, before)?;
-        let db = &state(ctx).db;
         let flagged = payment::Entity::find().filter(payment::Column::Flag.is_not_null());
-        let total_count = flagged.clone().count(db).await.map_err(ApiError::from)?;
-        // One row more than asked tells whether another page follows. Ids are UUIDv7, so
-        // their order is creation order.
-        let (rows, has_previous, has_next) = match &page {
-            PageRequest::Forward { limit, after } => {
-                let mut q = flagged.order_by_asc(payment::Column::Id).limit(limit + 1);
-                if let Some(cursor) = after {
-                    q = q.filter(payment::Column::Id.gt(decode_cursor::<Uuid>(cursor, "after")?));
-                }
-                let mut rows = q.all(db).await.map_err(ApiError::from)?;
-                let more = rows.len() as u64 > *limit;
-                rows.truncate(*limit as usize);
-                (rows, after.is_some(), more)
-            }
-            PageRequest::Backward { limit, before } => {
-                let mut q = flagged.order_by_desc(payment::Column::Id).limit(limit + 1);
-                if let Some(cursor) = before {
-                    q = q.filter(payment::Column::Id.lt(decode_cursor::<Uuid>(cursor, "before")?));
-                }
-                let mut rows = q.all(db).await.map_err(ApiError::from)?;
-                let more = rows.len() as u64 > *limit;
-                rows.truncate(*limit as usize);
-                rows.reverse();
-                (rows, more, before.is_some())
-            }
-        };
-        let mut connection = Connection::with_additional_fields(
-            has_previous,
-            has_next,
-            PaymentConnectionFields { total_count },
-        );
-        for row in rows {
-            let cursor = encode_cursor(&row.id);
-            connection
-                .edges
-                .push(Edge::new(cursor, Payment::try_from(row)?));
-        }
-        Ok(connection)
+        // Ids are UUIDv7, so their order is creation order.
+        let rows = Keyset::new(
+            "payments:flagged",
+            [payment::Column::Id],
+            sea_orm::Order::Asc,
+        )
+        .page(
+            &state(ctx).db,
+            flagged,
+            &page,
+            |p| (p.id,),
+            asks_for_total(ctx),
+        )
+        .await?;
+        Ok(rows.try_map(Payment::try_from)?)
     }
 
     #[graphql(entity)]
@@ -188,9 +162,28 @@ impl Query {
     }
 }
 
-#[derive(Debug, SimpleObject)]
-pub struct PaymentConnectionFields {
-    pub total_count: u64,
+/// `PaymentConnection` and `PaymentEdge` as they were first published (with `nodes`).
+impl Listed for Payment {
+    const SCHEMA: ListSchema = ListSchema {
+        connection: TypeText {
+            description: None,
+            fields: &[
+                ("pageInfo", Some("Information to aid in pagination.")),
+                ("edges", Some("A list of edges.")),
+                ("nodes", Some("A list of nodes.")),
+                ("totalCount", None),
+            ],
+            shareable: true,
+        },
+        edge: TypeText {
+            description: Some("An edge in a connection."),
+            fields: &[
+                ("node", Some("The item at the end of the edge")),
+                ("cursor", Some("A cursor for use in pagination")),
+            ],
+            shareable: true,
+        },
+    };
 }
 
 #[derive(Debug, InputObject)]

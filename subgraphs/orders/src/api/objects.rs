@@ -1,14 +1,19 @@
 //! The object types the orders subgraph serves.
 
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, SimpleObject, dataloader::DataLoader};
+use async_graphql::{Context, ID, Object, dataloader::DataLoader};
 use chrono::{DateTime, Utc};
-use kit::{ApiError, Currency, Money, auth::auth_from_ctx, graphql::PageRequest};
+use kit::{
+    ApiError, Currency, Money,
+    auth::auth_from_ctx,
+    connection::{Connection, ListSchema, Listed, TypeText, asks_for_total},
+    graphql::PageRequest,
+};
 use uuid::Uuid;
 
 use crate::{
-    browsing::{self, ItemsLoader, OrderFilter, Page},
+    browsing::{self, ItemsLoader, OrderFilter},
     entities::{order, order_item},
     lifecycle::OrderStatus,
     sales::{self, UnitsSoldLoader},
@@ -228,129 +233,67 @@ impl User {
             user_id: Some(self.id),
             status,
         };
-        OrderConnection::load(ctx, filter, &request).await
+        load_orders(ctx, filter, &request).await
     }
 }
 
 /// A page of orders (Relay connection).
-pub struct OrderConnection {
+pub type OrderConnection = Connection<Order>;
+
+impl Listed for Order {
+    const SCHEMA: ListSchema = ListSchema {
+        connection: TypeText {
+            description: Some("A page of orders (Relay connection)."),
+            fields: &[
+                ("edges", None),
+                ("pageInfo", None),
+                (
+                    "totalCount",
+                    Some("How many orders match, over all pages (counted only when asked for)."),
+                ),
+            ],
+            shareable: false,
+        },
+        edge: TypeText {
+            description: Some("An order in a connection, with the cursor to continue from it."),
+            ..ListSchema::PLAIN.edge
+        },
+    };
+}
+
+/// One page of the orders `filter` selects. When the query asks for the orders' lines, they
+/// are loaded for the whole page in one batch now rather than left to the loader's timing
+/// window: a page costs two statements, always.
+pub async fn load_orders(
+    ctx: &Context<'_>,
     filter: OrderFilter,
-    page: Page,
-    /// The page's lines, when the query asks for them.
-    items: Option<HashMap<Uuid, Arc<Vec<order_item::Model>>>>,
-}
-
-impl OrderConnection {
-    pub async fn load(
-        ctx: &Context<'_>,
-        filter: OrderFilter,
-        request: &PageRequest,
-    ) -> async_graphql::Result<Self> {
-        let state = super::state(ctx)?;
-        let page = browsing::page(&state.db, &filter, request)
-            .await
-            .map_err(ApiError::from)?;
-        // When the lines are wanted, load them for the whole page in one batch now rather
-        // than leaving it to the loader's timing window: a page costs two statements, always.
-        let wants_items = ctx
-            .look_ahead()
-            .field("edges")
-            .field("node")
-            .field("items")
-            .exists();
-        let items = if wants_items && !page.orders.is_empty() {
-            let loader = ctx
-                .data::<DataLoader<ItemsLoader>>()
-                .map_err(|e| ApiError::internal(e.message))?;
-            Some(
-                loader
-                    .load_many(page.orders.iter().map(|o| o.id))
-                    .await
-                    .map_err(ApiError::internal)?,
-            )
-        } else {
-            None
-        };
-        Ok(Self {
-            filter,
-            page,
-            items,
-        })
-    }
-}
-
-/// Where a page sits in its list (Relay). Each flag costs a statement only when the page
-/// query could not tell it (the side behind the cursor) and a client asks for it.
-pub struct PageInfo<'a> {
-    connection: &'a OrderConnection,
-}
-
-/// Where a page sits in its list (Relay).
-#[Object(shareable)]
-impl PageInfo<'_> {
-    async fn has_next_page(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let state = super::state(ctx)?;
-        let c = self.connection;
-        Ok(c.page
-            .has_next_page(&state.db, &c.filter)
-            .await
-            .map_err(ApiError::from)?)
-    }
-
-    async fn has_previous_page(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let state = super::state(ctx)?;
-        let c = self.connection;
-        Ok(c.page
-            .has_previous_page(&state.db, &c.filter)
-            .await
-            .map_err(ApiError::from)?)
-    }
-
-    async fn start_cursor(&self) -> Option<String> {
-        self.connection.page.orders.first().map(browsing::cursor_of)
-    }
-
-    async fn end_cursor(&self) -> Option<String> {
-        self.connection.page.orders.last().map(browsing::cursor_of)
-    }
-}
-
-/// An order in a connection, with the cursor to continue from it.
-#[derive(SimpleObject)]
-pub struct OrderEdge {
-    pub cursor: String,
-    pub node: Order,
-}
-
-/// A page of orders (Relay connection).
-#[Object]
-impl OrderConnection {
-    async fn edges(&self) -> Vec<OrderEdge> {
-        self.page
-            .orders
-            .iter()
-            .map(|o| OrderEdge {
-                cursor: browsing::cursor_of(o),
-                node: Order {
-                    model: o.clone(),
-                    items: self
-                        .items
-                        .as_ref()
-                        .map(|lines| lines.get(&o.id).cloned().unwrap_or_default()),
-                },
-            })
-            .collect()
-    }
-
-    async fn page_info(&self) -> PageInfo<'_> {
-        PageInfo { connection: self }
-    }
-
-    /// How many orders match, over all pages (counted only when asked for).
-    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        let state = super::state(ctx)?;
-        Ok(browsing::count(&state.db, &self.filter)
-            .await
-            .map_err(ApiError::from)?)
-    }
+    request: &PageRequest,
+) -> async_graphql::Result<OrderConnection> {
+    let state = super::state(ctx)?;
+    let page = browsing::page(&state.db, &filter, request, asks_for_total(ctx)).await?;
+    let wants_items = ctx
+        .look_ahead()
+        .field("edges")
+        .field("node")
+        .field("items")
+        .exists();
+    let mut items = if wants_items && !page.edges().is_empty() {
+        let loader = ctx
+            .data::<DataLoader<ItemsLoader>>()
+            .map_err(|e| ApiError::internal(e.message))?;
+        Some(
+            loader
+                .load_many(page.nodes().map(|o| o.id))
+                .await
+                .map_err(ApiError::internal)?,
+        )
+    } else {
+        None
+    };
+    Ok(page.map(|model| Order {
+        items: items
+            .as_mut()
+            .map(|lines| lines.remove(&model.id).unwrap_or_default()),
+        model,
+    }))
 }

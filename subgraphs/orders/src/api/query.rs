@@ -9,7 +9,7 @@ use kit::{
 
 use uuid::Uuid;
 
-use super::objects::{Order, OrderConnection, Product, User};
+use super::objects::{Order, OrderConnection, Product, User, load_orders};
 use crate::{
     browsing::{self, OrderFilter, OrderLoader},
     lifecycle::OrderStatus,
@@ -82,7 +82,7 @@ impl Query {
             .transpose()?;
         let filter =
             OrderFilter::for_viewer(&viewer, customer_id, status).map_err(ApiError::from)?;
-        OrderConnection::load(ctx, filter, &request).await
+        load_orders(ctx, filter, &request).await
     }
 
     /// Resolves `Order` references for the router (e.g. from payments' `Payment.order`).

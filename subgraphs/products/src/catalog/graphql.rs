@@ -15,13 +15,14 @@ use chrono::{DateTime, Utc};
 use kit::{
     ApiError, Money,
     auth::auth_from_ctx,
+    connection::{Connection, ListSchema, Listed, TypeText, asks_for_total},
     graphql::{PageRequest, parse_id},
     money::MoneyInput,
 };
 
 use super::{
     Catalog, CatalogError, NewProduct, Product, ProductChanges,
-    listing::{Filter, ListRequest, Page, Sort},
+    listing::{Filter, ListRequest, Sort},
     loader::ProductLoader,
     valid_description, valid_name,
 };
@@ -81,64 +82,33 @@ pub struct ProductFilter {
     pub name_contains: Option<String>,
 }
 
-/// A page of products.
-pub struct ProductConnection {
-    page: Page,
-}
-
-/// A product and its position in the list.
-#[derive(SimpleObject)]
-pub struct ProductEdge {
-    /// Opaque; pass it as `after` or `before` to continue from this product.
-    pub cursor: String,
-    pub node: Product,
-}
-
-/// Where a page sits in its list (Relay).
-pub struct PageInfo<'a> {
-    page: &'a Page,
-}
-
-#[Object(shareable)]
-impl PageInfo<'_> {
-    async fn has_next_page(&self) -> Result<bool, ApiError> {
-        Ok(self.page.has_next_page().await?)
-    }
-
-    async fn has_previous_page(&self) -> Result<bool, ApiError> {
-        Ok(self.page.has_previous_page().await?)
-    }
-
-    async fn start_cursor(&self) -> Option<&str> {
-        self.page.start_cursor()
-    }
-
-    async fn end_cursor(&self) -> Option<&str> {
-        self.page.end_cursor()
-    }
-}
-
-#[Object]
-impl ProductConnection {
-    async fn edges(&self) -> Vec<ProductEdge> {
-        self.page
-            .edges
-            .iter()
-            .map(|(cursor, node)| ProductEdge {
-                cursor: cursor.clone(),
-                node: node.clone(),
-            })
-            .collect()
-    }
-
-    async fn page_info(&self) -> PageInfo<'_> {
-        PageInfo { page: &self.page }
-    }
-
-    /// How many products match the filter, on all pages.
-    async fn total_count(&self) -> Result<i64, ApiError> {
-        Ok(self.page.total_count().await?)
-    }
+/// A page of products: `ProductConnection`, with `ProductEdge`s.
+impl Listed for Product {
+    const SCHEMA: ListSchema = ListSchema {
+        connection: TypeText {
+            description: None,
+            fields: &[
+                ("edges", None),
+                ("pageInfo", None),
+                (
+                    "totalCount",
+                    Some("How many products match the filter, on all pages."),
+                ),
+            ],
+            shareable: false,
+        },
+        edge: TypeText {
+            description: Some("A product and its position in the list."),
+            fields: &[
+                (
+                    "cursor",
+                    Some("Opaque; pass it as `after` or `before` to continue from this product."),
+                ),
+                ("node", None),
+            ],
+            shareable: false,
+        },
+    };
 }
 
 #[derive(Default)]
@@ -164,7 +134,7 @@ impl CatalogQuery {
         before: Option<String>,
         filter: Option<ProductFilter>,
         #[graphql(default)] sort: Sort,
-    ) -> Result<ProductConnection, ApiError> {
+    ) -> Result<Connection<Product>, ApiError> {
         let page = PageRequest::new(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = Filter::new(
@@ -173,10 +143,13 @@ impl CatalogQuery {
             filter.max_price.as_ref(),
             filter.name_contains.as_deref(),
         )?;
-        let page = catalog(ctx)?
-            .list(ListRequest { page, filter, sort })
-            .await?;
-        Ok(ProductConnection { page })
+        let request = ListRequest {
+            page,
+            filter,
+            sort,
+            counts_total: asks_for_total(ctx),
+        };
+        Ok(catalog(ctx)?.list(request).await?)
     }
 
     /// Federation: resolves `Product` references from other subgraphs, batched into one

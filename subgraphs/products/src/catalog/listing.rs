@@ -6,24 +6,14 @@
 //! edited between two requests: nothing is skipped or repeated the way an offset would.
 //! A cursor remembers its sort order and is refused under another one.
 //!
-//! A page runs one statement. `totalCount`, and `hasPreviousPage` (`hasNextPage` when paging
-//! backwards) after a cursor, need counting; that second statement runs only if a client
-//! asks for one of them, and at most once per page.
+//! A page runs one statement ([`kit::keyset`]). `totalCount`, and `hasPreviousPage`
+//! (`hasNextPage` when paging backwards) after a cursor, need counting; that second
+//! statement runs only if a client asks for one of them, and at most once per page.
 
-use chrono::{DateTime, Utc};
 use kit::{
-    Currency,
-    graphql::{PageRequest, decode_cursor, encode_cursor},
-    money::MoneyInput,
+    Currency, connection::Connection, graphql::PageRequest, keyset::Keyset, money::MoneyInput,
 };
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Value,
-    sea_query::{Expr, Func, LikeExpr},
-};
-use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
-use uuid::Uuid;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, sea_query::LikeExpr};
 
 use super::{Catalog, CatalogError, Product, entity, name_key};
 
@@ -173,233 +163,73 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-/// Where a product stands in a sort order; the content of a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-enum Position {
-    Newest { at: DateTime<Utc>, id: Uuid },
-    Name { key: String, id: Uuid },
-    Price { minor: i64, id: Uuid },
-}
-
-impl Position {
-    fn of(sort: Sort, product: &Product) -> Self {
-        match sort {
-            Sort::Newest => Position::Newest {
-                at: product.created_at,
-                id: product.id,
-            },
-            Sort::Name => Position::Name {
-                key: name_key(&product.name),
-                id: product.id,
-            },
-            Sort::Price => Position::Price {
-                minor: product.price.minor_units(),
-                id: product.id,
-            },
-        }
-    }
-
-    fn decode(cursor: &str, sort: Sort, field: &str) -> Result<Self, CatalogError> {
-        let position: Position = decode_cursor(cursor, field)?;
-        let matches = matches!(
-            (&position, sort),
-            (Position::Newest { .. }, Sort::Newest)
-                | (Position::Name { .. }, Sort::Name)
-                | (Position::Price { .. }, Sort::Price)
-        );
-        if !matches {
-            return Err(CatalogError::invalid(
-                field,
-                "the cursor belongs to another sort order",
-            ));
-        }
-        Ok(position)
-    }
-
-    fn key_and_id(&self) -> (Value, Uuid) {
-        match self {
-            Position::Newest { at, id } => (Value::from(*at), *id),
-            Position::Name { key, id } => (Value::from(key.clone()), *id),
-            Position::Price { minor, id } => (Value::from(*minor), *id),
-        }
-    }
-
-    /// Rows strictly beyond this position when walking the order `ascending`.
-    fn beyond(&self, column: entity::Column, ascending: bool) -> Condition {
-        let (key, id) = self.key_and_id();
-        let (past_key, past_id) = if ascending {
-            (column.gt(key.clone()), entity::Column::Id.gt(id))
-        } else {
-            (column.lt(key.clone()), entity::Column::Id.lt(id))
-        };
-        Condition::any()
-            .add(past_key)
-            .add(Condition::all().add(column.eq(key)).add(past_id))
-    }
-}
-
 /// A validated list request.
 #[derive(Debug, Clone)]
 pub struct ListRequest {
     pub page: PageRequest,
     pub filter: Filter,
     pub sort: Sort,
+    /// The client asked for `totalCount` ([`kit::connection::asks_for_total`]).
+    pub counts_total: bool,
 }
 
-/// One page of products with their cursors, in the requested order.
-pub struct Page {
-    pub edges: Vec<(String, Product)>,
-    /// More rows exist beyond the page in the walking direction.
-    more: bool,
-    forward: bool,
-    counts: LazyCounts,
-}
-
-impl Page {
-    pub fn start_cursor(&self) -> Option<&str> {
-        self.edges.first().map(|(c, _)| c.as_str())
-    }
-
-    pub fn end_cursor(&self) -> Option<&str> {
-        self.edges.last().map(|(c, _)| c.as_str())
-    }
-
-    pub async fn has_next_page(&self) -> Result<bool, CatalogError> {
-        if self.forward {
-            Ok(self.more)
+impl Sort {
+    /// The list in this order; its cursors are refused under another order.
+    fn keyset(self) -> Keyset<entity::Entity> {
+        let order = if self.ascending() {
+            Order::Asc
         } else {
-            self.counts.rows_behind_cursor().await
-        }
+            Order::Desc
+        };
+        Keyset::new(self.list(), [self.column(), entity::Column::Id], order)
     }
 
-    pub async fn has_previous_page(&self) -> Result<bool, CatalogError> {
-        if self.forward {
-            self.counts.rows_behind_cursor().await
-        } else {
-            Ok(self.more)
-        }
-    }
-
-    pub async fn total_count(&self) -> Result<i64, CatalogError> {
-        Ok(self.counts.get().await?.total)
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Counts {
-    total: i64,
-    /// Rows strictly beyond the cursor in the walking direction (all rows without a cursor).
-    beyond: i64,
-}
-
-/// Counts computed on first use, by one statement.
-struct LazyCounts {
-    db: DatabaseConnection,
-    filter: Condition,
-    beyond: Option<Condition>,
-    cell: OnceCell<Counts>,
-}
-
-impl LazyCounts {
-    async fn get(&self) -> Result<Counts, CatalogError> {
-        self.cell.get_or_try_init(|| self.count()).await.copied()
-    }
-
-    /// Whether rows exist at or behind the cursor, i.e. on the other side of the page.
-    async fn rows_behind_cursor(&self) -> Result<bool, CatalogError> {
-        if self.beyond.is_none() {
-            return Ok(false);
-        }
-        let counts = self.get().await?;
-        Ok(counts.total > counts.beyond)
-    }
-
-    async fn count(&self) -> Result<Counts, CatalogError> {
-        let query = entity::Entity::find()
-            .filter(self.filter.clone())
-            .select_only()
-            .column_as(Expr::cust("COUNT(*)"), "total");
-        match &self.beyond {
-            None => {
-                let total: Option<i64> = query.into_tuple().one(&self.db).await?;
-                let total = total.unwrap_or(0);
-                Ok(Counts {
-                    total,
-                    beyond: total,
-                })
-            }
-            Some(beyond) => {
-                // COUNT of a CASE without ELSE counts the rows matching the condition; it is
-                // a BIGINT on PostgreSQL whatever the literal's type (a SUM would not be).
-                let counted = query
-                    .column_as(
-                        Expr::from(Func::count(Expr::case(beyond.clone(), Expr::cust("1")))),
-                        "beyond",
-                    )
-                    .into_tuple::<(i64, i64)>()
-                    .one(&self.db)
-                    .await?;
-                let (total, beyond) = counted.unwrap_or((0, 0));
-                Ok(Counts { total, beyond })
-            }
+    /// The name of the list in this order, which its cursors carry.
+    fn list(self) -> &'static str {
+        match self {
+            Sort::Newest => "products:NEWEST",
+            Sort::Name => "products:NAME",
+            Sort::Price => "products:PRICE",
         }
     }
 }
 
 impl Catalog {
     /// One page of products: one statement, plus one more if counts are asked for.
-    pub async fn list(&self, request: ListRequest) -> Result<Page, CatalogError> {
-        let ListRequest { page, filter, sort } = request;
-        let (limit, cursor, forward, cursor_field) = match page {
-            PageRequest::Forward { limit, after } => (limit, after, true, "after"),
-            PageRequest::Backward { limit, before } => (limit, before, false, "before"),
-        };
-        let position = cursor
-            .as_deref()
-            .map(|c| Position::decode(c, sort, cursor_field))
-            .transpose()?;
-        // Walking backwards reads the order in reverse, then flips the page back.
-        let ascending = sort.ascending() == forward;
-        let column = sort.column();
-        let beyond = position.as_ref().map(|p| p.beyond(column, ascending));
-        let filter = filter.condition();
-
-        let mut query = entity::Entity::find().filter(filter.clone());
-        if let Some(beyond) = &beyond {
-            query = query.filter(beyond.clone());
-        }
-        let order = if ascending { Order::Asc } else { Order::Desc };
-        let rows = query
-            .order_by(column, order.clone())
-            .order_by(entity::Column::Id, order)
-            .limit(limit.saturating_add(1))
-            .all(self.db())
-            .await?;
-
-        let more = rows.len() as u64 > limit;
-        let mut products = rows
-            .into_iter()
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .map(Product::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        if !forward {
-            products.reverse();
-        }
-        let edges = products
-            .into_iter()
-            .map(|p| (encode_cursor(&Position::of(sort, &p)), p))
-            .collect();
-        Ok(Page {
-            edges,
-            more,
-            forward,
-            counts: LazyCounts {
-                db: self.db().clone(),
-                filter,
-                beyond,
-                cell: OnceCell::new(),
-            },
-        })
+    pub async fn list(&self, request: ListRequest) -> Result<Connection<Product>, CatalogError> {
+        let ListRequest {
+            page,
+            filter,
+            sort,
+            counts_total,
+        } = request;
+        let keyset = sort.keyset();
+        let select = entity::Entity::find().filter(filter.condition());
+        let db = self.db();
+        let rows = match sort {
+            Sort::Newest => {
+                keyset
+                    .page(db, select, &page, |p| (p.created_at, p.id), counts_total)
+                    .await
+            }
+            Sort::Name => {
+                keyset
+                    .page(
+                        db,
+                        select,
+                        &page,
+                        |p| (p.name_key.clone(), p.id),
+                        counts_total,
+                    )
+                    .await
+            }
+            Sort::Price => {
+                keyset
+                    .page(db, select, &page, |p| (p.price_minor, p.id), counts_total)
+                    .await
+            }
+        }?;
+        rows.try_map(Product::try_from)
     }
 }
 
@@ -501,20 +331,22 @@ mod tests {
     }
 
     #[test]
-    fn cursors_round_trip_and_are_tied_to_their_sort() {
-        let id = Uuid::now_v7();
-        let cursor = encode_cursor(&Position::Price { minor: 1999, id });
-        assert_eq!(
-            Position::decode(&cursor, Sort::Price, "after").unwrap(),
-            Position::Price { minor: 1999, id }
-        );
-        assert_eq!(
-            field_of(Position::decode(&cursor, Sort::Name, "after").unwrap_err()),
-            "after"
-        );
-        assert_eq!(
-            field_of(Position::decode("not-a-cursor", Sort::Price, "before").unwrap_err()),
-            "before"
-        );
+    fn cursors_are_tied_to_their_sort() {
+        use kit::connection::Window;
+        let id = uuid::Uuid::now_v7();
+        let request = |after: Option<String>| PageRequest::Forward { limit: 1, after };
+        let cursor = Window::<(i64, uuid::Uuid)>::new(Sort::Price.list(), &request(None))
+            .unwrap()
+            .cursor_at(&(1999, id));
+        let read = |sort: Sort| {
+            Window::<(i64, uuid::Uuid)>::new(sort.list(), &request(Some(cursor.clone())))
+        };
+        assert_eq!(read(Sort::Price).unwrap().cursor, Some((1999, id)));
+        for other in [Sort::Name, Sort::Newest] {
+            assert_eq!(
+                field_of(CatalogError::from(read(other).unwrap_err())),
+                "after"
+            );
+        }
     }
 }

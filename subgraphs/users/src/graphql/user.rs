@@ -8,14 +8,15 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
-    Context, ID, Object, SimpleObject,
+    Context, ID, Object,
     dataloader::{DataLoader, Loader},
 };
 use chrono::{DateTime, Utc};
 use kit::{
     ApiError,
     auth::{GraphqlRole, auth_from_ctx},
-    graphql::{PageRequest, decode_cursor, encode_cursor, parse_id},
+    connection::{Connection, Counts, ListSchema, Listed, TypeText, Window},
+    graphql::{PageRequest, parse_id},
 };
 use uuid::Uuid;
 
@@ -109,123 +110,73 @@ impl Loader<Uuid> for UserLoader {
     }
 }
 
-/// A page of users, oldest first.
-pub struct UserConnection {
-    edges: Vec<UserEdge>,
-    has_next_page: bool,
-    has_previous_page: bool,
+/// `UserConnection` and `UserEdge`.
+impl Listed for User {
+    const SCHEMA: ListSchema = ListSchema {
+        connection: TypeText {
+            description: None,
+            fields: &[
+                ("edges", None),
+                ("pageInfo", None),
+                (
+                    "totalCount",
+                    Some("How many users there are, on all pages; counted only when asked for."),
+                ),
+            ],
+            shareable: false,
+        },
+        edge: TypeText {
+            description: Some("A user and its position in the list."),
+            fields: &[
+                (
+                    "cursor",
+                    Some("Opaque; pass it as `after` or `before` to continue from this user."),
+                ),
+                ("node", None),
+            ],
+            shareable: false,
+        },
+    };
 }
 
-/// A user and its position in the list.
-#[derive(SimpleObject)]
-pub struct UserEdge {
-    /// Opaque; pass it as `after` or `before` to continue from this user.
-    pub cursor: String,
-    pub node: User,
-}
+/// What a page of users cannot tell by itself, from the store.
+struct UserCounts(Arc<dyn UserStore>);
 
-/// Where a page sits in its list (Relay).
-pub struct PageInfo<'a> {
-    connection: &'a UserConnection,
-}
-
-#[Object(shareable)]
-impl PageInfo<'_> {
-    async fn has_next_page(&self) -> bool {
-        self.connection.has_next_page
+#[async_trait::async_trait]
+impl Counts for UserCounts {
+    async fn total(&self) -> Result<u64, ApiError> {
+        Ok(self.0.count_users().await?)
     }
 
-    async fn has_previous_page(&self) -> bool {
-        self.connection.has_previous_page
-    }
-
-    async fn start_cursor(&self) -> Option<&str> {
-        self.connection.edges.first().map(|e| e.cursor.as_str())
-    }
-
-    async fn end_cursor(&self) -> Option<&str> {
-        self.connection.edges.last().map(|e| e.cursor.as_str())
-    }
-}
-
-#[Object]
-impl UserConnection {
-    async fn edges(&self) -> &[UserEdge] {
-        &self.edges
-    }
-
-    async fn page_info(&self) -> PageInfo<'_> {
-        PageInfo { connection: self }
-    }
-
-    /// How many users there are, on all pages; counted only when asked for.
-    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64, ApiError> {
-        let count = accounts(ctx)?.store().count_users().await?;
-        Ok(i64::try_from(count).unwrap_or(i64::MAX))
+    /// Users are never deleted, so a cursor's own user always lies behind the page.
+    async fn behind_cursor(&self) -> Result<bool, ApiError> {
+        Ok(true)
     }
 }
 
-/// Reads one page; a page of `limit` asks the store for one more to learn whether the
-/// list goes on. Ids are UUID v7, so id order is creation order and a cursor is the id.
+/// Reads one page, oldest first, through a [`Window`]: ids are UUID v7, so id order is
+/// creation order, and a cursor holds the id.
 async fn list_users(
-    store: &dyn UserStore,
+    store: Arc<dyn UserStore>,
     request: PageRequest,
-) -> Result<UserConnection, ApiError> {
-    let limit = request.limit();
-    let (page, backward, had_cursor) = match request {
-        PageRequest::Forward { after, .. } => {
-            let after = after
-                .as_deref()
-                .map(|c| decode_cursor::<Uuid>(c, "after"))
-                .transpose()?;
-            (
-                UserPage::Forward {
-                    after,
-                    limit: limit + 1,
-                },
-                false,
-                after.is_some(),
-            )
+) -> Result<Connection<User>, ApiError> {
+    let window = Window::<(Uuid,)>::new("users", &request)?;
+    let cursor = window.cursor.map(|(id,)| id);
+    let page = if window.forward {
+        UserPage::Forward {
+            after: cursor,
+            limit: window.fetch(),
         }
-        PageRequest::Backward { before, .. } => {
-            let before = before
-                .as_deref()
-                .map(|c| decode_cursor::<Uuid>(c, "before"))
-                .transpose()?;
-            (
-                UserPage::Backward {
-                    before,
-                    limit: limit + 1,
-                },
-                true,
-                before.is_some(),
-            )
-        }
-    };
-    let mut users = store.list_users(&page).await?;
-    let more = users.len() as u64 > limit;
-    users.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    if backward {
-        users.reverse();
-    }
-    let edges = users
-        .into_iter()
-        .map(|u| UserEdge {
-            cursor: encode_cursor(&u.id),
-            node: User::new(u),
-        })
-        .collect();
-    // Users are never deleted, so a cursor's own user always lies before (or after) the page.
-    let (has_next_page, has_previous_page) = if backward {
-        (had_cursor, more)
     } else {
-        (more, had_cursor)
+        UserPage::Backward {
+            before: cursor,
+            limit: window.fetch(),
+        }
     };
-    Ok(UserConnection {
-        edges,
-        has_next_page,
-        has_previous_page,
-    })
+    let users = store.list_users(&page).await?;
+    Ok(window
+        .finish(users, |u| (u.id,), UserCounts(store))
+        .map(User::new))
 }
 
 #[derive(Default)]
@@ -248,10 +199,10 @@ impl UserQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<UserConnection, ApiError> {
+    ) -> Result<Connection<User>, ApiError> {
         auth_from_ctx(ctx).require_admin()?;
         let request = PageRequest::new(first, after, last, before)?;
-        list_users(accounts(ctx)?.store().as_ref(), request).await
+        list_users(accounts(ctx)?.store().clone(), request).await
     }
 
     /// Federation: resolves `User` references from other subgraphs, one store query per
