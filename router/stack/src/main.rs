@@ -2,8 +2,6 @@
 //! process; `--demo` loads demo accounts and a catalog. The banner lists what is really
 //! served (GraphiQL and `/schema.graphql` only where the router's profile turns them on).
 
-use std::path::PathBuf;
-
 use anyhow::Context as _;
 use kit::config::Env;
 
@@ -20,14 +18,16 @@ event bus, and the sandbox payment page unless PAYMENTS_PROVIDER=stripe.";
 async fn main() -> anyhow::Result<()> {
     let _telemetry = kit::telemetry::init("commerce")?;
     let mut options = stack::Options::default();
+    let mut env = Env::process();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--demo" => options.demo = true,
             "--data-dir" => {
                 let dir = args.next().context("--data-dir needs a folder")?;
-                // Services read DATA_DIR themselves; set it before any of them starts.
-                unsafe { std::env::set_var("DATA_DIR", PathBuf::from(dir)) };
+                // Services read DATA_DIR from the environment they are given: the flag is
+                // handed over there, the process environment stays as it is.
+                env = env.with_var("DATA_DIR", dir);
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -36,7 +36,6 @@ async fn main() -> anyhow::Result<()> {
             other => anyhow::bail!("unknown argument `{other}`\n\n{USAGE}"),
         }
     }
-    let env = Env::process();
     let stack = stack::start(&env, &options).await?;
     let urls = stack.urls();
     println!();
