@@ -77,11 +77,14 @@ impl fmt::Display for Secret {
 
 /// Reads variables from the process environment, or from a fixed list in tests.
 ///
-/// It remembers every name it was asked for ([`Env::names_read`]), so a test can check a
-/// deployment file against what a service's configuration really reads.
+/// A program may set values of its own on top ([`Env::with_var`]), which is how a launcher
+/// hands its services a setting from its command line without changing the process
+/// environment. It remembers every name it was asked for ([`Env::names_read`]), so a test
+/// can check a deployment file against what a service's configuration really reads.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     overrides: Option<Vec<(String, String)>>,
+    set: Vec<(String, String)>,
     read: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
@@ -113,8 +116,15 @@ impl Env {
                     .map(|(k, v)| (k.into(), v.into()))
                     .collect(),
             ),
+            set: Vec::new(),
             read: Default::default(),
         }
+    }
+
+    /// This environment with `name` set to `value`, whatever the environment itself says.
+    pub fn with_var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set.push((name.into(), value.into()));
+        self
     }
 
     /// The raw value; an empty value counts as unset, as compose files often leave them so.
@@ -122,14 +132,17 @@ impl Env {
         if let Ok(mut read) = self.read.lock() {
             read.insert(name.to_owned());
         }
-        let value = match &self.overrides {
-            Some(pairs) => pairs
+        let find = |pairs: &[(String, String)]| {
+            pairs
                 .iter()
                 .rev()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone()),
-            None => std::env::var(name).ok(),
+                .map(|(_, v)| v.clone())
         };
+        let value = find(&self.set).or_else(|| match &self.overrides {
+            Some(pairs) => find(pairs),
+            None => std::env::var(name).ok(),
+        });
         value.filter(|v| !v.trim().is_empty())
     }
 
@@ -666,6 +679,17 @@ mod tests {
             Env::default().required_secret("NOPE_UNSET_X").unwrap_err(),
             ConfigError::Missing("NOPE_UNSET_X (or NOPE_UNSET_X_FILE)".into())
         );
+    }
+
+    #[test]
+    fn values_set_by_the_program_win_over_the_environment() {
+        let env = Env::from_pairs([("DATA_DIR", "from-env"), ("OTHER", "kept")])
+            .with_var("DATA_DIR", "from-flag");
+        assert_eq!(env.data_dir(), PathBuf::from("from-flag"));
+        assert_eq!(env.get("OTHER").as_deref(), Some("kept"));
+        let unset = Env::from_pairs([("X", "1")]).with_var("DATA_DIR", "dir");
+        assert_eq!(unset.data_dir(), PathBuf::from("dir"));
+        assert_eq!(unset.names_read(), ["DATA_DIR"]);
     }
 
     #[test]

@@ -34,16 +34,13 @@ async fn main() -> anyhow::Result<()> {
         demo: cli.demo,
         ..stack::Options::default()
     };
-    // An empty DATA_DIR counts as unset, as everywhere else.
+    let mut env = Env::process();
+    // An empty DATA_DIR counts as unset, as everywhere else. Services read DATA_DIR from the
+    // environment they are given: the flag is handed over there, the process environment
+    // stays as it is.
     if let Some(dir) = cli.data_dir.filter(|dir| !dir.is_empty()) {
-        #[allow(unsafe_code)]
-        // SAFETY: services read DATA_DIR themselves; it is set before any of them starts,
-        // while nothing else reads or writes the environment.
-        unsafe {
-            std::env::set_var("DATA_DIR", dir)
-        };
+        env = env.with_var("DATA_DIR", dir);
     }
-    let env = Env::process();
     let stack = stack::start(&env, &options).await?;
     let urls = stack.urls();
     println!();
