@@ -33,7 +33,6 @@ use prometheus_client::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Schema,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -72,15 +71,58 @@ pub mod parked_event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The table as its first migration created it, written out rather than derived from
+/// [`parked_event`] so that the migration never changes when the entity does (a change is
+/// a new migration). It is what `Schema::create_table_from_entity` produced for the entity
+/// on PostgreSQL and SQLite.
+#[derive(sea_orm::DeriveIden)]
+enum ParkedEvents {
+    Table,
+    Id,
+    Consumer,
+    Subject,
+    Payload,
+    Fingerprint,
+    Reason,
+    Attempts,
+    ParkedAt,
+    ReplayedAt,
+}
+
 /// Creates the `parked_events` table; called from each service's migrations.
 pub async fn create_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
-    use sea_orm_migration::prelude::Index;
-    let schema = Schema::new(manager.get_database_backend());
+    use sea_orm_migration::prelude::{ColumnDef, Index, Table};
     manager
         .create_table(
-            schema
-                .create_table_from_entity(parked_event::Entity)
+            Table::create()
+                .table(ParkedEvents::Table)
                 .if_not_exists()
+                .col(
+                    ColumnDef::new(ParkedEvents::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(ParkedEvents::Consumer).string().not_null())
+                .col(ColumnDef::new(ParkedEvents::Subject).string().not_null())
+                .col(ColumnDef::new(ParkedEvents::Payload).blob().not_null())
+                .col(
+                    ColumnDef::new(ParkedEvents::Fingerprint)
+                        .string()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ParkedEvents::Reason).text().not_null())
+                .col(
+                    ColumnDef::new(ParkedEvents::Attempts)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ParkedEvents::ParkedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ParkedEvents::ReplayedAt).timestamp_with_time_zone())
                 .to_owned(),
         )
         .await?;
@@ -90,9 +132,9 @@ pub async fn create_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Res
                 .if_not_exists()
                 .unique()
                 .name("idx_parked_events_consumer_fingerprint")
-                .table(parked_event::Entity)
-                .col(parked_event::Column::Consumer)
-                .col(parked_event::Column::Fingerprint)
+                .table(ParkedEvents::Table)
+                .col(ParkedEvents::Consumer)
+                .col(ParkedEvents::Fingerprint)
                 .to_owned(),
         )
         .await
@@ -104,7 +146,7 @@ pub async fn drop_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Resul
     manager
         .drop_table(
             Table::drop()
-                .table(parked_event::Entity)
+                .table(ParkedEvents::Table)
                 .if_exists()
                 .to_owned(),
         )
@@ -169,6 +211,16 @@ impl ParkingLot {
             handlers: Arc::default(),
             parked: Family::default(),
         }
+    }
+
+    /// The service database the lot (and the service's consumers) write to.
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The bus the service's consumers read from.
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.bus
     }
 
     /// Adds `events_parked_total{consumer}` to `registry`.

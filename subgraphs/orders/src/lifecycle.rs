@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 use common::{
     ApiError,
     auth::Principal,
-    contracts::{Envelope, OrderCancelled, OrderDelivered, OrderPaid, subjects},
+    contracts::{OrderCancelled, OrderDelivered, OrderPaid},
+    outbox::publish,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -207,35 +208,27 @@ async fn enqueue_event<C: ConnectionTrait>(
     order: &order::Model,
     command: Command,
 ) -> Result<(), DbErr> {
+    let order_id = order.id;
     match command {
         Command::Pay { payment_id } => {
-            let event = Envelope::new(
-                subjects::ORDERS_PAID,
-                OrderPaid {
-                    order_id: order.id,
-                    payment_id,
-                },
-            );
-            common::outbox::enqueue(conn, &event).await
+            let event = OrderPaid {
+                order_id,
+                payment_id,
+            };
+            publish(conn, &event).await?;
         }
         Command::Cancel { .. } => {
-            let event = Envelope::new(
-                subjects::ORDERS_CANCELLED,
-                OrderCancelled {
-                    order_id: order.id,
-                    user_id: order.user_id,
-                },
-            );
-            common::outbox::enqueue(conn, &event).await
+            let event = OrderCancelled {
+                order_id,
+                user_id: order.user_id,
+            };
+            publish(conn, &event).await?;
         }
         Command::Deliver { .. } => {
-            let event = Envelope::new(
-                subjects::ORDERS_DELIVERED,
-                OrderDelivered { order_id: order.id },
-            );
-            common::outbox::enqueue(conn, &event).await
+            publish(conn, &OrderDelivered { order_id }).await?;
         }
     }
+    Ok(())
 }
 
 /// Applies a caller's command (cancel or deliver) to the order with `order_id` in its own
