@@ -1,9 +1,10 @@
 //! Parking events a consumer cannot process, so they neither block the events behind them
 //! nor disappear.
 //!
-//! A service wraps each of its event handlers with [`ParkingLot::handler`]. When the
-//! handler reports an event as [`HandlerError::Unprocessable`] (it cannot be decoded, or is
-//! of a version this code does not know), or fails on the last delivery its
+//! Every typed consumer ([`crate::outbox::Consumer`]) wraps its handler with
+//! [`ParkingLot::handler`] (a raw bus consumer may do so too). When the handler reports an
+//! event as [`HandlerError::Unprocessable`] (it cannot be decoded, or is of a version this
+//! code does not know), or fails on the last delivery its
 //! [`crate::bus::DeliveryPolicy`] allows, the event is parked instead of being redelivered
 //! forever or acknowledged and dropped:
 //!
@@ -17,8 +18,9 @@
 //! Then it is acknowledged, and the consumer goes on with the next event. An admin lists
 //! parked events ([`ParkingLot::list`]) and replays one ([`ParkingLot::replay`]) once its
 //! cause is fixed: the consumer's own handler runs on the stored payload, and on success
-//! the row is marked replayed. Handlers are idempotent (see [`crate::outbox::mark_processed`]),
-//! so a replay of an event that was in fact applied changes nothing.
+//! the row is marked replayed. A typed consumer's replay goes through the same decoding,
+//! version rule and inbox as a delivery, so a replay of an event that was in fact applied
+//! changes nothing.
 
 use std::{
     collections::HashMap,

@@ -155,7 +155,7 @@ fn authorize(order: &order::Model, command: &Command) -> Result<(), LifecycleErr
     }
 }
 
-/// Moves `order` (as read in this transaction) according to `command`, and enqueues the
+/// Moves `order` (as read in this transaction) according to `command`, and publishes the
 /// event describing the move. Every status change of the service goes through here.
 pub async fn transition<C: ConnectionTrait>(
     conn: &C,
@@ -198,12 +198,12 @@ pub async fn transition<C: ConnectionTrait>(
     }
     // Only after the update won: a refused move must leave no event behind, even when the
     // caller goes on to commit its transaction.
-    enqueue_event(conn, &moved, command).await?;
+    publish_event(conn, &moved, command).await?;
     Ok(moved)
 }
 
 /// Writes the event describing the move `command` made to `order`.
-async fn enqueue_event<C: ConnectionTrait>(
+async fn publish_event<C: ConnectionTrait>(
     conn: &C,
     order: &order::Model,
     command: Command,
