@@ -1,33 +1,94 @@
 //! The messages services exchange over the bus: event payloads and request/reply bodies.
 //!
 //! These types are the contract between services, kept in one place so a change to one
-//! side is a compile error on the other. Events travel in an [`Envelope`] with a version;
-//! a consumer parks versions it does not know (see [`crate::parking`]) instead of misreading them. Amounts are
-//! integer minor units with an ISO currency code, as everywhere.
+//! side is a compile error on the other. Amounts are integer minor units with an ISO
+//! currency code, as everywhere.
+//!
+//! Every event payload implements [`Event`], which names its subject and its version; the
+//! subject is never written anywhere else. Events are published with
+//! [`crate::outbox::publish`] and read with [`crate::outbox::consume`], which wrap the
+//! payload in an [`Envelope`] and take it out again.
+//!
+//! **The version rule.** An event's version names the shape of its `data`. A consumer
+//! applies only the version its contract type declares ([`Event::VERSION`]); an event of
+//! any other version is not applied and not dropped but parked ([`crate::parking`]) with
+//! the reason, for an admin to replay once a consumer that understands it runs. So a
+//! change to a payload that old consumers could not read is a new version (adding an
+//! optional field is not): events of it wait, parked, in every consumer not yet updated.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
-/// Event and request subjects (without any deployment prefix).
-pub mod subjects {
-    pub const ORDERS_CREATED: &str = "orders.created";
-    pub const ORDERS_CANCELLED: &str = "orders.cancelled";
-    pub const ORDERS_PAID: &str = "orders.paid";
-    pub const ORDERS_DELIVERED: &str = "orders.delivered";
-    /// A payment arrived for an order that can no longer take it (e.g. cancelled): refund it.
-    pub const ORDERS_PAYMENT_CONFLICT: &str = "orders.payment_conflict";
-    pub const PAYMENTS_SUCCEEDED: &str = "payments.succeeded";
-    pub const PAYMENTS_FAILED: &str = "payments.failed";
-    pub const PAYMENTS_REFUNDED: &str = "payments.refunded";
+/// An event contract: the payload published on one subject, at one version.
+pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The subject it travels on (without any deployment prefix); its first token is one
+    /// of [`crate::bus::EVENT_DOMAINS`], which puts it in the event stream.
+    const SUBJECT: &'static str;
+    /// The version this code publishes and the only one its consumers apply.
+    const VERSION: u32;
+}
 
+macro_rules! events {
+    ($($event:ty => $subject:expr, version $version:literal;)*) => {
+        $(impl Event for $event {
+            const SUBJECT: &'static str = $subject;
+            const VERSION: u32 = $version;
+        })*
+
+        /// The subjects of every event contract (checked against the event stream's
+        /// domains in the tests).
+        pub const EVENT_SUBJECTS: &[&str] = &[$($subject),*];
+    };
+}
+
+events! {
+    OrderCreated => "orders.created", version 1;
+    OrderCancelled => "orders.cancelled", version 1;
+    OrderPaid => "orders.paid", version 1;
+    OrderDelivered => "orders.delivered", version 1;
+    // A payment arrived for an order that can no longer take it (e.g. cancelled): refund it.
+    OrderPaymentConflict => "orders.payment_conflict", version 1;
+    PaymentSucceeded => "payments.succeeded", version 1;
+    PaymentFailed => "payments.failed", version 1;
+    PaymentRefunded => "payments.refunded", version 1;
+}
+
+/// Why a delivered event cannot be applied by this code; either way, redelivering it
+/// would not help, so it is parked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("the {subject} event cannot be read: {detail}")]
+    Unreadable {
+        subject: &'static str,
+        detail: String,
+    },
+    #[error(
+        "{subject} events of version {version} are not understood by this version of the service (it reads version {supported})"
+    )]
+    UnsupportedVersion {
+        subject: &'static str,
+        version: u32,
+        supported: u32,
+    },
+}
+
+impl From<EventError> for crate::bus::HandlerError {
+    fn from(err: EventError) -> Self {
+        crate::bus::HandlerError::Unprocessable(err.to_string())
+    }
+}
+
+/// Request subjects (without any deployment prefix); event subjects are declared by their
+/// contract types ([`Event::SUBJECT`]).
+pub mod subjects {
     /// orders asks products for current prices: [`super::PriceBasketRequest`].
     pub const RPC_PRODUCTS_PRICE_BASKET: &str = "rpc.products.price_basket";
     /// payments asks orders for what to charge: [`super::PayableOrderRequest`].
     pub const RPC_ORDERS_PAYABLE: &str = "rpc.orders.payable";
 }
 
-/// Every event's wrapper.
+/// Every event's wrapper: what is stored in the outbox and travels on the bus.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope<T> {
     pub event_id: Uuid,
@@ -38,16 +99,39 @@ pub struct Envelope<T> {
     pub data: T,
 }
 
-impl<T> Envelope<T> {
-    /// A new version-1 event with a fresh time-ordered id.
-    pub fn new(event_type: &str, data: T) -> Self {
+impl<E: Event> Envelope<E> {
+    /// A new event of `E`'s subject and version, with a fresh time-ordered id.
+    pub fn new(data: E) -> Self {
         Self {
             event_id: Uuid::now_v7(),
-            event_type: event_type.to_owned(),
-            version: 1,
+            event_type: E::SUBJECT.to_owned(),
+            version: E::VERSION,
             occurred_at: Utc::now(),
             data,
         }
+    }
+
+    /// Reads a delivered event, applying the version rule (see the module doc): the
+    /// version is checked before the data, so an event of another version is reported as
+    /// such even when its data has a shape this code cannot read.
+    pub fn decode(payload: &[u8]) -> Result<Self, EventError> {
+        #[derive(Deserialize)]
+        struct Header {
+            version: u32,
+        }
+        let unreadable = |e: serde_json::Error| EventError::Unreadable {
+            subject: E::SUBJECT,
+            detail: e.to_string(),
+        };
+        let header: Header = serde_json::from_slice(payload).map_err(unreadable)?;
+        if header.version != E::VERSION {
+            return Err(EventError::UnsupportedVersion {
+                subject: E::SUBJECT,
+                version: header.version,
+                supported: E::VERSION,
+            });
+        }
+        serde_json::from_slice(payload).map_err(unreadable)
     }
 }
 
@@ -211,6 +295,65 @@ pub type PayableOrderReply = Reply<PayableOrder>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_subject_falls_into_the_event_stream() {
+        for subject in EVENT_SUBJECTS {
+            let domain = subject.split('.').next().unwrap_or_default();
+            assert!(
+                crate::bus::EVENT_DOMAINS.contains(&domain),
+                "{subject} is outside the event stream"
+            );
+            assert!(!subject.starts_with("rpc."), "{subject}");
+        }
+        let mut unique = EVENT_SUBJECTS.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            EVENT_SUBJECTS.len(),
+            "one contract per subject"
+        );
+    }
+
+    #[test]
+    fn an_envelope_carries_its_contracts_subject_and_version() {
+        let event = Envelope::new(OrderDelivered {
+            order_id: Uuid::nil(),
+        });
+        assert_eq!(event.event_type, "orders.delivered");
+        assert_eq!(event.version, 1);
+        let json = serde_json::to_vec(&event).unwrap();
+        assert_eq!(Envelope::<OrderDelivered>::decode(&json), Ok(event));
+    }
+
+    #[test]
+    fn decoding_applies_the_version_rule_before_reading_the_data() {
+        let other = serde_json::json!({
+            "event_id": Uuid::nil(), "event_type": "orders.delivered", "version": 2,
+            "occurred_at": "2026-12-03T00:00:00Z", "data": { "renamed": true },
+        });
+        let err = Envelope::<OrderDelivered>::decode(other.to_string().as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            EventError::UnsupportedVersion {
+                subject: "orders.delivered",
+                version: 2,
+                supported: 1
+            }
+        );
+        assert!(err.to_string().contains("version 2"), "{err}");
+        let err = Envelope::<OrderDelivered>::decode(b"{not json").unwrap_err();
+        assert!(err.to_string().contains("cannot be read"), "{err}");
+        let same_version_bad_data = serde_json::json!({
+            "event_id": Uuid::nil(), "event_type": "orders.delivered", "version": 1,
+            "occurred_at": "2026-12-03T00:00:00Z", "data": { "renamed": true },
+        });
+        assert!(matches!(
+            Envelope::<OrderDelivered>::decode(same_version_bad_data.to_string().as_bytes()),
+            Err(EventError::Unreadable { .. })
+        ));
+    }
 
     #[test]
     fn reply_wire_format_is_stable() {

@@ -1,9 +1,10 @@
 //! Parking events a consumer cannot process, so they neither block the events behind them
 //! nor disappear.
 //!
-//! A service wraps each of its event handlers with [`ParkingLot::handler`]. When the
-//! handler reports an event as [`HandlerError::Unprocessable`] (it cannot be decoded, or is
-//! of a version this code does not know), or fails on the last delivery its
+//! Every typed consumer ([`crate::outbox::Consumer`]) wraps its handler with
+//! [`ParkingLot::handler`] (a raw bus consumer may do so too). When the handler reports an
+//! event as [`HandlerError::Unprocessable`] (it cannot be decoded, or is of a version this
+//! code does not know), or fails on the last delivery its
 //! [`crate::bus::DeliveryPolicy`] allows, the event is parked instead of being redelivered
 //! forever or acknowledged and dropped:
 //!
@@ -17,8 +18,9 @@
 //! Then it is acknowledged, and the consumer goes on with the next event. An admin lists
 //! parked events ([`ParkingLot::list`]) and replays one ([`ParkingLot::replay`]) once its
 //! cause is fixed: the consumer's own handler runs on the stored payload, and on success
-//! the row is marked replayed. Handlers are idempotent (see [`crate::outbox::mark_processed`]),
-//! so a replay of an event that was in fact applied changes nothing.
+//! the row is marked replayed. A typed consumer's replay goes through the same decoding,
+//! version rule and inbox as a delivery, so a replay of an event that was in fact applied
+//! changes nothing.
 
 use std::{
     collections::HashMap,
@@ -33,7 +35,6 @@ use prometheus_client::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Schema,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -72,15 +73,58 @@ pub mod parked_event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The table as its first migration created it, written out rather than derived from
+/// [`parked_event`] so that the migration never changes when the entity does (a change is
+/// a new migration). It is what `Schema::create_table_from_entity` produced for the entity
+/// on PostgreSQL and SQLite.
+#[derive(sea_orm::DeriveIden)]
+enum ParkedEvents {
+    Table,
+    Id,
+    Consumer,
+    Subject,
+    Payload,
+    Fingerprint,
+    Reason,
+    Attempts,
+    ParkedAt,
+    ReplayedAt,
+}
+
 /// Creates the `parked_events` table; called from each service's migrations.
 pub async fn create_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
-    use sea_orm_migration::prelude::Index;
-    let schema = Schema::new(manager.get_database_backend());
+    use sea_orm_migration::prelude::{ColumnDef, Index, Table};
     manager
         .create_table(
-            schema
-                .create_table_from_entity(parked_event::Entity)
+            Table::create()
+                .table(ParkedEvents::Table)
                 .if_not_exists()
+                .col(
+                    ColumnDef::new(ParkedEvents::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(ParkedEvents::Consumer).string().not_null())
+                .col(ColumnDef::new(ParkedEvents::Subject).string().not_null())
+                .col(ColumnDef::new(ParkedEvents::Payload).blob().not_null())
+                .col(
+                    ColumnDef::new(ParkedEvents::Fingerprint)
+                        .string()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ParkedEvents::Reason).text().not_null())
+                .col(
+                    ColumnDef::new(ParkedEvents::Attempts)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ParkedEvents::ParkedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ParkedEvents::ReplayedAt).timestamp_with_time_zone())
                 .to_owned(),
         )
         .await?;
@@ -90,9 +134,9 @@ pub async fn create_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Res
                 .if_not_exists()
                 .unique()
                 .name("idx_parked_events_consumer_fingerprint")
-                .table(parked_event::Entity)
-                .col(parked_event::Column::Consumer)
-                .col(parked_event::Column::Fingerprint)
+                .table(ParkedEvents::Table)
+                .col(ParkedEvents::Consumer)
+                .col(ParkedEvents::Fingerprint)
                 .to_owned(),
         )
         .await
@@ -104,7 +148,7 @@ pub async fn drop_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Resul
     manager
         .drop_table(
             Table::drop()
-                .table(parked_event::Entity)
+                .table(ParkedEvents::Table)
                 .if_exists()
                 .to_owned(),
         )
@@ -169,6 +213,16 @@ impl ParkingLot {
             handlers: Arc::default(),
             parked: Family::default(),
         }
+    }
+
+    /// The service database the lot (and the service's consumers) write to.
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The bus the service's consumers read from.
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.bus
     }
 
     /// Adds `events_parked_total{consumer}` to `registry`.

@@ -13,7 +13,7 @@ use kit::{
     bus::{
         BusError, ConsumerSpec, EventBus, EventHandler, HandlerError, json_handler, request_json,
     },
-    contracts::Envelope,
+    contracts::{Envelope, Event as _, OrderDelivered},
     outbox::{self, OutboxRelay},
     testing::{TestBus, TestDatabase, eventually},
 };
@@ -215,16 +215,18 @@ async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
         .unwrap();
 
     let txn = db.begin().await.unwrap();
-    for i in 0..150u32 {
-        outbox::enqueue(&txn, &Envelope::new("orders.created", i))
-            .await
-            .unwrap();
+    for i in 0..150u128 {
+        let event = OrderDelivered {
+            order_id: Uuid::from_u128(i),
+        };
+        outbox::publish(&txn, &event).await.unwrap();
     }
     // A rolled-back transaction leaves no event behind.
     let doomed = db.begin().await.unwrap();
-    outbox::enqueue(&doomed, &Envelope::new("orders.created", 999u32))
-        .await
-        .unwrap();
+    let event = OrderDelivered {
+        order_id: Uuid::from_u128(999),
+    };
+    outbox::publish(&doomed, &event).await.unwrap();
     doomed.rollback().await.unwrap();
     txn.commit().await.unwrap();
 
@@ -237,11 +239,15 @@ async fn outbox_on_postgres_relays_in_order_and_marks_sent() {
         seen.lock().unwrap().len() >= 150
     })
     .await;
-    let order: Vec<u32> = seen
+    let order: Vec<u128> = seen
         .lock()
         .unwrap()
         .iter()
-        .map(|(_, p)| serde_json::from_slice::<Envelope<u32>>(p).unwrap().data)
+        .map(|(subject, p)| {
+            assert_eq!(subject, OrderDelivered::SUBJECT);
+            let event = Envelope::<OrderDelivered>::decode(p).unwrap();
+            event.data.order_id.as_u128()
+        })
         .collect();
     assert_eq!(order, (0..150).collect::<Vec<_>>());
 

@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 use kit::{
     ApiError,
     auth::Principal,
-    contracts::{Envelope, OrderCancelled, OrderDelivered, OrderPaid, subjects},
+    contracts::{OrderCancelled, OrderDelivered, OrderPaid},
+    outbox::publish,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -154,7 +155,7 @@ fn authorize(order: &order::Model, command: &Command) -> Result<(), LifecycleErr
     }
 }
 
-/// Moves `order` (as read in this transaction) according to `command`, and enqueues the
+/// Moves `order` (as read in this transaction) according to `command`, and publishes the
 /// event describing the move. Every status change of the service goes through here.
 pub async fn transition<C: ConnectionTrait>(
     conn: &C,
@@ -197,45 +198,37 @@ pub async fn transition<C: ConnectionTrait>(
     }
     // Only after the update won: a refused move must leave no event behind, even when the
     // caller goes on to commit its transaction.
-    enqueue_event(conn, &moved, command).await?;
+    publish_event(conn, &moved, command).await?;
     Ok(moved)
 }
 
 /// Writes the event describing the move `command` made to `order`.
-async fn enqueue_event<C: ConnectionTrait>(
+async fn publish_event<C: ConnectionTrait>(
     conn: &C,
     order: &order::Model,
     command: Command,
 ) -> Result<(), DbErr> {
+    let order_id = order.id;
     match command {
         Command::Pay { payment_id } => {
-            let event = Envelope::new(
-                subjects::ORDERS_PAID,
-                OrderPaid {
-                    order_id: order.id,
-                    payment_id,
-                },
-            );
-            kit::outbox::enqueue(conn, &event).await
+            let event = OrderPaid {
+                order_id,
+                payment_id,
+            };
+            publish(conn, &event).await?;
         }
         Command::Cancel { .. } => {
-            let event = Envelope::new(
-                subjects::ORDERS_CANCELLED,
-                OrderCancelled {
-                    order_id: order.id,
-                    user_id: order.user_id,
-                },
-            );
-            kit::outbox::enqueue(conn, &event).await
+            let event = OrderCancelled {
+                order_id,
+                user_id: order.user_id,
+            };
+            publish(conn, &event).await?;
         }
         Command::Deliver { .. } => {
-            let event = Envelope::new(
-                subjects::ORDERS_DELIVERED,
-                OrderDelivered { order_id: order.id },
-            );
-            kit::outbox::enqueue(conn, &event).await
+            publish(conn, &OrderDelivered { order_id }).await?;
         }
     }
+    Ok(())
 }
 
 /// Applies a caller's command (cancel or deliver) to the order with `order_id` in its own

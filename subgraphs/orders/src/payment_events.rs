@@ -15,16 +15,15 @@
 //!   ([`kit::parking`]) for an admin to look at and replay (`parkedOrderEvents`,
 //!   `replayParkedOrderEvent`), and the events behind it go on.
 
-use std::sync::Arc;
-
 use kit::{
-    bus::{ConsumerSpec, Delivery, EventHandler, HandlerError},
-    contracts::{Envelope, OrderPaymentConflict, PaymentSucceeded, subjects},
-    outbox::OutboxRelay,
+    bus::{BusError, HandlerError, Worker},
+    contracts::{Envelope, OrderPaymentConflict, PaymentSucceeded},
+    outbox::{Consumer, Handled, OutboxRelay},
+    parking::ParkingLot,
 };
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -34,16 +33,8 @@ use crate::{
     metrics::Metrics,
 };
 
-/// The durable consumer name shared by every replica.
+/// The durable consumer name shared by every replica (and its inbox key).
 pub const CONSUMER: &str = "orders-payments";
-
-/// The consumer's subscription.
-pub fn consumer_spec() -> ConsumerSpec {
-    ConsumerSpec {
-        durable: CONSUMER.to_owned(),
-        subjects: vec![subjects::PAYMENTS_SUCCEEDED.to_owned()],
-    }
-}
 
 /// Why a payment was recorded instead of applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,13 +57,12 @@ impl IssueKind {
     }
 }
 
-/// What handling one event did.
+/// What applying one event did (a duplicate is not applied at all: see
+/// [`kit::outbox::Handled`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The order is now PAID.
     Applied,
-    /// This event was handled before.
-    Duplicate,
     /// The order was already paid by this very payment (announced again under a new event id).
     AlreadyApplied,
     /// Recorded as an issue (and, for [`IssueKind::OrderNotPayable`], sent for refund).
@@ -80,97 +70,66 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const fn label(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::Duplicate => "duplicate",
-            Self::AlreadyApplied => "already_applied",
-            Self::Flagged(IssueKind::OrderNotPayable) => "refund_requested",
-            Self::Flagged(IssueKind::AmountMismatch) => "amount_mismatch",
-            Self::Flagged(IssueKind::UnknownOrder) => "unknown_order",
+    /// The `outcome` label of `orders_payment_events_total` for a delivery.
+    pub const fn label(handled: &Handled<Self>) -> &'static str {
+        match handled {
+            Handled::Duplicate => "duplicate",
+            Handled::Applied(Self::Applied) => "applied",
+            Handled::Applied(Self::AlreadyApplied) => "already_applied",
+            Handled::Applied(Self::Flagged(IssueKind::OrderNotPayable)) => "refund_requested",
+            Handled::Applied(Self::Flagged(IssueKind::AmountMismatch)) => "amount_mismatch",
+            Handled::Applied(Self::Flagged(IssueKind::UnknownOrder)) => "unknown_order",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentEventError {
-    #[error("the payment event cannot be read: {0}")]
-    Unreadable(String),
-    #[error("payment events of version {0} are not understood by this version of the service")]
-    UnknownVersion(u32),
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
 }
 
-/// The one place these errors are turned into something the bus understands: an event
-/// that can never be read is parked at once; any other failure is an attempt delivered
-/// again later (the database may be back by then), parked when the budget is spent.
+/// The one place these errors are turned into something the bus understands: an attempt
+/// delivered again later (the database may be back by then), parked when the budget is
+/// spent. (What cannot be read, or is of another version, never reaches this code.)
 impl From<PaymentEventError> for HandlerError {
     fn from(err: PaymentEventError) -> Self {
-        match err {
-            PaymentEventError::Unreadable(_) | PaymentEventError::UnknownVersion(_) => {
-                HandlerError::Unprocessable(err.to_string())
-            }
-            other => HandlerError::Retry(other.to_string()),
-        }
+        HandlerError::Retry(err.to_string())
     }
 }
 
-/// The bus handler for [`consumer_spec`].
-pub fn handler(db: DatabaseConnection, relay: OutboxRelay, metrics: Metrics) -> EventHandler {
-    Arc::new(move |delivery: Delivery| {
-        let (db, relay, metrics) = (db.clone(), relay.clone(), metrics.clone());
-        Box::pin(async move {
-            let outcome = handle(&db, &relay, &delivery).await?;
-            metrics.payment_event(outcome.label());
-            Ok(())
-        })
-    })
-}
-
-/// Handles one delivery of `payments.succeeded`.
-pub async fn handle(
-    db: &DatabaseConnection,
+/// Consumes `payments.succeeded` durably, counting each delivery's outcome in `metrics`.
+pub async fn start(
+    parking: &ParkingLot,
     relay: &OutboxRelay,
-    delivery: &Delivery,
-) -> Result<Outcome, PaymentEventError> {
-    // Redelivering cannot fix either of these: the event is parked, not dropped.
-    let event: Envelope<PaymentSucceeded> = serde_json::from_slice(&delivery.payload)
-        .map_err(|e| PaymentEventError::Unreadable(e.to_string()))?;
-    if event.version != 1 {
-        return Err(PaymentEventError::UnknownVersion(event.version));
-    }
-    let outcome = apply(db, &event).await?;
-    if matches!(
-        outcome,
-        Outcome::Applied | Outcome::Flagged(IssueKind::OrderNotPayable)
-    ) {
-        relay.notify();
-    }
-    Ok(outcome)
+    metrics: Metrics,
+) -> Result<Worker, BusError> {
+    Consumer::<PaymentSucceeded, Outcome>::new(parking, CONSUMER, |txn, event| {
+        Box::pin(async move { Ok(apply(txn, &event).await?) })
+    })
+    .notifying(relay)
+    .observe(move |handled| metrics.payment_event(Outcome::label(handled)))
+    .start()
+    .await
 }
 
+/// Applies one payment, in the transaction that records it as handled.
 async fn apply(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     event: &Envelope<PaymentSucceeded>,
 ) -> Result<Outcome, PaymentEventError> {
     let payment = &event.data;
-    let txn = db.begin().await?;
-    if !kit::outbox::mark_processed(&txn, CONSUMER, event.event_id).await? {
-        txn.rollback().await?;
-        return Ok(Outcome::Duplicate);
-    }
     let mut query = order::Entity::find_by_id(payment.order_id);
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // Holds off a concurrent cancel until this payment is settled one way or the other.
         query = query.lock_exclusive();
     }
-    let outcome = match query.one(&txn).await? {
+    let outcome = match query.one(txn).await? {
         None => {
             tracing::error!(order_id = %payment.order_id, payment_id = %payment.payment_id, "payment for an unknown order");
-            record_issue(&txn, event, IssueKind::UnknownOrder, None).await?;
+            record_issue(txn, event, IssueKind::UnknownOrder, None).await?;
             Outcome::Flagged(IssueKind::UnknownOrder)
         }
         Some(order) if order.payment_id == Some(payment.payment_id) => Outcome::AlreadyApplied,
@@ -185,12 +144,12 @@ async fn apply(
                 received = %format!("{} {}", payment.amount_minor, payment.currency),
                 "payment amount differs from the order total; not applied"
             );
-            record_issue(&txn, event, IssueKind::AmountMismatch, Some(&order.status)).await?;
+            record_issue(txn, event, IssueKind::AmountMismatch, Some(&order.status)).await?;
             Outcome::Flagged(IssueKind::AmountMismatch)
         }
         Some(order) => {
             match lifecycle::transition(
-                &txn,
+                txn,
                 &order,
                 Command::Pay {
                     payment_id: payment.payment_id,
@@ -202,14 +161,13 @@ async fn apply(
                 Ok(_) => Outcome::Applied,
                 Err(LifecycleError::InvalidTransition { current, .. }) => {
                     tracing::warn!(order_id = %order.id, payment_id = %payment.payment_id, status = %current, "payment for an order that cannot take it; requesting a refund");
-                    request_refund(&txn, event, current).await?;
+                    request_refund(txn, event, current).await?;
                     Outcome::Flagged(IssueKind::OrderNotPayable)
                 }
                 Err(e) => return Err(e.into()),
             }
         }
     };
-    txn.commit().await?;
     Ok(outcome)
 }
 
@@ -226,17 +184,15 @@ async fn request_refund<C: ConnectionTrait>(
     )
     .await?;
     let payment = &event.data;
-    let conflict = Envelope::new(
-        subjects::ORDERS_PAYMENT_CONFLICT,
-        OrderPaymentConflict {
-            order_id: payment.order_id,
-            payment_id: payment.payment_id,
-            amount_minor: payment.amount_minor,
-            currency: payment.currency.clone(),
-            order_status: status.as_str().to_owned(),
-        },
-    );
-    kit::outbox::enqueue(conn, &conflict).await
+    let conflict = OrderPaymentConflict {
+        order_id: payment.order_id,
+        payment_id: payment.payment_id,
+        amount_minor: payment.amount_minor,
+        currency: payment.currency.clone(),
+        order_status: status.as_str().to_owned(),
+    };
+    kit::outbox::publish(conn, &conflict).await?;
+    Ok(())
 }
 
 async fn record_issue<C: ConnectionTrait>(

@@ -106,14 +106,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let relay_task = relay.clone().spawn(relay_shutdown.clone());
 
     let parking = ParkingLot::new(db.clone(), deps.bus.clone());
-    let spec = payment_events::consumer_spec();
-    let handler = parking.handler(
-        &spec,
-        payment_events::handler(db.clone(), relay.clone(), metrics.clone()),
-    );
-    let consumer = deps
-        .bus
-        .consume(spec, handler)
+    let consumer = payment_events::start(&parking, &relay, metrics.clone())
         .await
         .context("cannot subscribe to payment events")?;
     let responder = payable::serve(deps.bus.as_ref(), db.clone())

@@ -12,11 +12,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use kit::{
-    bus::{BusError, ConsumerSpec, Delivery, EventHandler, HandlerError, Worker},
-    contracts::{Envelope, OrderCancelled, subjects},
-    outbox,
+    bus::{BusError, HandlerError, Worker},
+    contracts::OrderCancelled,
+    outbox::Consumer,
 };
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
+use uuid::Uuid;
 
 use crate::{
     AppState,
@@ -36,45 +37,38 @@ pub enum CancellationError {
     Db(#[from] DbErr),
 }
 
-/// Consumes `orders.cancelled` durably.
-pub async fn spawn_consumer(state: Arc<AppState>) -> Result<Worker, BusError> {
-    let spec = ConsumerSpec {
-        durable: CANCELLED_CONSUMER.into(),
-        subjects: vec![subjects::ORDERS_CANCELLED.into()],
-    };
-    let bus = state.bus.clone();
-    let parking = state.parking.clone();
-    let handler: EventHandler = Arc::new(move |delivery: Delivery| {
-        let state = state.clone();
-        Box::pin(async move { on_cancelled(&state, delivery).await })
-    });
-    bus.consume(spec.clone(), parking.handler(&spec, handler))
-        .await
-}
-
-async fn on_cancelled(state: &AppState, delivery: Delivery) -> Result<(), HandlerError> {
-    // Redelivering a message that cannot be read would never succeed: it is parked.
-    let event: Envelope<OrderCancelled> =
-        serde_json::from_slice(&delivery.payload).map_err(|e| {
-            HandlerError::Unprocessable(format!("the order cancellation event cannot be read: {e}"))
-        })?;
-    if event.version != 1 {
-        return Err(HandlerError::Unprocessable(format!(
-            "order cancellation events of version {} are not understood by this version of the service",
-            event.version
-        )));
+/// Either failure may pass (the provider or the database is back later): the event is
+/// delivered again.
+impl From<CancellationError> for HandlerError {
+    fn from(err: CancellationError) -> Self {
+        HandlerError::Retry(err.to_string())
     }
-    expire_for_cancelled_order(state, &event)
-        .await
-        .map_err(|e| HandlerError::Retry(e.to_string()))
 }
 
-/// Expires the session of the cancelled order's pending payment, once per event.
-pub async fn expire_for_cancelled_order(
+/// Consumes `orders.cancelled` durably: the order's session is closed at the provider,
+/// then the payment is expired in the transaction that marks the event handled.
+pub async fn spawn_consumer(state: Arc<AppState>) -> Result<Worker, BusError> {
+    let provider_state = state.clone();
+    Consumer::<OrderCancelled>::prepared(
+        &state.parking,
+        CANCELLED_CONSUMER,
+        move |event| {
+            let state = provider_state.clone();
+            Box::pin(async move { Ok(close_pending_session(&state, event.data.order_id).await?) })
+        },
+        |txn, event, pending| {
+            Box::pin(async move { Ok(expire(txn, event.data.order_id, pending).await?) })
+        },
+    )
+    .start()
+    .await
+}
+
+/// Closes the session of the order's pending payment at the provider; returns that payment.
+async fn close_pending_session(
     state: &AppState,
-    event: &Envelope<OrderCancelled>,
-) -> Result<(), CancellationError> {
-    let order_id = event.data.order_id;
+    order_id: Uuid,
+) -> Result<Option<payment::Model>, CancellationError> {
     let payment = payment::Entity::find()
         .filter(payment::Column::OrderId.eq(order_id))
         .one(&state.db)
@@ -86,27 +80,33 @@ pub async fn expire_for_cancelled_order(
     {
         close_session(state, session_id).await?;
     }
-    let txn = state.db.begin().await?;
-    if outbox::mark_processed(&txn, CANCELLED_CONSUMER, event.event_id).await?
-        && let Some(payment) = pending
-    {
-        let now = Utc::now();
-        // Conditional on the status and session, so a payment that succeeded meanwhile keeps
-        // its state (orders refunds it as a conflict).
-        let updated = payment::Entity::update_many()
-            .col_expr(
-                payment::Column::Status,
-                Expr::value(PaymentStatus::Expired.as_str()),
-            )
-            .col_expr(payment::Column::ExpiredAt, Expr::value(now))
-            .col_expr(payment::Column::UpdatedAt, Expr::value(now))
-            .filter(payment::Column::Id.eq(payment.id))
-            .filter(payment::Column::Status.eq(PaymentStatus::Pending.as_str()))
-            .filter(payment::Column::Attempt.eq(payment.attempt))
-            .exec(&txn)
-            .await?;
-        tracing::info!(%order_id, payment_id = %payment.id, expired = updated.rows_affected, "order cancelled; its checkout closed");
-    }
-    txn.commit().await?;
+    Ok(pending)
+}
+
+/// Marks the payment whose session was closed `EXPIRED`.
+async fn expire(
+    txn: &DatabaseTransaction,
+    order_id: Uuid,
+    pending: Option<payment::Model>,
+) -> Result<(), CancellationError> {
+    let Some(payment) = pending else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    // Conditional on the status and session, so a payment that succeeded meanwhile keeps
+    // its state (orders refunds it as a conflict).
+    let updated = payment::Entity::update_many()
+        .col_expr(
+            payment::Column::Status,
+            Expr::value(PaymentStatus::Expired.as_str()),
+        )
+        .col_expr(payment::Column::ExpiredAt, Expr::value(now))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment.id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Pending.as_str()))
+        .filter(payment::Column::Attempt.eq(payment.attempt))
+        .exec(txn)
+        .await?;
+    tracing::info!(%order_id, payment_id = %payment.id, expired = updated.rows_affected, "order cancelled; its checkout closed");
     Ok(())
 }

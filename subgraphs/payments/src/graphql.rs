@@ -241,7 +241,7 @@ impl Mutation {
     ) -> async_graphql::Result<RefundPaymentPayload> {
         auth_from_ctx(ctx).require_admin()?;
         let payment_id = parse_id(&input.payment_id, "paymentId")?;
-        let payment = refunds::refund_payment(state(ctx), payment_id, None)
+        let payment = refunds::refund_payment(state(ctx), payment_id)
             .await
             .map_err(ApiError::from)?;
         Ok(RefundPaymentPayload {

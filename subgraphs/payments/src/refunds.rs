@@ -14,17 +14,20 @@ use std::sync::Arc;
 use chrono::Utc;
 use kit::{
     ApiError,
-    bus::{BusError, ConsumerSpec, Delivery, EventHandler, HandlerError, Worker},
-    contracts::{Envelope, OrderPaymentConflict, PaymentRefunded, subjects},
-    outbox::{self, inbox_message},
+    bus::{BusError, HandlerError, Worker},
+    contracts::{OrderPaymentConflict, PaymentRefunded},
+    outbox::{self, Consumer},
 };
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait,
+    sea_query::Expr,
+};
 use uuid::Uuid;
 
 use crate::{
     AppState,
     payment::{self, PaymentStatus},
-    provider::{ProviderError, RefundRequest, refund_idempotency_key},
+    provider::{CreatedRefund, ProviderError, RefundRequest, refund_idempotency_key},
 };
 
 /// The durable consumer (shared by all replicas) and inbox name of the automatic refunds.
@@ -61,141 +64,138 @@ impl From<RefundError> for ApiError {
     }
 }
 
-/// The consumed event a refund answers, recorded with it so a redelivery does nothing.
-#[derive(Debug, Clone, Copy)]
-pub struct Trigger {
-    pub event_id: Uuid,
-}
-
 /// Refunds a succeeded payment in full; refunding a refunded payment returns it unchanged.
 pub async fn refund_payment(
     state: &AppState,
     payment_id: Uuid,
-    trigger: Option<Trigger>,
 ) -> Result<payment::Model, RefundError> {
-    let payment = payment::Entity::find_by_id(payment_id)
+    let payment = find(state, payment_id).await?;
+    if let Some(refund) = refund_at_provider(state, &payment).await? {
+        let txn = state.db.begin().await?;
+        record_refund(&txn, &payment, &refund).await?;
+        txn.commit().await?;
+        state.relay.notify();
+    }
+    find(state, payment_id).await
+}
+
+async fn find(state: &AppState, payment_id: Uuid) -> Result<payment::Model, RefundError> {
+    payment::Entity::find_by_id(payment_id)
         .one(&state.db)
         .await?
-        .ok_or(RefundError::NotFound(payment_id))?;
+        .ok_or(RefundError::NotFound(payment_id))
+}
+
+/// Asks the provider to refund `payment` (idempotently: the same refund again for the same
+/// payment); `None` when it was refunded already.
+async fn refund_at_provider(
+    state: &AppState,
+    payment: &payment::Model,
+) -> Result<Option<CreatedRefund>, RefundError> {
     let status = payment.status().map_err(|e| DbErr::Custom(e.message))?;
     match status {
-        PaymentStatus::Refunded => return Ok(payment),
+        PaymentStatus::Refunded => return Ok(None),
         PaymentStatus::Succeeded => {}
         other => return Err(RefundError::NotRefundable(other)),
     }
     let intent = payment
         .payment_intent_id
         .clone()
-        .ok_or(RefundError::NoPaymentIntent(payment_id))?;
+        .ok_or(RefundError::NoPaymentIntent(payment.id))?;
     let refund = state
         .provider
         .refund(&RefundRequest {
-            payment_id,
+            payment_id: payment.id,
             order_id: payment.order_id,
             payment_intent_id: intent,
             amount_minor: payment.amount_minor,
-            idempotency_key: refund_idempotency_key(payment_id),
+            idempotency_key: refund_idempotency_key(payment.id),
         })
         .await?;
-    let txn = state.db.begin().await?;
-    let first_time = match trigger {
-        Some(t) => outbox::mark_processed(&txn, CONFLICT_CONSUMER, t.event_id).await?,
-        None => true,
-    };
-    if first_time {
-        let now = Utc::now();
-        // Conditional on the status, so two concurrent refunds record (and announce) one.
-        let updated = payment::Entity::update_many()
-            .col_expr(
-                payment::Column::Status,
-                Expr::value(PaymentStatus::Refunded.as_str()),
-            )
-            .col_expr(payment::Column::RefundId, Expr::value(refund.id.clone()))
-            .col_expr(payment::Column::RefundedAt, Expr::value(now))
-            .col_expr(payment::Column::UpdatedAt, Expr::value(now))
-            .filter(payment::Column::Id.eq(payment_id))
-            .filter(payment::Column::Status.eq(PaymentStatus::Succeeded.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected == 1 {
-            let event = Envelope::new(
-                subjects::PAYMENTS_REFUNDED,
-                PaymentRefunded {
-                    payment_id,
-                    order_id: payment.order_id,
-                    amount_minor: payment.amount_minor,
-                    currency: payment.currency.clone(),
-                },
-            );
-            outbox::enqueue(&txn, &event).await?;
-        }
-    }
-    txn.commit().await?;
-    state.relay.notify();
-    let refreshed = payment::Entity::find_by_id(payment_id)
-        .one(&state.db)
-        .await?
-        .ok_or(RefundError::NotFound(payment_id))?;
-    Ok(refreshed)
+    Ok(Some(refund))
 }
 
-/// Consumes `orders.payment_conflict` durably and refunds the payment it names.
+/// Records the provider's refund of `payment` and announces it, once: conditional on the
+/// status, so two concurrent refunds record (and announce) one.
+async fn record_refund<C: ConnectionTrait>(
+    conn: &C,
+    payment: &payment::Model,
+    refund: &CreatedRefund,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let updated = payment::Entity::update_many()
+        .col_expr(
+            payment::Column::Status,
+            Expr::value(PaymentStatus::Refunded.as_str()),
+        )
+        .col_expr(payment::Column::RefundId, Expr::value(refund.id.clone()))
+        .col_expr(payment::Column::RefundedAt, Expr::value(now))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment.id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Succeeded.as_str()))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected == 1 {
+        let event = PaymentRefunded {
+            payment_id: payment.id,
+            order_id: payment.order_id,
+            amount_minor: payment.amount_minor,
+            currency: payment.currency.clone(),
+        };
+        outbox::publish(conn, &event).await?;
+    }
+    Ok(())
+}
+
+/// Consumes `orders.payment_conflict` durably and refunds the payment it names: the
+/// provider first, then the refund is recorded in the transaction that marks the event
+/// handled.
 pub async fn spawn_conflict_consumer(state: Arc<AppState>) -> Result<Worker, BusError> {
-    let spec = ConsumerSpec {
-        durable: CONFLICT_CONSUMER.into(),
-        subjects: vec![subjects::ORDERS_PAYMENT_CONFLICT.into()],
-    };
-    let bus = state.bus.clone();
-    let parking = state.parking.clone();
-    let handler: EventHandler = Arc::new(move |delivery: Delivery| {
-        let state = state.clone();
-        Box::pin(async move { on_conflict(&state, delivery).await })
-    });
-    bus.consume(spec.clone(), parking.handler(&spec, handler))
-        .await
+    let provider_state = state.clone();
+    Consumer::<OrderPaymentConflict>::prepared(
+        &state.parking,
+        CONFLICT_CONSUMER,
+        move |event| {
+            let state = provider_state.clone();
+            Box::pin(async move { refund_conflict(&state, &event.data).await })
+        },
+        |txn, _event, refunded| {
+            Box::pin(async move {
+                if let Some((payment, refund)) = refunded {
+                    record_refund(txn, &payment, &refund).await?;
+                }
+                Ok(())
+            })
+        },
+    )
+    .notifying(&state.relay)
+    .start()
+    .await
 }
 
-async fn on_conflict(state: &AppState, delivery: Delivery) -> Result<(), HandlerError> {
-    // Redelivering a message that cannot be read would never succeed: it is parked.
-    let event: Envelope<OrderPaymentConflict> =
-        serde_json::from_slice(&delivery.payload).map_err(|e| {
-            HandlerError::Unprocessable(format!("the payment conflict event cannot be read: {e}"))
-        })?;
-    if event.version != 1 {
-        return Err(HandlerError::Unprocessable(format!(
-            "payment conflict events of version {} are not understood by this version of the service",
-            event.version
-        )));
-    }
-    let already = inbox_message::Entity::find_by_id((CONFLICT_CONSUMER.to_owned(), event.event_id))
-        .one(&state.db)
-        .await
-        .map_err(|e| HandlerError::Retry(e.to_string()))?;
-    if already.is_some() {
-        return Ok(());
-    }
-    let data = &event.data;
+/// The provider's side of an automatic refund; `None` when there is nothing to record.
+async fn refund_conflict(
+    state: &AppState,
+    conflict: &OrderPaymentConflict,
+) -> Result<Option<(payment::Model, CreatedRefund)>, HandlerError> {
     tracing::warn!(
-        payment_id = %data.payment_id, order_id = %data.order_id, order_status = %data.order_status,
+        payment_id = %conflict.payment_id, order_id = %conflict.order_id, order_status = %conflict.order_status,
         "payment arrived for an order that cannot take it; refunding"
     );
-    match refund_payment(
-        state,
-        data.payment_id,
-        Some(Trigger {
-            event_id: event.event_id,
-        }),
-    )
-    .await
-    {
-        Ok(_) => Ok(()),
+    let refunded = async {
+        let payment = find(state, conflict.payment_id).await?;
+        let refund = refund_at_provider(state, &payment).await?;
+        Ok::<_, RefundError>(refund.map(|refund| (payment, refund)))
+    };
+    match refunded.await {
+        Ok(refunded) => Ok(refunded),
         Err(
             e @ (RefundError::NotFound(_)
             | RefundError::NotRefundable(_)
             | RefundError::NoPaymentIntent(_)),
         ) => {
             tracing::error!(error = %e, "automatic refund impossible; needs a person");
-            Ok(())
+            Ok(None)
         }
         Err(e) => Err(HandlerError::Retry(e.to_string())),
     }

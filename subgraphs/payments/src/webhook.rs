@@ -30,7 +30,7 @@ use hmac::{Hmac, Mac};
 use kit::{
     ApiError,
     config::Secret,
-    contracts::{Envelope, PaymentFailed, PaymentSucceeded, subjects},
+    contracts::{PaymentFailed, PaymentSucceeded},
     outbox,
 };
 use sea_orm::{
@@ -521,15 +521,12 @@ async fn succeed(
         return Ok(Outcome::AmountMismatch);
     }
     let now = Utc::now();
-    let event = Envelope::new(
-        subjects::PAYMENTS_SUCCEEDED,
-        PaymentSucceeded {
-            payment_id: payment.id,
-            order_id: payment.order_id,
-            amount_minor: payment.amount_minor,
-            currency: payment.currency.clone(),
-        },
-    );
+    let event = PaymentSucceeded {
+        payment_id: payment.id,
+        order_id: payment.order_id,
+        amount_minor: payment.amount_minor,
+        currency: payment.currency.clone(),
+    };
     let mut model = payment.into_active_model();
     model.status = Set(PaymentStatus::Succeeded.as_str().to_owned());
     model.checkout_session_id = Set(Some(session.id.clone()));
@@ -540,7 +537,7 @@ async fn succeed(
     model.succeeded_at = Set(Some(now));
     model.updated_at = Set(now);
     model.update(txn).await?;
-    outbox::enqueue(txn, &event).await?;
+    outbox::publish(txn, &event).await?;
     Ok(Outcome::Applied)
 }
 
@@ -555,21 +552,18 @@ async fn fail(
     }
     let now = Utc::now();
     let reason = "the payment method was declined".to_owned();
-    let event = Envelope::new(
-        subjects::PAYMENTS_FAILED,
-        PaymentFailed {
-            payment_id: payment.id,
-            order_id: payment.order_id,
-            reason: reason.clone(),
-        },
-    );
+    let event = PaymentFailed {
+        payment_id: payment.id,
+        order_id: payment.order_id,
+        reason: reason.clone(),
+    };
     let mut model = payment.into_active_model();
     model.status = Set(PaymentStatus::Failed.as_str().to_owned());
     model.failure_reason = Set(Some(reason));
     model.failed_at = Set(Some(now));
     model.updated_at = Set(now);
     model.update(txn).await?;
-    outbox::enqueue(txn, &event).await?;
+    outbox::publish(txn, &event).await?;
     Ok(Outcome::Applied)
 }
 

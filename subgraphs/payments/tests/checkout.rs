@@ -406,7 +406,7 @@ async fn a_session_replaced_while_still_payable_is_expired_at_stripe_first() {
 
 #[tokio::test]
 async fn cancelling_the_order_expires_its_open_session_once() {
-    use kit::contracts::{Envelope, OrderCancelled, subjects};
+    use kit::contracts::{Envelope, Event as _, OrderCancelled};
     let app = spawn_app().await;
     let user = Uuid::now_v7();
     let order = app.orders.add_order(user);
@@ -414,17 +414,14 @@ async fn cancelling_the_order_expires_its_open_session_once() {
     let (payment_id, session_id) = app.checkout_ok(&order).await;
     let (other_payment, _) = app.checkout_ok(&other).await;
 
-    let event = Envelope::new(
-        subjects::ORDERS_CANCELLED,
-        OrderCancelled {
-            order_id: order.order_id,
-            user_id: user,
-        },
-    );
+    let event = Envelope::new(OrderCancelled {
+        order_id: order.order_id,
+        user_id: user,
+    });
     let payload = serde_json::to_vec(&event).unwrap();
     app.bus
         .publish(
-            subjects::ORDERS_CANCELLED,
+            OrderCancelled::SUBJECT,
             event.event_id,
             payload.clone().into(),
         )
@@ -445,16 +442,13 @@ async fn cancelling_the_order_expires_its_open_session_once() {
     );
 
     // A redelivery (a new message id, the same event) closes nothing twice and changes nothing.
-    let again = Envelope::new(
-        subjects::ORDERS_CANCELLED,
-        OrderCancelled {
-            order_id: other.order_id,
-            user_id: user,
-        },
-    );
+    let again = Envelope::new(OrderCancelled {
+        order_id: other.order_id,
+        user_id: user,
+    });
     app.bus
         .publish(
-            subjects::ORDERS_CANCELLED,
+            OrderCancelled::SUBJECT,
             uuid::Uuid::now_v7(),
             payload.into(),
         )
@@ -462,7 +456,7 @@ async fn cancelling_the_order_expires_its_open_session_once() {
         .unwrap();
     app.bus
         .publish(
-            subjects::ORDERS_CANCELLED,
+            OrderCancelled::SUBJECT,
             again.event_id,
             serde_json::to_vec(&again).unwrap().into(),
         )

@@ -3,7 +3,7 @@
 mod support;
 
 use kit::{
-    contracts::{Envelope, OrderPaymentConflict, subjects},
+    contracts::{Envelope, Event as _, OrderPaymentConflict},
     testing::first_error_code,
 };
 use serde_json::json;
@@ -143,21 +143,18 @@ async fn a_payment_conflict_from_orders_is_refunded_automatically_once() {
     let app = spawn_app().await;
     let (payment_id, order_id) = paid(&app).await;
     let conflict = |_: ()| {
-        Envelope::new(
-            subjects::ORDERS_PAYMENT_CONFLICT,
-            OrderPaymentConflict {
-                order_id,
-                payment_id,
-                amount_minor: 4498,
-                currency: "EUR".into(),
-                order_status: "CANCELLED".into(),
-            },
-        )
+        Envelope::new(OrderPaymentConflict {
+            order_id,
+            payment_id,
+            amount_minor: 4498,
+            currency: "EUR".into(),
+            order_status: "CANCELLED".into(),
+        })
     };
     let first = conflict(());
     app.bus
         .publish(
-            subjects::ORDERS_PAYMENT_CONFLICT,
+            OrderPaymentConflict::SUBJECT,
             first.event_id,
             serde_json::to_vec(&first).unwrap().into(),
         )
@@ -177,7 +174,7 @@ async fn a_payment_conflict_from_orders_is_refunded_automatically_once() {
     let second = conflict(());
     app.bus
         .publish(
-            subjects::ORDERS_PAYMENT_CONFLICT,
+            OrderPaymentConflict::SUBJECT,
             second.event_id,
             serde_json::to_vec(&second).unwrap().into(),
         )
@@ -206,25 +203,22 @@ async fn an_unreadable_conflict_is_parked_and_the_refund_behind_it_still_happens
     let (payment_id, order_id) = paid(&app).await;
     app.bus
         .publish(
-            subjects::ORDERS_PAYMENT_CONFLICT,
+            OrderPaymentConflict::SUBJECT,
             Uuid::now_v7(),
             b"{\"truncated".to_vec().into(),
         )
         .await
         .unwrap();
-    let conflict = Envelope::new(
-        subjects::ORDERS_PAYMENT_CONFLICT,
-        OrderPaymentConflict {
-            order_id,
-            payment_id,
-            amount_minor: 4498,
-            currency: "EUR".into(),
-            order_status: "CANCELLED".into(),
-        },
-    );
+    let conflict = Envelope::new(OrderPaymentConflict {
+        order_id,
+        payment_id,
+        amount_minor: 4498,
+        currency: "EUR".into(),
+        order_status: "CANCELLED".into(),
+    });
     app.bus
         .publish(
-            subjects::ORDERS_PAYMENT_CONFLICT,
+            OrderPaymentConflict::SUBJECT,
             conflict.event_id,
             serde_json::to_vec(&conflict).unwrap().into(),
         )

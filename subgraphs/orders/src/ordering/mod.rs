@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use kit::{
     ApiError, Currency, Money,
-    contracts::{Envelope, OrderCreated, OrderLine, PricedProduct, subjects},
+    contracts::{OrderCreated, OrderLine, PricedProduct},
     money::MoneyError,
     outbox::OutboxRelay,
 };
@@ -161,16 +161,13 @@ pub async fn place_order(
             quantity: Set(line.quantity),
             line_total_minor: Set(line.line_total_minor),
         });
-    let event = Envelope::new(
-        subjects::ORDERS_CREATED,
-        OrderCreated {
-            order_id: order.id,
-            user_id,
-            currency: order.currency.clone(),
-            total_minor: order.total_minor,
-            lines: priced.lines.clone(),
-        },
-    );
+    let event = OrderCreated {
+        order_id: order.id,
+        user_id,
+        currency: order.currency.clone(),
+        total_minor: order.total_minor,
+        lines: priced.lines.clone(),
+    };
 
     let txn = db.begin().await?;
     order::Entity::insert(sea_orm::IntoActiveModel::into_active_model(order.clone()))
@@ -179,7 +176,7 @@ pub async fn place_order(
     order_item::Entity::insert_many(items)
         .exec_without_returning(&txn)
         .await?;
-    kit::outbox::enqueue(&txn, &event).await?;
+    kit::outbox::publish(&txn, &event).await?;
     txn.commit().await?;
     relay.notify();
     Ok(order)

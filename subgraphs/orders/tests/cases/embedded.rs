@@ -7,7 +7,7 @@ use kit::{
     auth::Role,
     bus::{ConsumerSpec, EventBus, EventHandler, InProcessBus},
     config::Env,
-    contracts::{Envelope, PaymentSucceeded, subjects},
+    contracts::{Envelope, Event as _, PaymentSucceeded},
     testing::{GraphqlClient, TestKeys},
 };
 use orders::{Config, Deps};
@@ -84,17 +84,14 @@ async fn runs_on_sqlite_with_the_in_process_bus() {
         .parse()
         .unwrap();
 
-    let payment = Envelope::new(
-        subjects::PAYMENTS_SUCCEEDED,
-        PaymentSucceeded {
-            payment_id: Uuid::now_v7(),
-            order_id: id,
-            amount_minor: 4980,
-            currency: "EUR".into(),
-        },
-    );
+    let payment = Envelope::new(PaymentSucceeded {
+        payment_id: Uuid::now_v7(),
+        order_id: id,
+        amount_minor: 4980,
+        currency: "EUR".into(),
+    });
     bus.publish(
-        subjects::PAYMENTS_SUCCEEDED,
+        PaymentSucceeded::SUBJECT,
         payment.event_id,
         serde_json::to_vec(&payment).unwrap().into(),
     )
@@ -196,23 +193,20 @@ async fn in_embedded_mode_a_poison_event_is_parked_in_sqlite_and_the_next_one_ap
         .unwrap();
 
     bus.publish(
-        subjects::PAYMENTS_SUCCEEDED,
+        PaymentSucceeded::SUBJECT,
         Uuid::now_v7(),
         bytes::Bytes::from_static(b"not an event"),
     )
     .await
     .unwrap();
-    let payment = Envelope::new(
-        subjects::PAYMENTS_SUCCEEDED,
-        PaymentSucceeded {
-            payment_id: Uuid::now_v7(),
-            order_id: id,
-            amount_minor: 2490,
-            currency: "EUR".into(),
-        },
-    );
+    let payment = Envelope::new(PaymentSucceeded {
+        payment_id: Uuid::now_v7(),
+        order_id: id,
+        amount_minor: 2490,
+        currency: "EUR".into(),
+    });
     bus.publish(
-        subjects::PAYMENTS_SUCCEEDED,
+        PaymentSucceeded::SUBJECT,
         payment.event_id,
         serde_json::to_vec(&payment).unwrap().into(),
     )

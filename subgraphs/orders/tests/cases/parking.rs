@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use kit::{
     bus::EventBus as _,
-    contracts::subjects,
+    contracts::{Event as _, PaymentSucceeded},
     testing::{first_error_code, quick_delivery},
 };
 use sea_orm::ConnectionTrait as _;
@@ -48,7 +48,7 @@ async fn a_poison_event_is_parked_without_blocking_the_payment_behind_it() {
     // Two events no version of this code can apply, then a good one.
     app.bus
         .publish(
-            subjects::PAYMENTS_SUCCEEDED,
+            PaymentSucceeded::SUBJECT,
             Uuid::now_v7(),
             Bytes::from_static(b"{not json"),
         )
@@ -122,7 +122,7 @@ async fn only_admins_see_or_replay_parked_events() {
     let app = spawn_app_with_delivery(quick_delivery(3)).await;
     app.bus
         .publish(
-            subjects::PAYMENTS_SUCCEEDED,
+            PaymentSucceeded::SUBJECT,
             Uuid::now_v7(),
             Bytes::from_static(b"[]"),
         )

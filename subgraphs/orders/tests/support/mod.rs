@@ -21,8 +21,8 @@ use kit::{
     },
     config::Env,
     contracts::{
-        Envelope, PaymentSucceeded, PriceBasketReply, PriceBasketRequest, PricedProduct, Reply,
-        subjects,
+        Envelope, Event as _, PaymentSucceeded, PriceBasketReply, PriceBasketRequest,
+        PricedProduct, Reply, subjects,
     },
     testing::{GraphqlClient, TestBus, TestDatabase, TestKeys},
 };
@@ -335,7 +335,7 @@ impl TestApp {
     pub async fn publish_payment(&self, event: &Envelope<PaymentSucceeded>) {
         let payload = serde_json::to_vec(event).expect("encodes");
         self.bus
-            .publish(subjects::PAYMENTS_SUCCEEDED, event.event_id, payload.into())
+            .publish(PaymentSucceeded::SUBJECT, event.event_id, payload.into())
             .await
             .expect("published");
     }
@@ -358,15 +358,12 @@ impl TestApp {
                 row.try_get("", "currency").unwrap(),
             )
         };
-        Envelope::new(
-            subjects::PAYMENTS_SUCCEEDED,
-            PaymentSucceeded {
-                payment_id: Uuid::now_v7(),
-                order_id,
-                amount_minor: total,
-                currency,
-            },
-        )
+        Envelope::new(PaymentSucceeded {
+            payment_id: Uuid::now_v7(),
+            order_id,
+            amount_minor: total,
+            currency,
+        })
     }
 
     /// Publishes `event` again under a fresh message id, so JetStream's duplicate window does
@@ -380,7 +377,7 @@ impl TestApp {
         let publish = async_nats::jetstream::message::PublishMessage::build()
             .payload(payload.into())
             .message_id(Uuid::now_v7().to_string());
-        js.send_publish(self.full_subject(subjects::PAYMENTS_SUCCEEDED), publish)
+        js.send_publish(self.full_subject(PaymentSucceeded::SUBJECT), publish)
             .await
             .expect("publish sent")
             .await
