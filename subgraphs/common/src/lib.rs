@@ -7,6 +7,9 @@
 //! [`parking`]), how a service is configured, observed and probed ([`config`],
 //! [`telemetry`], [`health`], [`db`]), what keeps its internal surfaces internal
 //! ([`internal`]), and which characters text inputs may hold ([`text`]).
+//!
+//! [`service`] is how every subgraph is run: one builder, one shutdown order, and the module
+//! layout each service follows (`examples/minimal_service.rs` shows it whole).
 
 pub mod auth;
 pub mod bus;
@@ -20,6 +23,7 @@ pub mod internal;
 pub mod money;
 pub mod outbox;
 pub mod parking;
+pub mod service;
 pub mod telemetry;
 pub mod text;
 
