@@ -19,8 +19,8 @@ use sea_orm::DatabaseConnection;
 use crate::{
     catalog::Catalog,
     config::Config,
-    pricing,
-    schema::{ProductsSchema, build_schema},
+    events::pricing,
+    graphql::{ProductsSchema, build_schema},
 };
 
 /// What the service gets from outside rather than building itself, so that the all-in-one

@@ -3,11 +3,10 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use common::graphql::{federation_sdl, harden};
 
-use crate::catalog::{
-    Catalog,
-    graphql::{CatalogMutation, CatalogQuery},
-    loader::ProductLoader,
-};
+pub mod catalog;
+
+use crate::catalog::{Catalog, loader::ProductLoader};
+use catalog::{CatalogMutation, CatalogQuery};
 
 #[derive(MergedObject, Default)]
 pub struct Query(CatalogQuery);

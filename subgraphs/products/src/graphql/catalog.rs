@@ -19,7 +19,7 @@ use common::{
     money::MoneyInput,
 };
 
-use super::{
+use crate::catalog::{
     Catalog, CatalogError, NewProduct, Product, ProductChanges,
     listing::{Filter, ListRequest, Page, Sort},
     loader::ProductLoader,

@@ -1,0 +1,3 @@
+//! The products service's side of the bus.
+
+pub mod pricing;
