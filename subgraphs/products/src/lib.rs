@@ -5,14 +5,19 @@
 //! other subgraphs through federation's `_entities`, and answers orders' price requests on
 //! the bus. See [`catalog`] for the rules and [`events::pricing`] for the bus contract.
 //!
-//! The binary is thin: [`Config::from_env`], [`Deps::from_config`], then [`start`].
+//! The modules follow the layout every service shares (see [`common::service`]): [`config`],
+//! [`store`] (the database), [`graphql`] (the schema), [`events`] (the bus), [`service`]
+//! (start-up and shutdown), and the feature, [`catalog`]. The binary is thin:
+//! [`Config::from_env`], [`Deps::from_config`], then [`start`].
 
 pub mod catalog;
 pub mod config;
 pub mod events;
 pub mod graphql;
 pub mod service;
+pub mod store;
 
 pub use config::Config;
-pub use graphql::{ProductsSchema, build_schema, sdl};
-pub use service::{Deps, RunningService, connect_and_migrate, start};
+pub use graphql::{ProductsSchema, sdl};
+pub use service::{Deps, RunningService, start};
+pub use store::connect_and_migrate;

@@ -26,7 +26,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The executable schema, reading and writing through `catalog`.
-pub fn build_schema(catalog: Catalog) -> ProductsSchema {
+pub fn schema(catalog: Catalog) -> ProductsSchema {
     builder()
         .data(ProductLoader::data_loader(catalog.clone()))
         .data(catalog)
