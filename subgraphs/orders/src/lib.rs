@@ -3,21 +3,20 @@
 //! - [`ordering`]: placing an order, priced by the products service over the bus.
 //! - [`lifecycle`]: the status machine every change goes through, with its events.
 //! - [`browsing`]: who sees which orders, lookups and pages.
-//! - [`payment_events`]: applying `payments.succeeded`, exactly once per event.
-//! - [`payable`]: answering payments' question about what an order costs.
+//! - [`events::payment_events`]: applying `payments.succeeded`, exactly once per event.
+//! - [`events::payable`]: answering payments' question about what an order costs.
 //! - [`sales`]: units sold per product (`Product.unitsSold`), counted over paid orders.
-//! - [`api`]: the Federation v2 GraphQL schema.
+//! - [`graphql`]: the Federation v2 GraphQL schema.
 //! - [`service`]: start-up and graceful shutdown; [`config`]: settings.
 
-pub mod api;
 pub mod browsing;
 pub mod config;
 pub mod entities;
+pub mod events;
+pub mod graphql;
 pub mod lifecycle;
 pub mod metrics;
 pub mod ordering;
-pub mod payable;
-pub mod payment_events;
 pub mod sales;
 pub mod service;
 

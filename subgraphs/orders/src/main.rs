@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "serve".to_owned());
     match command.as_str() {
         "print-schema" => {
-            print!("{}", orders::api::sdl());
+            print!("{}", orders::graphql::sdl());
             Ok(())
         }
         "migrate" => {

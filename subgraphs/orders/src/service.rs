@@ -19,11 +19,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    api::{self, ApiState},
     config::Config,
+    events::{payable, payment_events},
+    graphql::{self, ApiState},
     metrics::Metrics,
     ordering::PriceClient,
-    payable, payment_events,
 };
 
 /// What the service is given rather than builds itself, so tests and the embedded mode
@@ -120,7 +120,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         .await
         .context("cannot answer payable-order requests")?;
 
-    let schema = api::schema(ApiState {
+    let schema = graphql::schema(ApiState {
         db: db.clone(),
         relay: relay.clone(),
         prices: PriceClient::new(deps.bus.clone(), config.price_timeout),

@@ -400,7 +400,10 @@ impl TestApp {
                 let Ok(mut stream) = js.get_stream(stream).await else {
                     return false;
                 };
-                let Ok(info) = stream.consumer_info(orders::payment_events::CONSUMER).await else {
+                let Ok(info) = stream
+                    .consumer_info(orders::events::payment_events::CONSUMER)
+                    .await
+                else {
                     return false;
                 };
                 let _ = &mut stream;
