@@ -1,9 +1,6 @@
 //! The orders service binary: `serve` (default), `migrate`, or `print-schema`.
 
-use std::sync::Arc;
-
-use anyhow::Context as _;
-use common::{auth::JwksVerifier, config::Env};
+use common::config::Env;
 use orders::{Config, Deps};
 
 #[tokio::main]
@@ -19,21 +16,15 @@ async fn main() -> anyhow::Result<()> {
         "migrate" => {
             let _telemetry = common::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
-            orders::connect_and_migrate(&config).await?;
+            orders::connect_and_migrate(&config.database).await?;
             tracing::info!("orders database is up to date");
             Ok(())
         }
         "serve" => {
             let _telemetry = common::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
-            let bus = common::bus::connect(&config.bus)
-                .await
-                .context("cannot connect to the event bus")?;
-            let verifier = Arc::new(JwksVerifier::remote(
-                config.jwks_url.clone(),
-                config.token_policy.clone(),
-            ));
-            let service = orders::start(config, Deps { bus, verifier }).await?;
+            let deps = Deps::from_config(&config).await?;
+            let service = orders::start(config, deps).await?;
             common::health::shutdown_signal().await;
             tracing::info!("shutting down");
             service.stop().await;
