@@ -11,16 +11,16 @@
 //! the bus and token verifier injected, which is how the binary, the embedded mode and the
 //! integration tests all start it.
 
-pub mod cancellations;
 pub mod checkout;
 pub mod config;
-mod db;
+pub mod events;
 pub mod graphql;
 pub mod orders;
 pub mod payment;
 pub mod provider;
 pub mod refunds;
 pub mod sandbox;
+pub mod store;
 pub mod stripe_client;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -208,7 +208,7 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     let consumer = refunds::spawn_conflict_consumer(state.clone())
         .await
         .context("subscribing to payment conflicts")?;
-    let cancellations = cancellations::spawn_consumer(state.clone())
+    let cancellations = events::cancellations::spawn_consumer(state.clone())
         .await
         .context("subscribing to order cancellations")?;
 

@@ -1,0 +1,3 @@
+//! The payments service's side of the bus.
+
+pub mod cancellations;
