@@ -1,11 +1,7 @@
 //! The payments service binary: `serve` (default), `migrate`, or `print-schema`.
 
-use std::sync::Arc;
-
-use anyhow::Context as _;
-use common::{auth::JwksVerifier, config::Env};
+use common::config::Env;
 use payments::{Config, Deps};
-use sea_orm_migration::MigratorTrait as _;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,12 +16,7 @@ async fn main() -> anyhow::Result<()> {
         "migrate" => {
             let _telemetry = common::telemetry::init("payments")?;
             let config = Config::from_env(&Env::process())?;
-            let (db, _) = common::db::connect(&config.database)
-                .await
-                .context("connecting to the payments database")?;
-            payments_migration::Migrator::up(&db, None)
-                .await
-                .context("migrating")?;
+            payments::connect_and_migrate(&config.database).await?;
             tracing::info!("payments database migrated");
             Ok(())
         }
@@ -39,14 +30,8 @@ async fn main() -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("payments")?;
     let config = Config::from_env(&Env::process())?;
-    let verifier = Arc::new(JwksVerifier::remote(
-        config.jwks_url.clone(),
-        config.token_policy.clone(),
-    ));
-    let bus = common::bus::connect(&config.bus)
-        .await
-        .context("connecting to the event bus")?;
-    let service = payments::start(config, Deps { bus, verifier }).await?;
+    let deps = Deps::from_config(&config).await?;
+    let service = payments::start(config, deps).await?;
     common::health::shutdown_signal().await;
     tracing::info!("shutting down");
     service.stop().await;
