@@ -27,6 +27,7 @@ pub mod keyset;
 pub mod money;
 pub mod outbox;
 pub mod parking;
+pub mod service;
 pub mod text;
 
 pub use platform::telemetry;

@@ -100,7 +100,7 @@ pub mod payment_issue {
         pub event_id: Uuid,
         pub order_id: Uuid,
         pub payment_id: Uuid,
-        /// One of [`crate::payment_events::IssueKind`], as its upper-case name.
+        /// One of [`crate::events::payment_events::IssueKind`], as its upper-case name.
         pub kind: String,
         pub amount_minor: i64,
         pub currency: String,

@@ -1,11 +1,8 @@
 //! The orders service binary: `serve` (default), `migrate`, or `print-schema`. The service is
 //! configured by environment variables (the README's Configuration section lists them).
 
-use std::sync::Arc;
-
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use kit::{auth::JwksVerifier, config::Env};
+use kit::config::Env;
 use orders::{Config, Deps};
 
 /// The orders subgraph.
@@ -30,27 +27,21 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::PrintSchema => {
-            print!("{}", orders::api::sdl());
+            print!("{}", orders::graphql::sdl());
             Ok(())
         }
         Command::Migrate => {
             let _telemetry = kit::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
-            orders::connect_and_migrate(&config).await?;
+            orders::connect_and_migrate(&config.database).await?;
             tracing::info!("orders database is up to date");
             Ok(())
         }
         Command::Serve => {
             let _telemetry = kit::telemetry::init("orders")?;
             let config = Config::from_env(&Env::process())?;
-            let bus = kit::bus::connect(&config.bus)
-                .await
-                .context("cannot connect to the event bus")?;
-            let verifier = Arc::new(JwksVerifier::remote(
-                config.jwks_url.clone(),
-                config.token_policy.clone(),
-            ));
-            let service = orders::start(config, Deps { bus, verifier }).await?;
+            let deps = Deps::from_config(&config).await?;
+            let service = orders::start(config, deps).await?;
             kit::health::shutdown_signal().await;
             tracing::info!("shutting down");
             service.stop().await;

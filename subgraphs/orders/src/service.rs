@@ -1,29 +1,27 @@
-//! Starting and stopping the service: database and migrations, the outbox relay, the
-//! payment-event consumer, the payable-order responder, and the HTTP endpoints.
+//! Starting and stopping the service: the database ([`crate::store`]), the bus workers
+//! ([`crate::events`]), the outbox relay and the schema ([`crate::graphql`]), run by
+//! [`kit::service`], which also fixes the shutdown order.
 
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use kit::{
     auth::JwksVerifier,
-    bus::{EventBus, Worker},
+    bus::EventBus,
     db::StatementCounter,
-    health::{BusCheck, DatabaseCheck, ReadinessCheck},
-    internal::SubgraphServer,
     outbox::OutboxRelay,
     parking::ParkingLot,
+    service::{Runtime, ServiceBuilder},
 };
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::{
-    api::{self, ApiState},
     config::Config,
+    events::{self, EventContext},
+    graphql::{self, ApiState},
     metrics::Metrics,
     ordering::PriceClient,
-    payable, payment_events,
+    store,
 };
 
 /// What the service is given rather than builds itself, so tests and the embedded mode
@@ -34,8 +32,22 @@ pub struct Deps {
     pub verifier: Arc<JwksVerifier>,
 }
 
-/// A started service. Dropping it aborts its workers; [`RunningService::stop`] shuts down
-/// gracefully.
+impl Deps {
+    /// The production dependencies: the configured bus and the users service's key set.
+    pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let bus = kit::bus::connect(&config.bus)
+            .await
+            .context("cannot connect to the event bus")?;
+        let verifier = Arc::new(JwksVerifier::remote(
+            config.jwks_url.clone(),
+            config.token_policy.clone(),
+        ));
+        Ok(Self { bus, verifier })
+    }
+}
+
+/// A started service. Dropping it aborts its workers and relay; [`RunningService::stop`]
+/// shuts down gracefully.
 pub struct RunningService {
     pub addr: SocketAddr,
     /// `/metrics`, when `ORDERS_METRICS_ADDR` is set.
@@ -46,21 +58,7 @@ pub struct RunningService {
     pub relay: OutboxRelay,
     /// Events the consumers parked.
     pub parking: ParkingLot,
-    server: SubgraphServer,
-    relay_shutdown: CancellationToken,
-    relay_task: RelayTask,
-    workers: Vec<Worker>,
-}
-
-/// The relay's background task, aborted if the service is dropped without [`RunningService::stop`].
-struct RelayTask(Option<JoinHandle<()>>);
-
-impl Drop for RelayTask {
-    fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
-            task.abort();
-        }
-    }
+    runtime: Runtime,
 }
 
 impl RunningService {
@@ -68,85 +66,53 @@ impl RunningService {
     /// responder, then publishes what is left in the outbox (whatever cannot be published
     /// stays queued for the next start).
     pub async fn stop(self) {
-        self.server.stop().await;
-        drop(self.workers);
-        self.relay_shutdown.cancel();
-        let mut relay_task = self.relay_task;
-        if let Some(task) = relay_task.0.take()
-            && let Err(e) = task.await
-        {
-            tracing::warn!(error = %e, "outbox relay ended abnormally");
-        }
-        if let Err(e) = self.db.close().await {
-            tracing::warn!(error = %e, "closing the database failed");
-        }
+        self.runtime.stop().await;
     }
-}
-
-/// Opens the database and brings its schema up to date.
-pub async fn connect_and_migrate(
-    config: &Config,
-) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
-    let (db, statements) = kit::db::connect(&config.database)
-        .await
-        .context("cannot open the orders database")?;
-    orders_migration::Migrator::up(&db, None)
-        .await
-        .context("cannot migrate the orders database")?;
-    Ok((db, statements))
 }
 
 /// Starts the service on `config.addr` (port 0 picks a free one).
 pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
-    let (db, statements) = connect_and_migrate(&config).await?;
+    let (db, statements) = store::connect_and_migrate(&config.database).await?;
     let metrics = Metrics::default();
-
     let relay = OutboxRelay::new(db.clone(), deps.bus.clone());
-    let relay_shutdown = CancellationToken::new();
-    let relay_task = relay.clone().spawn(relay_shutdown.clone());
-
     let parking = ParkingLot::new(db.clone(), deps.bus.clone());
-    let consumer = payment_events::start(&parking, &relay, metrics.clone())
-        .await
-        .context("cannot subscribe to payment events")?;
-    let responder = payable::serve(deps.bus.as_ref(), db.clone())
-        .await
-        .context("cannot answer payable-order requests")?;
+    let workers = events::start(
+        &deps.bus,
+        EventContext {
+            db: db.clone(),
+            relay: relay.clone(),
+            parking: parking.clone(),
+            metrics: metrics.clone(),
+        },
+    )
+    .await
+    .context("cannot subscribe to the bus")?;
 
-    let schema = api::schema(ApiState {
+    let schema = graphql::schema(ApiState {
         db: db.clone(),
         relay: relay.clone(),
         prices: PriceClient::new(deps.bus.clone(), config.price_timeout),
         metrics: metrics.clone(),
         parking: parking.clone(),
     });
-    let checks: Vec<Arc<dyn ReadinessCheck>> = vec![
-        Arc::new(DatabaseCheck(db.clone())),
-        Arc::new(BusCheck(deps.bus.clone())),
-    ];
-    let graphql = kit::graphql::routes(schema, deps.verifier.clone());
-    let server = kit::internal::serve_subgraph(
-        &config.internal,
-        config.addr,
-        graphql,
-        None,
-        checks,
-        metrics.registry(statements.clone(), &parking),
-    )
-    .await
-    .with_context(|| format!("cannot listen on {}", config.addr))?;
-    tracing::info!(addr = %server.addr(), bus = deps.bus.kind(), "orders service started");
+    let runtime = ServiceBuilder::new("orders", &config.internal, config.addr)
+        .graphql(schema, deps.verifier.clone())
+        .database(db.clone())
+        .bus(deps.bus.clone())
+        .metrics(metrics.registry(statements.clone(), &parking))
+        .workers(workers)
+        .relay(relay.clone())
+        .start()
+        .await?;
+    tracing::info!(addr = %runtime.addr(), bus = deps.bus.kind(), "orders service started");
 
     Ok(RunningService {
-        addr: server.addr(),
-        metrics_addr: server.metrics_addr(),
+        addr: runtime.addr(),
+        metrics_addr: runtime.metrics_addr(),
         db,
         statements,
         relay,
         parking,
-        server,
-        relay_shutdown,
-        relay_task: RelayTask(Some(relay_task)),
-        workers: vec![consumer, responder],
+        runtime,
     })
 }

@@ -223,7 +223,7 @@ async fn try_reserve(
 ) -> Result<Reservation, CheckoutError> {
     let order = &payable.order;
     let txn = state.db.begin().await?;
-    let existing = crate::db::lock_for_update(
+    let existing = crate::store::lock_for_update(
         payment::Entity::find().filter(payment::Column::OrderId.eq(order.order_id)),
         &txn,
     )

@@ -1,13 +1,9 @@
 //! The payments service binary: `serve` (default), `migrate`, or `print-schema`. The service
 //! is configured by environment variables (the README's Configuration section lists them).
 
-use std::sync::Arc;
-
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use kit::{auth::JwksVerifier, config::Env};
+use kit::config::Env;
 use payments::{Config, Deps};
-use sea_orm_migration::MigratorTrait as _;
 
 /// The payments subgraph.
 #[derive(Parser)]
@@ -37,12 +33,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let _telemetry = kit::telemetry::init("payments")?;
             let config = Config::from_env(&Env::process())?;
-            let (db, _) = kit::db::connect(&config.database)
-                .await
-                .context("connecting to the payments database")?;
-            payments_migration::Migrator::up(&db, None)
-                .await
-                .context("migrating")?;
+            payments::connect_and_migrate(&config.database).await?;
             tracing::info!("payments database migrated");
             Ok(())
         }
@@ -53,14 +44,8 @@ async fn main() -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let _telemetry = kit::telemetry::init("payments")?;
     let config = Config::from_env(&Env::process())?;
-    let verifier = Arc::new(JwksVerifier::remote(
-        config.jwks_url.clone(),
-        config.token_policy.clone(),
-    ));
-    let bus = kit::bus::connect(&config.bus)
-        .await
-        .context("connecting to the event bus")?;
-    let service = payments::start(config, Deps { bus, verifier }).await?;
+    let deps = Deps::from_config(&config).await?;
+    let service = payments::start(config, deps).await?;
     kit::health::shutdown_signal().await;
     tracing::info!("shutting down");
     service.stop().await;

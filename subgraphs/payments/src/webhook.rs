@@ -411,7 +411,7 @@ async fn find_payment(
     txn: &DatabaseTransaction,
     session: &SessionObject,
 ) -> Result<Option<payment::Model>, DbErr> {
-    let by_session = crate::db::lock_for_update(
+    let by_session = crate::store::lock_for_update(
         payment::Entity::find().filter(payment::Column::CheckoutSessionId.eq(session.id.clone())),
         txn,
     )
@@ -422,7 +422,7 @@ async fn find_payment(
     }
     match session.metadata_payment_id() {
         Some(id) => {
-            crate::db::lock_for_update(payment::Entity::find_by_id(id), txn)
+            crate::store::lock_for_update(payment::Entity::find_by_id(id), txn)
                 .one(txn)
                 .await
         }

@@ -55,7 +55,7 @@ fn catalog_reads(c: &mut Criterion) {
             .collect();
         (
             database,
-            products::build_schema(catalog),
+            products::graphql::schema(catalog),
             statements,
             representations,
         )

@@ -1,27 +1,20 @@
-//! Starting and stopping the service: database and migrations, the price responder on the
-//! bus, and the HTTP server (GraphQL plus health, readiness and metrics).
+//! Starting and stopping the service: the database ([`crate::store`]), the price responder
+//! ([`crate::events`]) and the schema ([`crate::graphql`]), run by [`kit::service`].
 
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use kit::{
     auth::JwksVerifier,
-    bus::{EventBus, Worker},
-    config::DatabaseConfig,
+    bus::EventBus,
     db::StatementCounter,
-    health::{BusCheck, DatabaseCheck, ReadCounter, ReadinessCheck},
-    internal::SubgraphServer,
+    health::ReadCounter,
+    service::{Runtime, ServiceBuilder},
 };
-use products_migration::{Migrator, MigratorTrait};
 use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
 
-use crate::{
-    catalog::Catalog,
-    config::Config,
-    pricing,
-    schema::{ProductsSchema, build_schema},
-};
+use crate::{catalog::Catalog, config::Config, events, graphql, graphql::ProductsSchema, store};
 
 /// What the service gets from outside rather than building itself, so that the all-in-one
 /// launcher can share one in-process bus and tests can inject their own keys and bus.
@@ -45,8 +38,8 @@ impl Deps {
     }
 }
 
-/// A started service. Dropping it aborts the price responder; [`RunningService::stop`] also
-/// lets in-flight HTTP requests finish.
+/// A started service. Dropping it aborts the price responder; [`RunningService::stop`]
+/// shuts down in the order of [`kit::service`].
 pub struct RunningService {
     pub addr: SocketAddr,
     /// `/metrics`, when `PRODUCTS_METRICS_ADDR` is set.
@@ -55,46 +48,23 @@ pub struct RunningService {
     /// Statements run on `db` since start-up (also exported as a metric).
     pub statements: StatementCounter,
     pub schema: ProductsSchema,
-    server: SubgraphServer,
-    _pricing: Worker,
+    runtime: Runtime,
 }
 
 impl RunningService {
-    /// Stops answering price requests, then drains and stops the HTTP server.
+    /// Stops accepting, lets in-flight requests finish, stops answering price requests and
+    /// closes the database.
     pub async fn stop(self) {
-        let Self {
-            server,
-            _pricing,
-            db,
-            ..
-        } = self;
-        drop(_pricing);
-        server.stop().await;
-        if let Err(e) = db.close().await {
-            tracing::warn!(error = %e, "closing the database pool failed");
-        }
+        self.runtime.stop().await;
     }
-}
-
-/// Opens the database and applies pending migrations.
-pub async fn connect_and_migrate(
-    config: &DatabaseConfig,
-) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
-    let (db, statements) = kit::db::connect(config)
-        .await
-        .context("connecting to the database")?;
-    Migrator::up(&db, None)
-        .await
-        .context("applying the database migrations")?;
-    Ok((db, statements))
 }
 
 /// Starts the service on `config.addr` (port 0 picks a free port, see `addr`).
 pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService> {
-    let (db, statements) = connect_and_migrate(&config.database).await?;
+    let (db, statements) = store::connect_and_migrate(&config.database).await?;
     let catalog = Catalog::new(db.clone());
-    let schema = build_schema(catalog.clone());
-    let pricing = pricing::serve(&deps.bus, catalog)
+    let schema = graphql::schema(catalog.clone());
+    let workers = events::start(&deps.bus, catalog)
         .await
         .context("serving price requests on the bus")?;
 
@@ -105,29 +75,21 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
         "SQL statements run against the products database",
         move || counted.get(),
     )));
-    let checks: Vec<Arc<dyn ReadinessCheck>> = vec![
-        Arc::new(DatabaseCheck(db.clone())),
-        Arc::new(BusCheck(deps.bus.clone())),
-    ];
-    let graphql = kit::graphql::routes(schema.clone(), deps.verifier);
-    let server = kit::internal::serve_subgraph(
-        &config.internal,
-        config.addr,
-        graphql,
-        None,
-        checks,
-        Arc::new(registry),
-    )
-    .await
-    .with_context(|| format!("listening on {}", config.addr))?;
-    tracing::info!(addr = %server.addr(), bus = deps.bus.kind(), embedded = config.database.embedded, "products service started");
+    let runtime = ServiceBuilder::new("products", &config.internal, config.addr)
+        .graphql(schema.clone(), deps.verifier)
+        .database(db.clone())
+        .bus(deps.bus.clone())
+        .metrics(Arc::new(registry))
+        .workers(workers)
+        .start()
+        .await?;
+    tracing::info!(addr = %runtime.addr(), bus = deps.bus.kind(), embedded = config.database.embedded, "products service started");
     Ok(RunningService {
-        addr: server.addr(),
-        metrics_addr: server.metrics_addr(),
+        addr: runtime.addr(),
+        metrics_addr: runtime.metrics_addr(),
         db,
         statements,
         schema,
-        server,
-        _pricing: pricing,
+        runtime,
     })
 }

@@ -115,7 +115,7 @@ async fn a_malformed_request_gets_a_bad_request_reply() {
     };
     assert_eq!(error.code, "BAD_USER_INPUT");
 
-    let too_many = (0..=products::pricing::MAX_BASKET_PRODUCTS)
+    let too_many = (0..=products::events::pricing::MAX_BASKET_PRODUCTS)
         .map(|_| Uuid::now_v7())
         .collect();
     let before = app.statements();

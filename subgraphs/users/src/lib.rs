@@ -6,13 +6,15 @@
 //! and the other subgraphs. Accounts live in MongoDB ([`store::mongo`]) or, in embedded
 //! mode, in a file in the data folder ([`store::file`]).
 //!
-//! Modules by feature: [`accounts`] (registration, login, lockout, roles), [`passwords`]
-//! (policy and argon2id), [`sessions`] (token issuing, rotation, revocation), [`keys`]
-//! (signing keys and rotation), [`metrics`], [`graphql`] (the schema), [`config`] and [`service`]
-//! (wiring and HTTP).
+//! The modules follow the layout every service shares (see [`kit::service`]): [`config`],
+//! [`store`], [`graphql`] (the schema), [`events`] (none yet), [`service`] (wiring and
+//! HTTP), and the features: [`accounts`] (registration, login, lockout, roles),
+//! [`passwords`] (policy and argon2id), [`sessions`] (token issuing, rotation, revocation),
+//! [`keys`] (signing keys and rotation) and [`metrics`].
 
 pub mod accounts;
 pub mod config;
+pub mod events;
 pub mod graphql;
 pub mod keys;
 pub mod metrics;

@@ -69,7 +69,8 @@ async fn main() -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let _telemetry = kit::telemetry::init("users")?;
     let config = Config::from_env(&Env::process())?;
-    let service = users::start(config, Deps::default()).await?;
+    let deps = Deps::from_config(&config).await?;
+    let service = users::start(config, deps).await?;
     kit::health::shutdown_signal().await;
     tracing::info!("shutting down");
     service.stop().await;

@@ -1,4 +1,5 @@
-//! Wiring: opening the store, loading the keys, building the schema and serving HTTP.
+//! Wiring: opening the store, loading the keys, building the schema, and running them with
+//! [`kit::service`].
 //!
 //! The HTTP surface is `POST|GET /graphql`, `GET /.well-known/jwks.json` (the public keys
 //! every other service verifies access tokens with, and which needs no router secret), and
@@ -9,7 +10,8 @@ use std::{net::SocketAddr, sync::Arc};
 use anyhow::Context as _;
 use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
 use jsonwebtoken::jwk::JwkSet;
-use kit::{health::ReadinessCheck, internal::SubgraphServer};
+use kit::service::{Runtime, ServiceBuilder};
+
 use prometheus_client::registry::Registry;
 
 use crate::{
@@ -27,11 +29,19 @@ use crate::{
     },
 };
 
-/// What a caller may hand in instead of letting the service create it.
+/// What a caller may hand in instead of letting the service create it. The users service
+/// needs no bus and verifies tokens with its own keys.
 #[derive(Default)]
 pub struct Deps {
     /// The registry `/metrics` renders (a fresh one when `None`).
     pub registry: Option<Registry>,
+}
+
+impl Deps {
+    /// The production dependencies: nothing from outside.
+    pub async fn from_config(_config: &Config) -> anyhow::Result<Self> {
+        Ok(Self::default())
+    }
 }
 
 /// An opened store, with the MongoDB handle kept when there is one (readiness, tests).
@@ -106,7 +116,7 @@ pub struct RunningService {
     pub addr: SocketAddr,
     /// `/metrics`, when `USERS_METRICS_ADDR` is set.
     pub metrics_addr: Option<SocketAddr>,
-    server: SubgraphServer,
+    runtime: Runtime,
     mongo: Option<MongoStore>,
     keys: KeyRing,
     accounts: Accounts,
@@ -115,7 +125,7 @@ pub struct RunningService {
 impl RunningService {
     /// Stops accepting connections, lets in-flight requests finish, and waits.
     pub async fn stop(self) {
-        self.server.stop().await;
+        self.runtime.stop().await;
     }
 
     /// The MongoDB store, when the service runs on one.
@@ -161,26 +171,19 @@ pub async fn start(config: Config, deps: Deps) -> anyhow::Result<RunningService>
     }
     let schema = graphql::schema(accounts.clone(), sessions, metrics);
 
-    let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
+    let mut builder = ServiceBuilder::new("users", &config.internal, config.addr)
+        .graphql(schema, keys.verifier())
+        .routes(jwks_route(keys.jwks().clone()))
+        .metrics(Arc::new(registry));
     if let Some(mongo) = &opened.mongo {
-        checks.push(Arc::new(MongoCheck(mongo.clone())));
+        builder = builder.check(MongoCheck(mongo.clone()));
     }
-    let graphql = kit::graphql::routes(schema, keys.verifier());
-    let server = kit::internal::serve_subgraph(
-        &config.internal,
-        config.addr,
-        graphql,
-        Some(jwks_route(keys.jwks().clone())),
-        checks,
-        Arc::new(registry),
-    )
-    .await
-    .with_context(|| format!("binding {}", config.addr))?;
-    tracing::info!(addr = %server.addr(), kid = keys.current().kid(), "users service listening");
+    let runtime = builder.start().await?;
+    tracing::info!(addr = %runtime.addr(), kid = keys.current().kid(), "users service listening");
     Ok(RunningService {
-        addr: server.addr(),
-        metrics_addr: server.metrics_addr(),
-        server,
+        addr: runtime.addr(),
+        metrics_addr: runtime.metrics_addr(),
+        runtime,
         mongo: opened.mongo,
         keys,
         accounts,

@@ -10,7 +10,7 @@ use kit::{
     outbox::OutboxRelay,
 };
 use orders::{
-    api::{self, ApiState},
+    graphql::{self, ApiState},
     metrics::Metrics,
     ordering::PriceClient,
 };
@@ -223,7 +223,7 @@ async fn user_orders_resolve_with_a_bounded_number_of_statements() {
         .await
         .expect("connects");
     let bus: Arc<dyn EventBus> = app.bus.clone();
-    let schema = api::schema(ApiState {
+    let schema = graphql::schema(ApiState {
         db: db.clone(),
         relay: OutboxRelay::new(db.clone(), bus.clone()),
         prices: PriceClient::new(bus.clone(), Duration::from_secs(1)),
@@ -305,7 +305,7 @@ async fn user_orders_resolve_with_a_bounded_number_of_statements() {
 #[test]
 fn the_exported_schema_matches_the_code() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/orders.graphql");
-    kit::testing::check_schema_file(&path, &api::sdl());
+    kit::testing::check_schema_file(&path, &graphql::sdl());
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use async_graphql::{Request, Variables};
 use kit::{bus::EventBus, outbox::OutboxRelay};
 use orders::{
-    api::{self, ApiState},
+    graphql::{self, ApiState},
     metrics::Metrics,
     ordering::PriceClient,
 };
@@ -145,7 +145,7 @@ async fn one_statement_resolves_any_number_of_products() {
         .await
         .expect("connects");
     let bus: Arc<dyn EventBus> = app.bus.clone();
-    let schema = api::schema(ApiState {
+    let schema = graphql::schema(ApiState {
         db: db.clone(),
         relay: OutboxRelay::new(db.clone(), bus.clone()),
         prices: PriceClient::new(bus.clone(), Duration::from_secs(1)),

@@ -389,7 +389,7 @@ impl TestApp {
         self._test_bus
             .as_ref()
             .expect("bus")
-            .settled(orders::payment_events::CONSUMER)
+            .settled(orders::events::payment_events::CONSUMER)
             .await;
     }
 

@@ -2,7 +2,7 @@
 //!
 //! [`Catalog`] is the store (one sea-orm connection, PostgreSQL or SQLite), [`listing`]
 //! turns Relay arguments into keyset queries, [`loader`] batches entity look-ups, and
-//! [`graphql`] is the part of the schema clients see. Every failure of this module is a
+//! [`crate::graphql::catalog`] is the part of the schema clients see. Every failure of this module is a
 //! [`CatalogError`], turned into the client-facing [`ApiError`] in exactly one place below.
 //!
 //! Rules kept here rather than in the resolvers:
@@ -13,7 +13,6 @@
 //! - prices are non-negative integer minor units of an ISO 4217 currency.
 
 pub(crate) mod entity;
-pub mod graphql;
 pub mod listing;
 pub mod loader;
 mod store;

@@ -3,11 +3,10 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use kit::graphql::{federation_sdl, harden};
 
-use crate::catalog::{
-    Catalog,
-    graphql::{CatalogMutation, CatalogQuery},
-    loader::ProductLoader,
-};
+pub mod catalog;
+
+use crate::catalog::{Catalog, loader::ProductLoader};
+use catalog::{CatalogMutation, CatalogQuery};
 
 #[derive(MergedObject, Default)]
 pub struct Query(CatalogQuery);
@@ -27,7 +26,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The executable schema, reading and writing through `catalog`.
-pub fn build_schema(catalog: Catalog) -> ProductsSchema {
+pub fn schema(catalog: Catalog) -> ProductsSchema {
     builder()
         .data(ProductLoader::data_loader(catalog.clone()))
         .data(catalog)

@@ -20,7 +20,7 @@ use kit::{
     money::MoneyInput,
 };
 
-use super::{
+use crate::catalog::{
     Catalog, CatalogError, NewProduct, Product, ProductChanges,
     listing::{Filter, ListRequest, Sort},
     loader::ProductLoader,
