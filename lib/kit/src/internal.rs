@@ -27,14 +27,11 @@ use axum::{
 pub use platform::internal::{
     MIN_SECRET_LEN, SUBGRAPH_SECRET_HEADER, SUBGRAPH_SECRET_VAR, carries_secret, check_secret,
 };
-use prometheus_client::registry::Registry;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     ErrorCode,
     config::{ConfigError, Env, Profile, Secret},
-    health::{ReadinessCheck, RunningServer, serve, serve_metrics},
 };
 
 /// The error of a request refused for lacking the router's secret (`403`, `FORBIDDEN`).
@@ -90,50 +87,6 @@ async fn guard(State(expected): State<Arc<[u8]>>, request: Request, next: Next) 
     let status =
         StatusCode::from_u16(NOT_FROM_ROUTER.http_status()).unwrap_or(StatusCode::FORBIDDEN);
     (status, Json(body)).into_response()
-}
-
-/// A subgraph's listeners: the service port and, when configured, the metrics one.
-pub struct SubgraphServer {
-    pub server: RunningServer,
-    pub metrics: Option<RunningServer>,
-}
-
-impl SubgraphServer {
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr
-    }
-
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics.as_ref().map(|m| m.addr)
-    }
-
-    /// Stops both listeners, letting in-flight requests finish.
-    pub async fn stop(self) {
-        self.server.stop().await;
-        if let Some(metrics) = self.metrics {
-            metrics.stop().await;
-        }
-    }
-}
-
-/// Serves a subgraph the one way every subgraph is served: `graphql` (the routes of
-/// [`crate::graphql::routes`]) behind the router's secret, `open` routes that other
-/// services call directly (the users service's JWKS) and the probes on `addr`, and
-/// `/metrics` on the internal listener when one is configured.
-pub async fn serve_subgraph(
-    config: &InternalConfig,
-    addr: SocketAddr,
-    graphql: Router,
-    open: Option<Router>,
-    checks: Vec<Arc<dyn ReadinessCheck>>,
-    registry: Arc<Registry>,
-) -> std::io::Result<SubgraphServer> {
-    let router = require_router_secret(graphql, config.subgraph_secret.as_ref())
-        .merge(open.unwrap_or_default())
-        .merge(crate::health::routes(checks));
-    let metrics = serve_metrics(config.metrics_addr, registry, CancellationToken::new()).await?;
-    let server = serve(addr, router, CancellationToken::new()).await?;
-    Ok(SubgraphServer { server, metrics })
 }
 
 #[cfg(test)]
