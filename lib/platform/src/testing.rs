@@ -121,3 +121,50 @@ pub async fn eventually<O: Outcome>(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// What [`check_command_line`] asks of a binary.
+pub struct CommandLine<'a> {
+    /// The binary (`env!("CARGO_BIN_EXE_<name>")`).
+    pub binary: &'a str,
+    /// What `--version` prints: `<name> <version>`.
+    pub version: &'a str,
+    /// What `--help` must mention (subcommands, options, `[env: …]`, `[default: …]`).
+    pub help_mentions: &'a [&'a str],
+    /// A command line that is valid but for a trailing `--bogus`.
+    pub bogus: &'a [&'a str],
+}
+
+/// Runs a binary of ours with an empty environment and checks its command line: `--help`
+/// succeeds and mentions what it must, `--version` prints the name and version, and an
+/// unknown flag exits with status 2 and clap's message and usage.
+pub fn check_command_line(expected: CommandLine<'_>) {
+    let run = |args: &[&str]| {
+        std::process::Command::new(expected.binary)
+            .args(args)
+            .env_clear()
+            .output()
+            .expect("the binary runs")
+    };
+    let out = run(&["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "--help failed: {help}");
+    for mention in expected.help_mentions {
+        assert!(
+            help.contains(mention),
+            "--help does not mention {mention}: {help}"
+        );
+    }
+    let out = run(&["--version"]);
+    assert!(out.status.success(), "--version failed");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        expected.version
+    );
+    let out = run(expected.bogus);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unexpected argument '--bogus'") && stderr.contains("Usage:"),
+        "{stderr}"
+    );
+}

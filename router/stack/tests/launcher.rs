@@ -65,33 +65,10 @@ fn a_production_router_refuses_the_sandbox_before_anything_starts() {
 
 #[test]
 fn the_command_line_has_help_a_version_and_refuses_unknown_flags() {
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_commerce"))
-            .args(args)
-            .env_clear()
-            .output()
-            .expect("runs")
-    };
-    let out = run(&["--help"]);
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success()
-            && help.contains("--demo")
-            && help.contains("--data-dir")
-            && help.contains("[env: DATA_DIR"),
-        "{help}"
-    );
-    let out = run(&["--version"]);
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        concat!("commerce ", env!("CARGO_PKG_VERSION"))
-    );
-    let out = run(&["--bogus"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("unexpected argument '--bogus'") && stderr.contains("Usage:"),
-        "{stderr}"
-    );
+    kit::testing::check_command_line(kit::testing::CommandLine {
+        binary: env!("CARGO_BIN_EXE_commerce"),
+        version: concat!("commerce ", env!("CARGO_PKG_VERSION")),
+        help_mentions: &["--demo", "--data-dir", "[env: DATA_DIR"],
+        bogus: &["--bogus"],
+    });
 }

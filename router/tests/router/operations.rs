@@ -372,35 +372,12 @@ fn router_bin(args: &[&str], envs: &[(&str, &std::path::Path)]) -> std::process:
 
 #[test]
 fn the_command_line_has_help_a_version_and_refuses_unknown_flags() {
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_router"))
-            .args(args)
-            .env_clear()
-            .output()
-            .expect("runs")
-    };
-    let out = run(&["--help"]);
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success()
-            && help.contains("serve")
-            && help.contains("compose")
-            && help.contains("[env: ROUTER_CONFIG"),
-        "{help}"
-    );
-    let out = run(&["--version"]);
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        concat!("router ", env!("CARGO_PKG_VERSION"))
-    );
-    let out = run(&["serve", "--bogus"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("unexpected argument '--bogus'") && stderr.contains("Usage:"),
-        "{stderr}"
-    );
+    platform::testing::check_command_line(platform::testing::CommandLine {
+        binary: env!("CARGO_BIN_EXE_router"),
+        version: concat!("router ", env!("CARGO_PKG_VERSION")),
+        help_mentions: &["serve", "compose", "[env: ROUTER_CONFIG"],
+        bogus: &["serve", "--bogus"],
+    });
 }
 
 #[test]

@@ -772,33 +772,10 @@ fn the_committed_schema_matches_the_code() {
 
 #[test]
 fn the_command_line_has_help_a_version_and_refuses_unknown_flags() {
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_products"))
-            .args(args)
-            .env_clear()
-            .output()
-            .expect("runs")
-    };
-    let out = run(&["--help"]);
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success()
-            && help.contains("serve")
-            && help.contains("migrate")
-            && help.contains("print-schema"),
-        "{help}"
-    );
-    let out = run(&["--version"]);
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        concat!("products ", env!("CARGO_PKG_VERSION"))
-    );
-    let out = run(&["serve", "--bogus"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("unexpected argument '--bogus'") && stderr.contains("Usage:"),
-        "{stderr}"
-    );
+    kit::testing::check_command_line(kit::testing::CommandLine {
+        binary: env!("CARGO_BIN_EXE_products"),
+        version: concat!("products ", env!("CARGO_PKG_VERSION")),
+        help_mentions: &["serve", "migrate", "print-schema"],
+        bogus: &["serve", "--bogus"],
+    });
 }

@@ -114,33 +114,10 @@ fn the_binary_prints_the_schema() {
 
 #[test]
 fn the_command_line_has_help_a_version_and_refuses_unknown_flags() {
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_users"))
-            .args(args)
-            .env_clear()
-            .output()
-            .expect("runs")
-    };
-    let out = run(&["--help"]);
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success()
-            && help.contains("serve")
-            && help.contains("print-schema")
-            && help.contains("create-admin"),
-        "{help}"
-    );
-    let out = run(&["--version"]);
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        concat!("users ", env!("CARGO_PKG_VERSION"))
-    );
-    let out = run(&["serve", "--bogus"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("unexpected argument '--bogus'") && stderr.contains("Usage:"),
-        "{stderr}"
-    );
+    kit::testing::check_command_line(kit::testing::CommandLine {
+        binary: env!("CARGO_BIN_EXE_users"),
+        version: concat!("users ", env!("CARGO_PKG_VERSION")),
+        help_mentions: &["serve", "print-schema", "create-admin"],
+        bogus: &["serve", "--bogus"],
+    });
 }
