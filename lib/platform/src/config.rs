@@ -14,8 +14,7 @@
 //! settings that are convenient on a laptop (the payment sandbox, subgraphs reachable
 //! without the router) are refused.
 //!
-//! The router reads its YAML configuration with the same types: [`Secret`] and [`Profile`]
-//! deserialize from the file, and its environment overrides go through [`Env`].
+//! The router reads its YAML file and its `ROUTER_*` variables through the same [`Loader`].
 
 use std::{
     fmt,
@@ -29,7 +28,7 @@ use figment::{
     providers::Serialized,
     value::{Dict, Map},
 };
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -223,9 +222,8 @@ impl Env {
     }
 }
 
-/// The one place a secret's value or file is turned into a [`Secret`]; the router, which has
-/// its own configuration loader, calls it too.
-pub fn resolve_secret(
+/// The one place a secret's value or file is turned into a [`Secret`].
+fn resolve_secret(
     name: &str,
     value: Option<String>,
     file_var: &str,
@@ -260,7 +258,7 @@ pub fn resolve_secret(
 /// How a deployment runs: `dev` (the default; embedded mode, laptops) or `production`,
 /// read from `COMMERCE_PROFILE` (the router: `profile` in its file or `ROUTER_PROFILE`).
 /// Production refuses settings meant for a laptop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// Developer machine: embedded mode, introspection and GraphiQL on.
@@ -403,6 +401,65 @@ impl<'a> Loader<'a> {
             key,
             value.map(|secret| serde_json::Value::String(secret.0)),
         ))
+    }
+
+    /// Sets `key` from the variable `name` read with `T`'s `FromStr`, for values whose text
+    /// form in a variable is more lenient than in the file (other spellings, any case). A value
+    /// `FromStr` refuses is an error naming the variable.
+    pub fn parsed_var<T>(self, name: &str, key: &str) -> Result<Self, ConfigError>
+    where
+        T: FromStr + Serialize,
+        T::Err: fmt::Display,
+    {
+        let Some(raw) = self.env.get(name) else {
+            return Ok(self);
+        };
+        let parsed: T = parse_value(name, &raw)?;
+        let value = serde_json::to_value(parsed).map_err(|e| ConfigError::Invalid {
+            name: name.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(self.value(name, key, Some(value)))
+    }
+
+    /// Sets entries of the map at `key` from the variable `name`, written `name=value,...`
+    /// (blank items dropped). With `replace` the variable's entries are the whole map;
+    /// otherwise they are added to those of the file, replacing entries of the same name. An
+    /// item without `=` or with an empty name is an error naming the variable.
+    pub fn map_var(mut self, name: &str, key: &str, replace: bool) -> Result<Self, ConfigError> {
+        let Some(raw) = self.env.get(name) else {
+            return Ok(self);
+        };
+        let mut map = serde_json::Map::new();
+        for item in raw
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
+            match item.split_once('=') {
+                Some((entry, value)) if !entry.trim().is_empty() => {
+                    map.insert(
+                        entry.trim().to_owned(),
+                        serde_json::Value::String(value.trim().to_owned()),
+                    );
+                }
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: name.to_owned(),
+                        reason: format!("`{item}` is not `name=value`"),
+                    });
+                }
+            }
+        }
+        if replace {
+            // Merging a non-map first drops the file's entries: maps merge key by key, any
+            // other value replaces what was there.
+            self.figment = self.figment.merge(Source {
+                name: format!("environment variable {name}"),
+                data: Serialized::default(key, serde_json::Value::Null),
+            });
+        }
+        Ok(self.value(name, key, Some(serde_json::Value::Object(map))))
     }
 
     fn value(mut self, name: &str, key: &str, value: Option<serde_json::Value>) -> Self {
@@ -572,6 +629,61 @@ mod tests {
                 ("APP_MAX_DEPTH", "-1"),
             ] {
                 match load(&[(name, value)], "workers: 8\n") {
+                    Err(ConfigError::Invalid { name: named, .. }) => assert_eq!(named, name),
+                    other => panic!("{name}={value}: {other:?}"),
+                }
+            }
+        }
+
+        #[derive(Debug, Deserialize, Default)]
+        #[serde(default, deny_unknown_fields)]
+        struct Routing {
+            profile: Profile,
+            urls: std::collections::BTreeMap<String, String>,
+            ttls: std::collections::BTreeMap<String, u32>,
+        }
+
+        fn routing(env: &[(&str, &str)]) -> Result<Routing, ConfigError> {
+            let env = Env::from_pairs(env.iter().copied());
+            Loader::new(&env)
+                .yaml(
+                    "urls:\n  a: http://a\n  b: http://b\nttls:\n  x: 1\n",
+                    "test.yaml",
+                )?
+                .parsed_var::<Profile>("APP_PROFILE", "profile")?
+                .map_var("APP_URLS", "urls", false)?
+                .map_var("APP_TTLS", "ttls", true)?
+                .extract()
+        }
+
+        #[test]
+        fn parsed_and_map_variables() {
+            let loaded = routing(&[
+                ("APP_PROFILE", "PROD"),
+                ("APP_URLS", "b=http://b2, c = http://c"),
+                ("APP_TTLS", "y=5,z=6"),
+            ])
+            .unwrap();
+            assert_eq!(loaded.profile, Profile::Production);
+            assert_eq!(
+                loaded.urls.values().map(String::as_str).collect::<Vec<_>>(),
+                ["http://a", "http://b2", "http://c"],
+                "merged into the file's map"
+            );
+            assert_eq!(
+                loaded.ttls.into_iter().collect::<Vec<_>>(),
+                [("y".to_owned(), 5), ("z".to_owned(), 6)],
+                "replacing the file's map"
+            );
+            let file_only = routing(&[]).unwrap();
+            assert_eq!((file_only.profile, file_only.urls.len()), (Profile::Dev, 2));
+            for (name, value) in [
+                ("APP_PROFILE", "staging"),
+                ("APP_URLS", "c"),
+                ("APP_TTLS", "=5"),
+                ("APP_TTLS", "y=soon"),
+            ] {
+                match routing(&[(name, value)]) {
                     Err(ConfigError::Invalid { name: named, .. }) => assert_eq!(named, name),
                     other => panic!("{name}={value}: {other:?}"),
                 }

@@ -15,7 +15,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_bool, env_parse};
+use super::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,16 +35,6 @@ impl Default for ApqConfig {
 }
 
 impl ApqConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(enabled) = env_bool(env, "ROUTER_APQ_ENABLED")? {
-            self.enabled = enabled;
-        }
-        if let Some(size) = env_parse(env, "ROUTER_APQ_CACHE_SIZE")? {
-            self.cache_size = size;
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.enabled && self.cache_size == 0 {
             return Err(ConfigError::invalid(

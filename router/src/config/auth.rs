@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_bool, env_parse};
+use super::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -36,25 +36,6 @@ impl Default for AuthConfig {
 }
 
 impl AuthConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(enabled) = env_bool(env, "ROUTER_AUTH_ENABLED")? {
-            self.enabled = enabled;
-        }
-        if let Some(url) = env.get("ROUTER_JWKS_URL") {
-            self.jwks_url = url;
-        }
-        if let Some(issuer) = env.get("ROUTER_JWT_ISSUER") {
-            self.issuer = issuer;
-        }
-        if let Some(audience) = env.get("ROUTER_JWT_AUDIENCE") {
-            self.audience = audience;
-        }
-        if let Some(secs) = env_parse(env, "ROUTER_JWT_LEEWAY_SECS")? {
-            self.leeway_secs = secs;
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if !self.enabled {
             return Ok(());

@@ -24,8 +24,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env};
-
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheControlConfig {
@@ -34,33 +32,6 @@ pub struct CacheControlConfig {
 }
 
 impl CacheControlConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        let var = "ROUTER_CACHE_CONTROL_ROOT_FIELDS";
-        let Some(raw) = env.get(var) else {
-            return Ok(());
-        };
-        let mut rules = BTreeMap::new();
-        for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let parsed = pair.split_once('=').and_then(|(field, secs)| {
-                let secs = secs.trim().parse::<u32>().ok()?;
-                Some((field.trim().to_owned(), secs))
-            });
-            match parsed {
-                Some((field, secs)) if !field.is_empty() => {
-                    rules.insert(field, secs);
-                }
-                _ => {
-                    return Err(ConfigError::Env {
-                        var: var.to_owned(),
-                        reason: format!("`{pair}` is not `field=seconds`"),
-                    });
-                }
-            }
-        }
-        self.root_fields = rules;
-        Ok(())
-    }
-
     /// The `max-age` for a query selecting `fields` at its root, if every one has a rule.
     pub fn max_age<'a>(&self, fields: impl IntoIterator<Item = &'a str>) -> Option<u32> {
         let mut max_age: Option<u32> = None;
@@ -95,24 +66,28 @@ mod tests {
 
     #[test]
     fn environment_rules_replace_the_file() {
-        let mut config = CacheControlConfig::default();
-        config
-            .apply_env(&crate::config::Env::from_pairs([(
-                "ROUTER_CACHE_CONTROL_ROOT_FIELDS",
-                "products=60, product=5",
-            )]))
-            .unwrap();
-        assert_eq!(config.root_fields.len(), 2);
-        assert_eq!(config.root_fields["product"], 5);
-        let err = config
-            .apply_env(&crate::config::Env::from_pairs([(
-                "ROUTER_CACHE_CONTROL_ROOT_FIELDS",
-                "products",
-            )]))
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("ROUTER_CACHE_CONTROL_ROOT_FIELDS"),
-            "{err}"
+        use crate::config::{Env, RouterConfig};
+
+        let file = "cache_control:\n  root_fields:\n    me: 10\n    products: 1\n";
+        let config = RouterConfig::load_yaml(
+            file,
+            &Env::from_pairs([("ROUTER_CACHE_CONTROL_ROOT_FIELDS", "products=60, product=5")]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.cache_control.root_fields,
+            BTreeMap::from([("product".to_owned(), 5), ("products".to_owned(), 60)])
         );
+        for bad in ["products", "products=soon", "=5"] {
+            let err = RouterConfig::load_yaml(
+                file,
+                &Env::from_pairs([("ROUTER_CACHE_CONTROL_ROOT_FIELDS", bad)]),
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("ROUTER_CACHE_CONTROL_ROOT_FIELDS"),
+                "{bad}: {err}"
+            );
+        }
     }
 }

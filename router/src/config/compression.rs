@@ -8,8 +8,6 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_bool, env_parse};
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CompressionConfig {
@@ -24,17 +22,5 @@ impl Default for CompressionConfig {
             enabled: true,
             min_size_bytes: 1_024,
         }
-    }
-}
-
-impl CompressionConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(enabled) = env_bool(env, "ROUTER_COMPRESSION_ENABLED")? {
-            self.enabled = enabled;
-        }
-        if let Some(size) = env_parse(env, "ROUTER_COMPRESSION_MIN_SIZE_BYTES")? {
-            self.min_size_bytes = size;
-        }
-        Ok(())
     }
 }

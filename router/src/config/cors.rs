@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env};
+use super::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -31,18 +31,6 @@ impl Default for CorsConfig {
 }
 
 impl CorsConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(origins) = env.get("ROUTER_CORS_ALLOW_ORIGINS") {
-            self.allow_origins = origins
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let wildcard = self.allow_origins.iter().any(|o| o == "*");
         if wildcard && self.allow_credentials {

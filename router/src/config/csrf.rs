@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_bool};
+use super::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -34,13 +34,6 @@ impl Default for CsrfConfig {
 }
 
 impl CsrfConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(enabled) = env_bool(env, "ROUTER_CSRF_ENABLED")? {
-            self.enabled = enabled;
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.enabled && self.required_headers.is_empty() {
             return Err(ConfigError::invalid(

@@ -7,8 +7,6 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_bool};
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DedupConfig {
@@ -18,14 +16,5 @@ pub struct DedupConfig {
 impl Default for DedupConfig {
     fn default() -> Self {
         Self { enabled: true }
-    }
-}
-
-impl DedupConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(enabled) = env_bool(env, "ROUTER_DEDUP_ENABLED")? {
-            self.enabled = enabled;
-        }
-        Ok(())
     }
 }

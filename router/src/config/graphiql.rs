@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, Profile, env_bool};
+use super::Profile;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -29,16 +29,6 @@ impl Default for GraphiqlConfig {
 }
 
 impl GraphiqlConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(enabled) = env_bool(env, "ROUTER_GRAPHIQL_ENABLED")? {
-            self.enabled = Some(enabled);
-        }
-        if let Some(dir) = env.get("ROUTER_GRAPHIQL_ASSETS_DIR") {
-            self.assets_dir = PathBuf::from(dir);
-        }
-        Ok(())
-    }
-
     pub fn enabled_for(&self, profile: Profile) -> bool {
         self.enabled.unwrap_or(profile == Profile::Dev)
     }

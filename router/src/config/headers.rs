@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use http::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
-use super::{ConfigError, Env, Secret};
+use super::{ConfigError, Secret};
 
 /// Headers that describe the connection or the body framing, never a request's meaning.
 const FORBIDDEN: &[&str] = &[
@@ -74,26 +74,6 @@ pub fn parse_proxy(entry: &str) -> Option<ipnet::IpNet> {
 }
 
 impl HeadersConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(list) = env.get("ROUTER_HEADERS_ALLOW") {
-            self.allow = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        if let Some(list) = env.get("ROUTER_TRUSTED_PROXIES") {
-            self.trusted_proxies = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let names = self
             .allow

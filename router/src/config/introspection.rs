@@ -23,7 +23,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, Profile, env_bool, env_parse};
+use super::{ConfigError, Profile};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -48,25 +48,6 @@ impl Default for IntrospectionConfig {
 }
 
 impl IntrospectionConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(enabled) = env_bool(env, "ROUTER_INTROSPECTION")? {
-            self.enabled = Some(enabled);
-        }
-        if let Some(v) = env_parse(env, "ROUTER_INTROSPECTION_MAX_DEPTH")? {
-            self.max_depth = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_INTROSPECTION_MAX_OF_TYPE_DEPTH")? {
-            self.max_of_type_depth = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_INTROSPECTION_MAX_LIST_DEPTH")? {
-            self.max_list_depth = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_INTROSPECTION_MAX_TOKENS")? {
-            self.max_tokens = v;
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let checks: [(&'static str, usize); 4] = [
             ("introspection.max_depth", self.max_depth),

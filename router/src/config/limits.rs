@@ -12,7 +12,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_parse};
+use super::ConfigError;
 
 /// Deepest bracket nesting (`{`, `(`, `[`) the GraphQL parser accepts; deeper documents
 /// are refused with `MAX_DEPTH_EXCEEDED` before parsing, so depth limits stay below it.
@@ -49,28 +49,6 @@ impl Default for LimitsConfig {
 }
 
 impl LimitsConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(v) = env_parse(env, "ROUTER_MAX_BODY_BYTES")? {
-            self.max_body_bytes = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_MAX_DISCARD_BYTES")? {
-            self.max_discard_bytes = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_MAX_DEPTH")? {
-            self.max_depth = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_MAX_ALIASES")? {
-            self.max_aliases = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_MAX_ROOT_FIELDS")? {
-            self.max_root_fields = v;
-        }
-        if let Some(v) = env_parse(env, "ROUTER_MAX_TOKENS")? {
-            self.max_tokens = v;
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let checks: [(&'static str, usize); 5] = [
             ("limits.max_body_bytes", self.max_body_bytes),

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_parse};
+use super::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -34,19 +34,6 @@ impl Default for ListenConfig {
 }
 
 impl ListenConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(addr) = env_parse(env, "ROUTER_LISTEN_ADDR")? {
-            self.addr = addr;
-        }
-        if let Some(secs) = env_parse(env, "ROUTER_SHUTDOWN_GRACE_SECS")? {
-            self.shutdown_grace_secs = secs;
-        }
-        if let Some(addr) = env_parse(env, "ROUTER_METRICS_ADDR")? {
-            self.metrics_addr = Some(addr);
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self
             .metrics_addr

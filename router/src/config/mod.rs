@@ -1,14 +1,16 @@
 //! Typed router configuration: a YAML file, then environment overrides, then validation.
 //!
-//! Every top-level key of the file has its own submodule that owns its defaults, its
-//! environment variables and its validation rules, so a reader looking for "what does
-//! `limits.max_depth` do" finds one file. Loading never prints secret values: types that
-//! hold them ([`Secret`]) redact themselves in `Debug` output, and the whole config is
-//! logged at start-up through `Debug`.
+//! Every top-level key of the file has its own submodule that owns its defaults and its
+//! validation rules, so a reader looking for "what does `limits.max_depth` do" finds one
+//! file. Loading never prints secret values: types that hold them ([`Secret`]) redact
+//! themselves in `Debug` output, and the whole config is logged at start-up through `Debug`.
 //!
 //! Precedence, lowest first: built-in defaults (which depend on the [`Profile`]), the YAML
-//! file, environment variables (`ROUTER_*`, documented in each submodule). [`Env`],
-//! [`Secret`] and [`Profile`] are the platform's, shared with the services.
+//! file, environment variables (`ROUTER_*`, each listed with the key it sets in
+//! [`variables::VARIABLES`]). The file and the variables are read by the platform's
+//! [`Loader`], as the services' settings are, so unknown keys are refused and an error names
+//! the file and key or the variable. [`Env`], [`Secret`] and [`Profile`] are the platform's
+//! too.
 
 pub mod apq;
 pub mod auth;
@@ -28,10 +30,13 @@ pub mod supergraph;
 pub mod telemetry;
 pub mod variables;
 
-use std::{fmt, path::Path, str::FromStr};
+use std::path::Path;
 
+use platform::config::Loader;
 pub use platform::config::{Env, Profile, Secret};
 use serde::Deserialize;
+
+use self::persisted::PersistedMode;
 
 pub use self::{
     apq::ApqConfig, auth::AuthConfig, cache_control::CacheControlConfig,
@@ -47,20 +52,9 @@ pub const CONFIG_PATH_ENV: &str = "ROUTER_CONFIG";
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("config file {path} is not valid YAML for the router: {source}")]
-    Parse {
-        path: String,
-        #[source]
-        source: serde_yaml_ng::Error,
-    },
-    #[error("environment variable {var} has an invalid value: {reason}")]
-    Env { var: String, reason: String },
+    /// The file or a variable could not be read: names the file and key, or the variable.
+    #[error(transparent)]
+    Load(#[from] platform::config::ConfigError),
     #[error("invalid configuration at `{key}`: {reason}")]
     Invalid { key: &'static str, reason: String },
 }
@@ -71,40 +65,6 @@ impl ConfigError {
             key,
             reason: reason.into(),
         }
-    }
-}
-
-/// Parses an environment variable with `FromStr`, naming the variable on failure.
-pub(crate) fn env_parse<T>(env: &Env, var: &str) -> Result<Option<T>, ConfigError>
-where
-    T: FromStr,
-    T::Err: fmt::Display,
-{
-    match env.get(var) {
-        None => Ok(None),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e: T::Err| ConfigError::Env {
-                var: var.to_owned(),
-                reason: e.to_string(),
-            }),
-    }
-}
-
-/// Parses `true/false/1/0/on/off` from an environment variable.
-pub(crate) fn env_bool(env: &Env, var: &str) -> Result<Option<bool>, ConfigError> {
-    match env.get(var) {
-        None => Ok(None),
-        Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "on" | "yes" => Ok(Some(true)),
-            "0" | "false" | "off" | "no" => Ok(Some(false)),
-            _ => Err(ConfigError::Env {
-                var: var.to_owned(),
-                reason: format!("`{raw}` is not a boolean"),
-            }),
-        },
     }
 }
 
@@ -135,53 +95,44 @@ impl RouterConfig {
     /// Loads the file at `path` (or only defaults when `None`), applies the environment and
     /// validates the result.
     pub fn load(path: Option<&Path>, env: &Env) -> Result<Self, ConfigError> {
-        let config = match path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                Self::from_yaml(&text).map_err(|source| ConfigError::Parse {
-                    path: path.display().to_string(),
-                    source,
-                })?
-            }
-            None => Self::default(),
+        let loader = Loader::new(env);
+        let loader = match path {
+            Some(path) => loader.file(path)?,
+            None => loader,
         };
-        config.finish(env)
+        Self::finish(loader, env)
     }
 
-    /// Parses YAML text without applying the environment or validating.
-    pub fn from_yaml(text: &str) -> Result<Self, serde_yaml_ng::Error> {
-        if text.trim().is_empty() {
-            return Ok(Self::default());
-        }
-        serde_yaml_ng::from_str(text)
+    /// Like [`RouterConfig::load`], with the file's content given as text.
+    pub fn load_yaml(text: &str, env: &Env) -> Result<Self, ConfigError> {
+        let loader = Loader::new(env).yaml(text, "(inline)")?;
+        Self::finish(loader, env)
     }
 
-    /// Applies environment overrides and validates; the last step of [`RouterConfig::load`].
-    pub fn finish(mut self, env: &Env) -> Result<Self, ConfigError> {
-        if let Some(profile) = env_parse::<Profile>(env, "ROUTER_PROFILE")? {
-            self.profile = profile;
+    /// Applies the variables of [`variables::VARIABLES`] on top of what `loader` holds, reads
+    /// the subgraph secret and validates.
+    fn finish(mut loader: Loader<'_>, env: &Env) -> Result<Self, ConfigError> {
+        for variable in variables::VARIABLES {
+            let (name, key) = (variable.name, variable.key);
+            if key.is_empty() {
+                // The file's own name, and the secret, which never comes from the file.
+                continue;
+            }
+            loader = match name {
+                "ROUTER_PROFILE" => loader.parsed_var::<Profile>(name, key)?,
+                "ROUTER_PERSISTED_MODE" => loader.parsed_var::<PersistedMode>(name, key)?,
+                "ROUTER_CORS_ALLOW_ORIGINS" | "ROUTER_HEADERS_ALLOW" | "ROUTER_TRUSTED_PROXIES" => {
+                    loader.list_var(name, key)
+                }
+                "ROUTER_SUBGRAPH_URLS" => loader.map_var(name, key, false)?,
+                "ROUTER_CACHE_CONTROL_ROOT_FIELDS" => loader.map_var(name, key, true)?,
+                _ => loader.var(name, key),
+            };
         }
-        self.listen.apply_env(env)?;
-        self.supergraph.apply_env(env)?;
-        self.limits.apply_env(env)?;
-        self.csrf.apply_env(env)?;
-        self.cors.apply_env(env)?;
-        self.introspection.apply_env(env)?;
-        self.auth.apply_env(env)?;
-        self.headers.apply_env(env)?;
-        self.subgraphs.apply_env(env)?;
-        self.dedup.apply_env(env)?;
-        self.persisted_operations.apply_env(env)?;
-        self.apq.apply_env(env)?;
-        self.compression.apply_env(env)?;
-        self.cache_control.apply_env(env)?;
-        self.graphiql.apply_env(env)?;
-        self.telemetry.apply_env(env)?;
-        self.validate()?;
-        Ok(self)
+        let mut config: Self = loader.extract()?;
+        config.subgraphs.shared_secret = env.secret_var(subgraphs::SUBGRAPH_SECRET_ENV)?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// Checks every section; the first problem found is reported.
@@ -219,10 +170,7 @@ mod tests {
 
     #[test]
     fn empty_file_gives_dev_defaults() {
-        let config = RouterConfig::from_yaml("")
-            .unwrap()
-            .finish(&Env::from_pairs([("UNRELATED", "1")]))
-            .unwrap();
+        let config = RouterConfig::load_yaml("", &Env::from_pairs([("UNRELATED", "1")])).unwrap();
         assert_eq!(config.profile, Profile::Dev);
         assert!(config.introspection_enabled());
         assert!(config.csrf.enabled);
@@ -233,45 +181,108 @@ mod tests {
 
     #[test]
     fn production_profile_turns_introspection_off_unless_explicit() {
-        let config = RouterConfig::from_yaml("profile: production\n")
-            .unwrap()
-            .finish(&Env::from_pairs([SECRET]))
-            .unwrap();
+        let config =
+            RouterConfig::load_yaml("profile: production\n", &Env::from_pairs([SECRET])).unwrap();
         assert!(!config.introspection_enabled());
 
-        let config =
-            RouterConfig::from_yaml("profile: production\nintrospection:\n  enabled: true\n")
-                .unwrap()
-                .finish(&Env::from_pairs([SECRET]))
-                .unwrap();
+        let config = RouterConfig::load_yaml(
+            "profile: production\nintrospection:\n  enabled: true\n",
+            &Env::from_pairs([SECRET]),
+        )
+        .unwrap();
         assert!(config.introspection_enabled());
     }
 
     #[test]
     fn environment_overrides_the_file() {
-        let config = RouterConfig::from_yaml("limits:\n  max_depth: 7\n")
-            .unwrap()
-            .finish(&Env::from_pairs([
+        let config = RouterConfig::load_yaml(
+            "limits:\n  max_depth: 7\n",
+            &Env::from_pairs([
                 ("ROUTER_MAX_DEPTH", "9"),
                 ("ROUTER_PROFILE", "production"),
                 SECRET,
-            ]))
-            .unwrap();
+            ]),
+        )
+        .unwrap();
         assert_eq!(config.limits.max_depth, 9);
         assert_eq!(config.profile, Profile::Production);
     }
 
     #[test]
+    fn variables_take_lists_maps_and_lenient_spellings() {
+        let file = "subgraphs:\n  urls:\n    products: http://products:4001/graphql\n    \
+                    orders: http://orders:4002/graphql\ncors:\n  allow_origins: [\"https://a.example\"]\n";
+        let config = RouterConfig::load_yaml(
+            file,
+            &Env::from_pairs([
+                ("ROUTER_PROFILE", "Prod"),
+                ("ROUTER_PERSISTED_MODE", "ALLOW"),
+                ("ROUTER_PERSISTED_MANIFEST", "manifest.json"),
+                ("ROUTER_CSRF_ENABLED", "off"),
+                ("ROUTER_INTROSPECTION", "yes"),
+                (
+                    "ROUTER_CORS_ALLOW_ORIGINS",
+                    "https://b.example, https://c.example",
+                ),
+                ("ROUTER_SUBGRAPH_URLS", "orders=http://o.internal/graphql"),
+                SECRET,
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.profile, Profile::Production);
+        assert_eq!(
+            config.persisted_operations.mode,
+            persisted::PersistedMode::Allow
+        );
+        assert!(!config.csrf.enabled);
+        assert!(config.introspection_enabled(), "explicit beats the profile");
+        assert_eq!(
+            config.cors.allow_origins,
+            ["https://b.example", "https://c.example"],
+            "a list replaces the file's"
+        );
+        assert_eq!(
+            config.subgraphs.urls.get("orders").map(String::as_str),
+            Some("http://o.internal/graphql")
+        );
+        assert_eq!(
+            config.subgraphs.urls.get("products").map(String::as_str),
+            Some("http://products:4001/graphql"),
+            "URLs from the variable are added to the file's"
+        );
+        for (name, value) in [
+            ("ROUTER_PROFILE", "staging"),
+            ("ROUTER_PERSISTED_MODE", "sometimes"),
+            ("ROUTER_SUBGRAPH_URLS", "orders"),
+            ("ROUTER_INTROSPECTION", "perhaps"),
+            ("ROUTER_LISTEN_ADDR", "localhost"),
+        ] {
+            let err = RouterConfig::load(None, &Env::from_pairs([(name, value)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_secret_never_comes_from_the_file() {
+        let err = RouterConfig::load_yaml(
+            "subgraphs:\n  shared_secret: 0123456789abcdef0123456789abcdef\n",
+            &Env::from_pairs([("UNRELATED", "1")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("shared_secret"), "{err}");
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
-        let err = RouterConfig::from_yaml("limitz: {}\n").unwrap_err();
+        let err = RouterConfig::load_yaml("limitz: {}\n", &Env::from_pairs([("UNRELATED", "1")]))
+            .unwrap_err();
         assert!(err.to_string().contains("limitz"), "{err}");
     }
 
     #[test]
     fn bad_environment_value_names_the_variable() {
-        let err = RouterConfig::default()
-            .finish(&Env::from_pairs([("ROUTER_MAX_DEPTH", "deep")]))
-            .unwrap_err();
+        let err =
+            RouterConfig::load(None, &Env::from_pairs([("ROUTER_MAX_DEPTH", "deep")])).unwrap_err();
         assert!(err.to_string().contains("ROUTER_MAX_DEPTH"), "{err}");
     }
 
@@ -318,20 +329,19 @@ mod tests {
             ("auth:\n  jwks_url: ftp://x\n", "auth.jwks_url"),
         ];
         for (yaml, key) in cases {
-            let err = RouterConfig::from_yaml(yaml)
-                .unwrap()
-                .finish(&Env::from_pairs([("UNRELATED", "1")]))
-                .unwrap_err();
+            let err =
+                RouterConfig::load_yaml(yaml, &Env::from_pairs([("UNRELATED", "1")])).unwrap_err();
             assert!(err.to_string().contains(key), "{yaml}: {err}");
         }
     }
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let config = RouterConfig::from_yaml("headers:\n  insert:\n    x-api-key: hunter2\n")
-            .unwrap()
-            .finish(&Env::from_pairs([("UNRELATED", "1")]))
-            .unwrap();
+        let config = RouterConfig::load_yaml(
+            "headers:\n  insert:\n    x-api-key: hunter2\n",
+            &Env::from_pairs([("UNRELATED", "1")]),
+        )
+        .unwrap();
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("x-api-key"), "{printed}");

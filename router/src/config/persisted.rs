@@ -13,11 +13,11 @@
 
 use std::{path::PathBuf, str::FromStr};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Env, env_parse};
+use super::ConfigError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PersistedMode {
     #[default]
@@ -51,16 +51,6 @@ pub struct PersistedConfig {
 }
 
 impl PersistedConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(mode) = env_parse(env, "ROUTER_PERSISTED_MODE")? {
-            self.mode = mode;
-        }
-        if let Some(path) = env.get("ROUTER_PERSISTED_MANIFEST") {
-            self.manifest = Some(PathBuf::from(path));
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.mode != PersistedMode::Off && self.manifest.is_none() {
             return Err(ConfigError::invalid(

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, Profile, Secret, env_parse};
+use super::{ConfigError, Profile, Secret};
 
 /// The variable holding the secret sent to subgraphs.
 pub const SUBGRAPH_SECRET_ENV: &str = "ROUTER_SUBGRAPH_SECRET";
@@ -43,39 +43,10 @@ impl Default for SubgraphsConfig {
 }
 
 impl SubgraphsConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(ms) = env_parse(env, "ROUTER_SUBGRAPH_TIMEOUT_MS")? {
-            self.timeout_ms = ms;
-        }
-        let secret = env
-            .secret_var(SUBGRAPH_SECRET_ENV)
-            .map_err(|e| ConfigError::Env {
-                var: SUBGRAPH_SECRET_ENV.to_owned(),
-                reason: e.to_string(),
-            })?;
-        if let Some(secret) = secret {
-            self.shared_secret = Some(secret);
-        }
-        if let Some(list) = env.get("ROUTER_SUBGRAPH_URLS") {
-            for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let (name, url) = pair.split_once('=').ok_or_else(|| ConfigError::Env {
-                    var: "ROUTER_SUBGRAPH_URLS".to_owned(),
-                    reason: format!("`{pair}` is not name=url"),
-                })?;
-                self.urls
-                    .insert(name.trim().to_owned(), url.trim().to_owned());
-            }
-        }
-        Ok(())
-    }
-
     /// The production profile needs the secret; any secret must be long enough.
     pub(crate) fn validate_secret(&self, profile: Profile) -> Result<(), ConfigError> {
         platform::internal::check_secret(SUBGRAPH_SECRET_ENV, self.shared_secret.as_ref(), profile)
-            .map_err(|e| ConfigError::Env {
-                var: SUBGRAPH_SECRET_ENV.to_owned(),
-                reason: e.to_string(),
-            })
+            .map_err(ConfigError::from)
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env, env_parse};
+use super::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,19 +35,6 @@ impl Default for SupergraphConfig {
 }
 
 impl SupergraphConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(path) = env.get("ROUTER_SUPERGRAPH_PATH") {
-            self.path = PathBuf::from(path);
-        }
-        if let Some(path) = env.get("ROUTER_SUPERGRAPH_COMPOSE_FROM") {
-            self.compose_from = Some(PathBuf::from(path));
-        }
-        if let Some(secs) = env_parse(env, "ROUTER_SUPERGRAPH_POLL_SECS")? {
-            self.poll_interval_secs = secs;
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.path.as_os_str().is_empty() {
             return Err(ConfigError::invalid("supergraph.path", "must not be empty"));

@@ -20,7 +20,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Env};
+use super::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -39,13 +39,6 @@ impl Default for TelemetryConfig {
 }
 
 impl TelemetryConfig {
-    pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(name) = env.get("ROUTER_SERVICE_NAME") {
-            self.service_name = name;
-        }
-        Ok(())
-    }
-
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.service_name.trim().is_empty() {
             return Err(ConfigError::invalid(

@@ -1,9 +1,9 @@
 //! The router's environment variables in one list: the YAML key each one overrides and
 //! what it does.
 //!
-//! The README's configuration table is generated from [`VARIABLES`], and a test checks that
-//! [`super::RouterConfig::finish`] reads exactly these names, so neither the documentation
-//! nor the list can drift from the code.
+//! [`super::RouterConfig::load`] applies exactly these variables, each to its key, and the
+//! README's configuration table is generated from the same list, so neither the
+//! documentation nor the loader can drift from it.
 
 /// One environment variable of the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,7 @@ const fn var(name: &'static str, key: &'static str, meaning: &'static str) -> Va
     Variable { name, key, meaning }
 }
 
-/// Every variable [`super::RouterConfig::finish`] reads, plus `ROUTER_CONFIG` (read by the
+/// Every variable [`super::RouterConfig::load`] reads, plus `ROUTER_CONFIG` (read by the
 /// binary to find the file), in the order of the YAML sections.
 pub const VARIABLES: &[Variable] = &[
     var(
@@ -244,7 +244,7 @@ mod tests {
     fn the_list_is_exactly_what_the_configuration_reads() {
         // An empty environment answers nothing and remembers every name asked for.
         let env = Env::from_pairs(Vec::<(String, String)>::new());
-        RouterConfig::default().finish(&env).unwrap();
+        RouterConfig::load(None, &env).unwrap();
         // A secret may come from `<VAR>_FILE` instead; the table documents that once.
         let read: BTreeSet<String> = env
             .names_read()
@@ -258,5 +258,18 @@ mod tests {
             .collect();
         assert_eq!(read, listed);
         assert_eq!(VARIABLES.len(), listed.len() + 1, "no name is listed twice");
+    }
+
+    #[test]
+    fn every_variable_sets_a_key_of_the_configuration() {
+        // A key the configuration does not have would be refused as an unknown field; any
+        // other error (the value is nonsense for most keys) shows the key exists.
+        for variable in VARIABLES.iter().filter(|v| !v.key.is_empty()) {
+            let env = Env::from_pairs([(variable.name, "x=y")]);
+            if let Err(err) = RouterConfig::load(None, &env) {
+                let text = err.to_string();
+                assert!(!text.contains("unknown field"), "{}: {text}", variable.name);
+            }
+        }
     }
 }
