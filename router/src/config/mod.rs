@@ -346,4 +346,23 @@ mod tests {
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("x-api-key"), "{printed}");
     }
+
+    #[test]
+    fn a_header_value_is_text_whether_or_not_yaml_sees_a_number() {
+        let config = RouterConfig::load_yaml(
+            "headers:\n  insert:\n    x-api-version: 2\n    x-flag: true\n    x-code: \"007\"\n",
+            &Env::from_pairs([("UNRELATED", "1")]),
+        )
+        .unwrap();
+        let value = |name: &str| config.headers.insert[name].expose().to_owned();
+        assert_eq!(value("x-api-version"), "2");
+        assert_eq!(value("x-flag"), "true");
+        assert_eq!(value("x-code"), "007", "a quoted value is kept as written");
+        let err = RouterConfig::load_yaml(
+            "headers:\n  insert:\n    x-ratio: 1.10\n",
+            &Env::from_pairs([("UNRELATED", "1")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("headers.insert"), "{err}");
+    }
 }
