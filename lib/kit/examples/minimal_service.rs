@@ -231,10 +231,7 @@ mod service {
 
     use std::{net::SocketAddr, sync::Arc};
 
-    use anyhow::Context as _;
     use kit::{
-        auth::JwksVerifier,
-        bus::EventBus,
         outbox::OutboxRelay,
         service::{Runtime, ServiceBuilder},
     };
@@ -242,26 +239,9 @@ mod service {
 
     use crate::{config::Config, events, graphql, store};
 
-    /// What the caller provides: built from the configuration in production, injected by
-    /// tests and the all-in-one launcher.
-    #[derive(Clone)]
-    pub struct Deps {
-        pub bus: Arc<dyn EventBus>,
-        pub verifier: Arc<JwksVerifier>,
-    }
-
-    impl Deps {
-        pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
-            let bus = kit::bus::connect(&config.bus)
-                .await
-                .context("connecting to the event bus")?;
-            let verifier = Arc::new(JwksVerifier::remote(
-                config.jwks_url.clone(),
-                config.token_policy.clone(),
-            ));
-            Ok(Self { bus, verifier })
-        }
-    }
+    /// What the caller provides: the kit's bus and token verifier, built from the
+    /// configuration in production, injected by tests and the all-in-one launcher.
+    pub use kit::service::Deps;
 
     pub struct RunningService {
         pub addr: SocketAddr,
@@ -304,9 +284,12 @@ mod service {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    use anyhow::Context as _;
     let _telemetry = kit::telemetry::init("notes")?;
     let config = config::Config::from_env(&kit::config::Env::process())?;
-    let deps = service::Deps::from_config(&config).await?;
+    let deps = service::Deps::connect(&config.bus, &config.jwks_url, &config.token_policy)
+        .await
+        .context("connecting to the event bus")?;
     let service = service::start(config, deps).await?;
     tracing::info!(addr = %service.addr, "notes listening");
     kit::health::shutdown_signal().await;

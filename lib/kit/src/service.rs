@@ -38,8 +38,9 @@
 //! - `graphql`: the schema (`schema(..)` and `sdl()`), with its resolvers in submodules;
 //! - `events`: its side of the bus, one submodule per consumer or responder, and
 //!   `events::start(..)`, which subscribes them all and returns their [`Worker`]s;
-//! - `service`: `Deps` (what the caller provides: the bus and the token verifier, built by
-//!   `Deps::from_config` in production and injected by tests and the all-in-one launcher),
+//! - `service`: `Deps` (what the caller provides: the bus and the token verifier; this
+//!   module's [`Deps`], built by [`Deps::connect`] in production and injected by tests and the
+//!   all-in-one launcher),
 //!   `start(config, deps)`, which wires the above into a [`ServiceBuilder`], and
 //!   `RunningService`;
 //! - domain modules, one per feature; `main.rs` only reads the configuration, builds the
@@ -55,12 +56,37 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    auth::JwksVerifier,
-    bus::{EventBus, Worker},
+    auth::{JwksVerifier, TokenPolicy},
+    bus::{BusError, EventBus, Worker},
+    config::BusConfig,
     health::{BusCheck, DatabaseCheck, ReadinessCheck, RunningServer, serve_metrics},
     internal::{InternalConfig, require_router_secret},
     outbox::OutboxRelay,
 };
+
+/// What a subgraph gets from outside rather than building itself: the event bus and the
+/// verifier of the users service's tokens. The all-in-one launcher shares one in-process bus
+/// between the services; tests inject their own bus and keys.
+#[derive(Clone)]
+pub struct Deps {
+    pub bus: Arc<dyn EventBus>,
+    pub verifier: Arc<JwksVerifier>,
+}
+
+impl Deps {
+    /// The production dependencies: the configured bus, and the key set at `jwks_url`
+    /// (fetched when a token first needs it).
+    pub async fn connect(
+        bus: &BusConfig,
+        jwks_url: &str,
+        policy: &TokenPolicy,
+    ) -> Result<Self, BusError> {
+        Ok(Self {
+            bus: crate::bus::connect(bus).await?,
+            verifier: Arc::new(JwksVerifier::remote(jwks_url, policy.clone())),
+        })
+    }
+}
 
 /// Why a service could not start.
 #[derive(Debug, thiserror::Error)]

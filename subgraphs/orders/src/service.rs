@@ -2,12 +2,10 @@
 //! ([`crate::events`]), the outbox relay and the schema ([`crate::graphql`]), run by
 //! [`kit::service`], which also fixes the shutdown order.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use kit::{
-    auth::JwksVerifier,
-    bus::EventBus,
     db::StatementCounter,
     outbox::OutboxRelay,
     parking::ParkingLot,
@@ -24,27 +22,8 @@ use crate::{
     store,
 };
 
-/// What the service is given rather than builds itself, so tests and the embedded mode
-/// can share a bus and keys between services.
-#[derive(Clone)]
-pub struct Deps {
-    pub bus: Arc<dyn EventBus>,
-    pub verifier: Arc<JwksVerifier>,
-}
-
-impl Deps {
-    /// The production dependencies: the configured bus and the users service's key set.
-    pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let bus = kit::bus::connect(&config.bus)
-            .await
-            .context("cannot connect to the event bus")?;
-        let verifier = Arc::new(JwksVerifier::remote(
-            config.jwks_url.clone(),
-            config.token_policy.clone(),
-        ));
-        Ok(Self { bus, verifier })
-    }
-}
+/// What the service gets from outside: the kit's bus and token verifier.
+pub use kit::service::Deps;
 
 /// A started service. Dropping it aborts its workers and relay; [`RunningService::stop`]
 /// shuts down gracefully.

@@ -1,6 +1,7 @@
 //! The payments service binary: `serve` (default), `migrate`, or `print-schema`. The service
 //! is configured by environment variables (the README's Configuration section lists them).
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kit::config::Env;
 use payments::{Config, Deps};
@@ -44,7 +45,9 @@ async fn main() -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let _telemetry = kit::telemetry::init("payments")?;
     let config = Config::from_env(&Env::process())?;
-    let deps = Deps::from_config(&config).await?;
+    let deps = Deps::connect(&config.bus, &config.jwks_url, &config.token_policy)
+        .await
+        .context("connecting to the event bus")?;
     let service = payments::start(config, deps).await?;
     kit::health::shutdown_signal().await;
     tracing::info!("shutting down");

@@ -11,8 +11,6 @@ use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use kit::{
-    auth::JwksVerifier,
-    bus::EventBus,
     config::Secret,
     outbox::OutboxRelay,
     service::{Runtime, ServiceBuilder},
@@ -33,26 +31,8 @@ use crate::{
 /// The name of the public listener (the webhook and the sandbox pages).
 const WEBHOOK_LISTENER: &str = "webhook";
 
-/// What the service gets from whoever starts it.
-#[derive(Clone)]
-pub struct Deps {
-    pub bus: Arc<dyn EventBus>,
-    pub verifier: Arc<JwksVerifier>,
-}
-
-impl Deps {
-    /// The production dependencies: the configured bus and the users service's key set.
-    pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let bus = kit::bus::connect(&config.bus)
-            .await
-            .context("connecting to the event bus")?;
-        let verifier = Arc::new(JwksVerifier::remote(
-            config.jwks_url.clone(),
-            config.token_policy.clone(),
-        ));
-        Ok(Self { bus, verifier })
-    }
-}
+/// What the service gets from outside: the kit's bus and token verifier.
+pub use kit::service::Deps;
 
 /// A started service.
 pub struct RunningService {

@@ -8,7 +8,7 @@
 //! The modules follow the layout every service shares (see [`kit::service`]): [`config`],
 //! [`store`] (the database), [`graphql`] (the schema), [`events`] (the bus), [`service`]
 //! (start-up and shutdown), and the feature, [`catalog`]. The binary is thin:
-//! [`Config::from_env`], [`Deps::from_config`], then [`start`].
+//! [`Config::from_env`], [`Deps::connect`], then [`start`].
 
 pub mod catalog;
 pub mod config;

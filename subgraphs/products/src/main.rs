@@ -2,6 +2,7 @@
 //! its database migrations and exits, or prints its federation SDL. The service is configured
 //! by environment variables (the README's Configuration section lists them).
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kit::config::Env;
 use products::{Config, Deps};
@@ -42,7 +43,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let _telemetry = kit::telemetry::init("products")?;
             let config = Config::from_env(&Env::process())?;
-            let deps = Deps::from_config(&config).await?;
+            let deps = Deps::connect(&config.bus, &config.jwks_url, &config.token_policy)
+                .await
+                .context("connecting to the event bus")?;
             let service = products::start(config, deps).await?;
             kit::health::shutdown_signal().await;
             tracing::info!("shutting down");

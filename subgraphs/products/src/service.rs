@@ -5,8 +5,6 @@ use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use kit::{
-    auth::JwksVerifier,
-    bus::EventBus,
     db::StatementCounter,
     health::ReadCounter,
     service::{Runtime, ServiceBuilder},
@@ -16,27 +14,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::{catalog::Catalog, config::Config, events, graphql, graphql::ProductsSchema, store};
 
-/// What the service gets from outside rather than building itself, so that the all-in-one
-/// launcher can share one in-process bus and tests can inject their own keys and bus.
-#[derive(Clone)]
-pub struct Deps {
-    pub bus: Arc<dyn EventBus>,
-    pub verifier: Arc<JwksVerifier>,
-}
-
-impl Deps {
-    /// The production dependencies: the configured bus and the users service's key set.
-    pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let bus = kit::bus::connect(&config.bus)
-            .await
-            .context("connecting to the event bus")?;
-        let verifier = Arc::new(JwksVerifier::remote(
-            config.jwks_url.clone(),
-            config.token_policy.clone(),
-        ));
-        Ok(Self { bus, verifier })
-    }
-}
+/// What the service gets from outside: the kit's bus and token verifier.
+pub use kit::service::Deps;
 
 /// A started service. Dropping it aborts the price responder; [`RunningService::stop`]
 /// shuts down in the order of [`kit::service`].
