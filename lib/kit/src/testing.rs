@@ -69,27 +69,14 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let admin = postgres_admin_url();
         let name = self.name.clone();
-        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread with
-        // a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(conn) = Database::connect(&admin).await {
-                    let _ = conn
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                    let _ = conn.close().await;
-                }
-            });
-        })
-        .join();
+        clean_up_on_drop(async move {
+            if let Ok(conn) = Database::connect(&admin).await {
+                let _ = conn
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+                let _ = conn.close().await;
+            }
+        });
     }
 }
 
@@ -138,21 +125,11 @@ impl TestMongo {
 impl Drop for TestMongo {
     fn drop(&mut self) {
         let (url, name) = (self.url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime, which cannot be blocked on.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(client) = mongodb::Client::with_uri_str(&url).await {
-                    let _ = client.database(&name).drop().await;
-                }
-            });
-        })
-        .join();
+        clean_up_on_drop(async move {
+            if let Ok(client) = mongodb::Client::with_uri_str(&url).await {
+                let _ = client.database(&name).drop().await;
+            }
+        });
     }
 }
 
@@ -229,25 +206,16 @@ pub fn quick_delivery(max_attempts: u32) -> crate::bus::DeliveryPolicy {
 impl Drop for TestBus {
     fn drop(&mut self) {
         let prefix = self.prefix.clone();
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(Ok(bus)) = tokio::time::timeout(
-                    Duration::from_secs(5),
-                    NatsBus::connect(&nats_url(), &prefix),
-                )
-                .await
-                {
-                    let _ = bus.delete_stream().await;
-                }
-            });
-        })
-        .join();
+        clean_up_on_drop(async move {
+            if let Ok(Ok(bus)) = tokio::time::timeout(
+                Duration::from_secs(5),
+                NatsBus::connect(&nats_url(), &prefix),
+            )
+            .await
+            {
+                let _ = bus.delete_stream().await;
+            }
+        });
     }
 }
 

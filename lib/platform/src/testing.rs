@@ -168,3 +168,19 @@ pub fn check_command_line(expected: CommandLine<'_>) {
         "{stderr}"
     );
 }
+
+/// Runs `cleanup` (dropping a test's database, stream or roles) to completion from a guard's
+/// `Drop`. Drop runs inside the test's runtime, which cannot be blocked on, so the future runs
+/// on a thread with a runtime of its own and the drop waits for it. A cleanup that cannot
+/// even start is skipped: tidying up never fails a test.
+pub fn clean_up_on_drop(cleanup: impl std::future::Future<Output = ()> + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(cleanup);
+        }
+    })
+    .join();
+}

@@ -185,31 +185,20 @@ struct Roles {
 impl Drop for Roles {
     fn drop(&mut self) {
         let suffix = self.suffix.clone();
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(conn) = Database::connect(postgres_admin_url()).await {
-                    for service in ["products", "orders", "payments"] {
-                        let _ = conn
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{service}{suffix}\" WITH (FORCE)"
-                            ))
-                            .await;
-                        let _ = conn
-                            .execute_unprepared(&format!(
-                                "DROP ROLE IF EXISTS \"{service}{suffix}\""
-                            ))
-                            .await;
-                    }
+        kit::testing::clean_up_on_drop(async move {
+            if let Ok(conn) = Database::connect(postgres_admin_url()).await {
+                for service in ["products", "orders", "payments"] {
+                    let _ = conn
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{service}{suffix}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = conn
+                        .execute_unprepared(&format!("DROP ROLE IF EXISTS \"{service}{suffix}\""))
+                        .await;
                 }
-            });
-        })
-        .join();
+            }
+        });
     }
 }
 
