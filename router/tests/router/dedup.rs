@@ -216,10 +216,15 @@ async fn two_users_sending_the_same_query_concurrently_each_get_their_own_data()
         }));
     }
     // Deduplication is on and all 50 are in flight together, yet they form two executions:
-    // one per identity.
+    // one per identity. Wait until every caller waits and both executions' fetches reached
+    // the held subgraph (a caller can be waiting before its execution has sent its fetch);
+    // a third fetch ends the wait at once and fails below.
     eventually(
-        "all 50 requests wait on their user's execution",
-        async || executor.in_flight().operation_waiters == CALLERS || h.users.hits() > 2,
+        "all 50 requests wait on their user's execution, whose fetches reached the subgraph",
+        async || {
+            let hits = h.users.hits();
+            (executor.in_flight().operation_waiters == CALLERS && hits >= 2) || hits > 2
+        },
     )
     .await;
     let in_flight = executor.in_flight();
