@@ -88,6 +88,18 @@ impl Deps {
     }
 }
 
+/// The subcommands of a subgraph with a database: each service's `main.rs` parses them
+/// under its own name and version (`#[command(subcommand)] command: Option<Command>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the subgraph's federation SDL.
+    PrintSchema,
+}
+
 /// Why a service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

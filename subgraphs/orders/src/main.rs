@@ -2,8 +2,8 @@
 //! configured by environment variables (the README's Configuration section lists them).
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
-use kit::config::Env;
+use clap::Parser;
+use kit::{config::Env, service::Command};
 use orders::{Config, Deps};
 
 /// The orders subgraph.
@@ -12,16 +12,6 @@ use orders::{Config, Deps};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the service (the default).
-    Serve,
-    /// Apply the database migrations and exit.
-    Migrate,
-    /// Print the subgraph's federation SDL.
-    PrintSchema,
 }
 
 #[tokio::main]

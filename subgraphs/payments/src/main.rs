@@ -2,8 +2,8 @@
 //! is configured by environment variables (the README's Configuration section lists them).
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
-use kit::config::Env;
+use clap::Parser;
+use kit::{config::Env, service::Command};
 use payments::{Config, Deps};
 
 /// The payments subgraph.
@@ -12,16 +12,6 @@ use payments::{Config, Deps};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the service (the default).
-    Serve,
-    /// Apply the database migrations and exit.
-    Migrate,
-    /// Print the subgraph's federation SDL.
-    PrintSchema,
 }
 
 #[tokio::main]

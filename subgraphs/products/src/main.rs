@@ -3,8 +3,8 @@
 //! by environment variables (the README's Configuration section lists them).
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
-use kit::config::Env;
+use clap::Parser;
+use kit::{config::Env, service::Command};
 use products::{Config, Deps};
 
 /// The products subgraph.
@@ -13,16 +13,6 @@ use products::{Config, Deps};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the service (the default).
-    Serve,
-    /// Apply the database migrations and exit.
-    Migrate,
-    /// Print the subgraph's federation SDL.
-    PrintSchema,
 }
 
 #[tokio::main]
